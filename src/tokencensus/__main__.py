@@ -1,0 +1,5 @@
+"""`python -m tokencensus` runs the CLI."""
+
+from tokencensus.cli import main
+
+main()

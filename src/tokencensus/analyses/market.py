@@ -1,0 +1,121 @@
+"""Market analyses: how much is used, and which models and segments win share.
+
+Every function takes the enriched events table of :mod:`tokencensus.engine` and returns an Ibis
+expression (never executed here), so the same code runs on every backend.
+
+Definitions (DESIGN.md, after the OpenRouter "State of AI" study):
+
+* **Token volume** = input + output tokens, summed per week (Monday-start, UTC).
+* **Share** of a segment in a week = the segment's tokens / all tokens that week; shares of a
+  week's segments sum to 1.
+* **Users** of a cell = distinct non-null ``user_id`` (pre-aggregated rows carry no user); the report
+  suppresses cells backed by too few users.
+* **Segments**: open vs closed weights; origin × open weights (Chinese open, rest-of-world open,
+  proprietary); size class by total parameters (small < 15B, medium 15–70B, large ≥ 70B), reported
+  *within* open-weights tokens since closed models publish no size; reasoning vs non-reasoning
+  models (the catalog's flag). Models missing from the catalog form an explicit "Unknown" segment.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+OTHER = "Other"
+
+
+def weekly_volume(events: ir.Table) -> ir.Table:
+    """Weekly requests, input/output/total tokens and distinct users, ordered by week.
+
+    Columns: week, requests, input_tokens, output_tokens, tokens, users.
+    """
+    return (
+        events.group_by("week")
+        .aggregate(
+            requests=events.requests.sum(),
+            input_tokens=events.input_tokens.sum(),
+            output_tokens=events.output_tokens.sum(),
+            tokens=events.tokens.sum(),
+            users=events.user_id.nunique(),
+        )
+        .order_by("week")
+    )
+
+
+def weekly_share(events: ir.Table, segment: ir.Value | str) -> ir.Table:
+    """Each segment's share of the week's tokens.
+
+    ``segment`` is a column name of ``events`` or a string expression over it. Columns: week,
+    segment, tokens, share, users; ordered by week then segment. Weeks where the segment total is 0
+    have no rows (a share of nothing is undefined).
+    """
+    seg = events[segment] if isinstance(segment, str) else segment
+    cells = events.mutate(segment=seg.cast("string")).group_by(["week", "segment"]).aggregate(
+        tokens=events.tokens.sum(), users=events.user_id.nunique()
+    )
+    week_total = cells.tokens.sum().over(group_by=cells.week)
+    return (
+        cells.filter(week_total > 0)
+        .mutate(share=cells.tokens / week_total)
+        .select("week", "segment", "tokens", "share", "users")
+        .order_by(["week", "segment"])
+    )
+
+
+def share_open(events: ir.Table) -> ir.Table:
+    """Weekly token share of open-weights vs closed models (and Unknown)."""
+    return weekly_share(events, "open_segment")
+
+
+def share_origin(events: ir.Table) -> ir.Table:
+    """Weekly token share of Chinese open, rest-of-world open and proprietary models."""
+    return weekly_share(events, "origin_segment")
+
+
+def share_size(events: ir.Table) -> ir.Table:
+    """Weekly share of small / medium / large models within open-weights tokens."""
+    return weekly_share(events.filter(events.open_segment == "Open weights"), "size_class")
+
+
+def share_reasoning(events: ir.Table) -> ir.Table:
+    """Weekly token share of reasoning models (catalog flag) vs the rest."""
+    label = ibis.ifelse(events.reasoning, "Reasoning", "Non-reasoning")
+    return weekly_share(events, label)
+
+
+def recent(events: ir.Table, weeks: int) -> ir.Table:
+    """The events of the last ``weeks`` weeks of the data (by the latest week present)."""
+    last = events.week.max()
+    return events.filter(events.week > last - ibis.interval(days=7 * weeks))
+
+
+def top_models(events: ir.Table, n: int = 10, weeks: int | None = 4) -> ir.Table:
+    """The ``n`` models with most tokens over the last ``weeks`` weeks (all data if None).
+
+    Columns: rank (1 = most tokens), model, author, tokens, share (of all tokens in the window),
+    users. Ties are broken by model name so the ranking is deterministic.
+    """
+    window = recent(events, weeks) if weeks else events
+    per_model = window.group_by(["model", "author"]).aggregate(
+        tokens=window.tokens.sum(), users=window.user_id.nunique()
+    )
+    total = per_model.tokens.sum().over()
+    ranked = per_model.mutate(
+        share=per_model.tokens / total,
+        rank=ibis.row_number().over(order_by=[per_model.tokens.desc(), per_model.model]) + 1,
+    )
+    return (
+        ranked.filter(ranked["rank"] <= n)
+        .select("rank", "model", "author", "tokens", "share", "users")
+        .order_by("rank")
+    )
+
+
+def top_models_weekly(events: ir.Table, n: int = 10) -> ir.Table:
+    """Weekly token share of the ``n`` largest models over the whole period, the rest as "Other".
+
+    Columns: week, model, tokens, share, users.
+    """
+    leaders = top_models(events, n=n, weeks=None).model
+    label = ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
+    return weekly_share(events, label).rename(model="segment")

@@ -1,0 +1,323 @@
+"""The lake: a directory of Parquet files in the canonical schema, partitioned by day.
+
+Layout::
+
+    <root>/events/date=YYYY-MM-DD/part-<id>.parquet   valid request events (hive partitioning)
+    <root>/quarantine/part-<id>.parquet                rejected rows with file, row, field, reason
+    <root>/_manifest.json                              one entry per append (what was read/written)
+    <root>/_staging/                                   files being written; never read
+
+Guarantees:
+
+* **Idempotent appends.** A request_id already in the lake is skipped (counted as a duplicate), and
+  so is a repeat inside the same input. The key is checked within the request's day partition: a
+  request's timestamp is a fact of the log, so the same log re-ingested lands on the same day.
+* **Atomic writes.** Every file is written under ``_staging/`` and moved into place with
+  ``os.replace``; a killed append leaves no half file, and re-running it completes it.
+* **Nothing lost.** Every input row is either written, a duplicate, or in the quarantine with a reason.
+* **One writer.** An advisory lock (released by the OS if the process dies) serialises appends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tokencensus.errors import LakeError
+from tokencensus.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, validate
+
+FLUSH_ROWS = 4_000_000
+"""Valid rows buffered before they are written (bounds memory on huge inputs)."""
+
+
+@dataclass
+class Chunk:
+    """A piece of one input, as a reader hands it to :meth:`Lake.append`.
+
+    ``table`` holds the rows mapped to canonical column names (not yet validated); ``first_row`` is
+    the 1-based row number of its first row in ``source``; ``records`` optionally holds the raw
+    rows (stored as JSON in the quarantine); ``rejects`` are rows the reader could not parse at
+    all, already in the quarantine schema.
+    """
+
+    table: pa.Table
+    source: str
+    first_row: int = 1
+    records: pa.Table | None = None
+    rejects: pa.Table | None = None
+
+
+@dataclass
+class AppendSummary:
+    """What one append did; ``rows_read == rows_written + duplicates + quarantined`` always."""
+
+    source: str
+    rows_read: int = 0
+    rows_written: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    partitions: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: AppendSummary) -> None:
+        """Add another summary's counts to this one."""
+        self.rows_read += other.rows_read
+        self.rows_written += other.rows_written
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.partitions += other.partitions
+        self.reasons = dict(Counter(self.reasons) + Counter(other.reasons))
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.source}: {self.rows_read:,} rows read, {self.rows_written:,} written, "
+            f"{self.duplicates:,} duplicates skipped, {self.quarantined:,} quarantined"
+        )
+        if self.reasons:
+            top = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            text += " (" + "; ".join(f"{reason}: {n:,}" for reason, n in top) + ")"
+        return text
+
+
+class Lake:
+    """A lake directory. ``Lake(path)`` opens or creates one."""
+
+    def __init__(self, root: str | Path, *, create: bool = True) -> None:
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise LakeError(f"{self.root} is a file, not a lake directory; pick another --lake path")
+        if not self.root.exists():
+            if not create:
+                raise LakeError(
+                    f"no lake at {self.root}; create one with `tokencensus ingest --lake {self.root} FILE...`"
+                )
+            self.root.mkdir(parents=True)
+        for sub in ("events", "quarantine"):
+            (self.root / sub).mkdir(exist_ok=True)
+
+    # -- paths ---------------------------------------------------------------------------------
+    @property
+    def events_dir(self) -> Path:
+        """Directory of the day partitions."""
+        return self.root / "events"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Directory of quarantined rows."""
+        return self.root / "quarantine"
+
+    def event_files(self) -> list[Path]:
+        """Every events Parquet file, sorted."""
+        return sorted(self.events_dir.glob("date=*/*.parquet"))
+
+    def events_glob(self) -> str:
+        """A glob over every events file, for engines that read Parquet directly."""
+        return str(self.events_dir / "date=*" / "*.parquet")
+
+    def partitions(self) -> list[str]:
+        """The day partitions present, as YYYY-MM-DD strings."""
+        return sorted(p.name.removeprefix("date=") for p in self.events_dir.glob("date=*") if p.is_dir())
+
+    def is_empty(self) -> bool:
+        """True when the lake holds no events."""
+        return not self.event_files()
+
+    # -- reading -------------------------------------------------------------------------------
+    def read_events(self, columns: list[str] | None = None) -> pa.Table:
+        """All events as one Arrow table (small lakes and tests; analyses go through the engine)."""
+        files = self.event_files()
+        if not files:
+            return EVENT_SCHEMA.empty_table() if columns is None else EVENT_SCHEMA.empty_table().select(columns)
+        return pa.concat_tables([pq.read_table(f, columns=columns, schema=EVENT_SCHEMA) for f in files])
+
+    def read_quarantine(self) -> pa.Table:
+        """Every quarantined row."""
+        files = sorted(self.quarantine_dir.glob("*.parquet"))
+        if not files:
+            return QUARANTINE_SCHEMA.empty_table()
+        return pa.concat_tables([pq.read_table(f, schema=QUARANTINE_SCHEMA) for f in files])
+
+    def manifest(self) -> list[dict[str, object]]:
+        """The append history, oldest first."""
+        path = self.root / "_manifest.json"
+        if not path.exists():
+            return []
+        try:
+            return list(json.loads(path.read_text()))
+        except json.JSONDecodeError as exc:
+            raise LakeError(f"{path} is corrupt ({exc}); delete it to reset the history") from exc
+
+    # -- writing -------------------------------------------------------------------------------
+    def append(self, data: pa.Table | Chunk | Iterable[pa.Table | Chunk], source: str) -> AppendSummary:
+        """Validate, deduplicate and write rows; return what happened.
+
+        ``data`` is a table, a :class:`Chunk`, or an iterable of either (a streaming reader).
+        Valid new rows are written to their day partition, rejected rows to the quarantine.
+        """
+        summary = AppendSummary(source=source)
+        with self._locked():
+            writer = _Writer(self)
+            for chunk in _chunks(data, source):
+                checked = validate(chunk.table, chunk.source, chunk.first_row, chunk.records)
+                rejects = checked.quarantine
+                if chunk.rejects is not None and chunk.rejects.num_rows:
+                    rejects = pa.concat_tables([chunk.rejects.cast(QUARANTINE_SCHEMA), rejects])
+                summary.rows_read += chunk.table.num_rows + (
+                    chunk.rejects.num_rows if chunk.rejects is not None else 0
+                )
+                summary.quarantined += rejects.num_rows
+                if rejects.num_rows:
+                    summary.reasons = dict(
+                        Counter(summary.reasons) + Counter(rejects.column("reason").to_pylist())
+                    )
+                    writer.quarantine(rejects)
+                writer.add(checked.valid)
+            writer.flush()
+            summary.rows_written = writer.written
+            summary.duplicates = writer.duplicates
+            summary.partitions = len(writer.touched)
+            self._record(summary)
+        return summary
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = self.root / ".lock"
+        with open(lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise LakeError(
+                    f"another tokencensus process is writing to {self.root}; wait for it to finish"
+                ) from exc
+            staging = self.root / "_staging"
+            shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed append
+            staging.mkdir()
+            try:
+                yield
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _record(self, summary: AppendSummary) -> None:
+        entries = self.manifest()
+        entry: dict[str, object] = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **asdict(summary)}
+        entries.append(entry)
+        _write_atomic_text(self.root / "_manifest.json", json.dumps(entries, indent=1), self.root / "_staging")
+
+
+def _chunks(data: pa.Table | Chunk | Iterable[pa.Table | Chunk], source: str) -> Iterator[Chunk]:
+    if isinstance(data, pa.Table):
+        yield Chunk(data, source)
+        return
+    if isinstance(data, Chunk):
+        yield data
+        return
+    row = 1
+    for item in data:
+        chunk = item if isinstance(item, Chunk) else Chunk(item, source, first_row=row)
+        row = chunk.first_row + chunk.table.num_rows
+        yield chunk
+
+
+class _Writer:
+    """Buffers valid rows, drops known request_ids, writes one file per touched day."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+        self.seen: dict[str, pa.Array] = {}  # day -> request_ids already in the lake or written now
+        self.touched: set[str] = set()
+        self.written = 0
+        self.duplicates = 0
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self.buffer.append(table)
+            self.buffered += table.num_rows
+        if self.buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def quarantine(self, rejects: pa.Table) -> None:
+        path = self.lake.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet"
+        _write_atomic(rejects, path, self.lake.root / "_staging")
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        table = pa.concat_tables(self.buffer).combine_chunks()
+        self.buffer, self.buffered = [], 0
+        # ts is UTC, so the date32 cast is the UTC day.
+        day = pc.cast(table["ts"], pa.date32())
+        order = pc.sort_indices(day)
+        table, day = table.take(order), day.take(order)
+        counts = pc.value_counts(day)
+        offset = 0
+        for item in counts.to_pylist():  # value_counts keeps first-seen order: sorted days
+            name, n = item["values"].isoformat(), item["counts"]
+            part = table.slice(offset, n)
+            offset += n
+            self._write_day(name, part)
+
+    def _write_day(self, day: str, part: pa.Table) -> None:
+        unique = _first_per_id(part)
+        self.duplicates += part.num_rows - unique.num_rows
+        part = unique
+        known = self._known(day)
+        if len(known):
+            new = pc.invert(pc.is_in(part["request_id"], value_set=known))
+            kept = part.filter(new)
+            self.duplicates += part.num_rows - kept.num_rows
+            part = kept
+        if not part.num_rows:
+            return
+        directory = self.lake.events_dir / f"date={day}"
+        directory.mkdir(exist_ok=True)
+        _write_atomic(part, directory / f"part-{uuid.uuid4().hex}.parquet", self.lake.root / "_staging")
+        self.seen[day] = pa.concat_arrays([known, part["request_id"].combine_chunks()])
+        self.touched.add(day)
+        self.written += part.num_rows
+
+    def _known(self, day: str) -> pa.Array:
+        if day not in self.seen:
+            files = sorted((self.lake.events_dir / f"date={day}").glob("*.parquet"))
+            ids = [pq.read_table(f, columns=["request_id"])["request_id"].combine_chunks() for f in files]
+            self.seen[day] = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+        return self.seen[day]
+
+
+def _first_per_id(table: pa.Table) -> pa.Table:
+    """Keep the first row of each request_id (a log may repeat a request)."""
+    # Only pay for the group-by when there is a repeat.
+    if pc.count_distinct(table["request_id"]).as_py() == table.num_rows:
+        return table
+    indexed = table.append_column("_i", pa.array(range(table.num_rows), pa.int64()))
+    first = indexed.group_by("request_id", use_threads=False).aggregate([("_i", "min")])
+    keep = pc.sort_indices(first["_i_min"])
+    return table.take(first["_i_min"].take(keep))
+
+
+def _write_atomic(table: pa.Table, path: Path, staging: Path) -> None:
+    tmp = staging / f"{uuid.uuid4().hex}.tmp"
+    pq.write_table(table, tmp, compression="zstd", compression_level=1)
+    os.replace(tmp, path)
+
+
+def _write_atomic_text(path: Path, text: str, staging: Path) -> None:
+    staging.mkdir(exist_ok=True)
+    tmp = staging / f"{uuid.uuid4().hex}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, path)

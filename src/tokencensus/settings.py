@@ -1,0 +1,32 @@
+"""Every user-facing setting, declared once: name, type, default and help.
+
+The CLI builds its options from these, and a test checks that each one is documented in README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its CLI option name, default and one-line help."""
+
+    name: str
+    default: object
+    help: str
+
+
+LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (created on first ingest).")
+BACKEND = Setting("backend", "duckdb", "Engine the analyses run on (duckdb).")
+MIN_USERS = Setting(
+    "min-users", 50, "Privacy floor k: cells backed by fewer distinct users are suppressed in reports."
+)
+TOP_N = Setting("top-n", 10, "How many models the leaderboard and the top-model chart show.")
+OUT = Setting("out", "tokencensus-report", "Directory the report (report.html + figures/*.csv) is written to.")
+DEMO_OUT = Setting("demo-out", "tokencensus-demo", "Directory the demo writes its logs, lake and report to.")
+REQUESTS = Setting("requests", 1_000_000, "Simulated requests (the demo's size).")
+USERS = Setting("users", 60_000, "Simulated users.")
+SEED = Setting("seed", 7, "Random seed of the simulator (same seed, same data).")
+
+ALL: tuple[Setting, ...] = (LAKE, BACKEND, MIN_USERS, TOP_N, OUT, DEMO_OUT, REQUESTS, USERS, SEED)

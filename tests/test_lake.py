@@ -1,0 +1,179 @@
+"""The lake: day partitions, idempotent appends, atomic writes, quarantine, nothing lost."""
+
+from __future__ import annotations
+
+import fcntl
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokencensus import lake as lake_module
+from tokencensus.errors import LakeError
+from tokencensus.lake import Chunk, Lake
+from tokencensus.schema import EVENT_SCHEMA
+from tests.conftest import ts
+
+
+def events(ids, days=None, tokens=None) -> pa.Table:
+    days = days or [2] * len(ids)
+    tokens = tokens or [10] * len(ids)
+    return pa.table(
+        {
+            "request_id": pa.array(ids, pa.string()),
+            "ts": pa.array([ts(2025, 6, d, 12) for d in days], pa.timestamp("us", tz="UTC")),
+            "model": ["m"] * len(ids),
+            "input_tokens": pa.array(tokens, pa.int64()),
+        }
+    )
+
+
+def ids_of(lake: Lake) -> list[str]:
+    return sorted(lake.read_events(["request_id"])["request_id"].to_pylist())
+
+
+def test_append_partitions_by_utc_day(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    summary = lake.append(events(["a", "b", "c"], days=[2, 2, 3]), "in.csv")
+    assert (summary.rows_read, summary.rows_written, summary.duplicates, summary.quarantined) == (3, 3, 0, 0)
+    assert lake.partitions() == ["2025-06-02", "2025-06-03"]
+    assert summary.partitions == 2
+    day3 = pq.read_table(next((lake.events_dir / "date=2025-06-03").glob("*.parquet")))
+    assert day3["request_id"].to_pylist() == ["c"]
+    assert day3.schema == EVENT_SCHEMA
+
+
+def test_reingest_is_a_noop(tmp_path):
+    lake = Lake(tmp_path)
+    lake.append(events(["a", "b"], days=[2, 3]), "in.csv")
+    files = lake.event_files()
+    again = lake.append(events(["a", "b"], days=[2, 3]), "in.csv")
+    assert (again.rows_written, again.duplicates) == (0, 2)
+    assert lake.event_files() == files
+    assert ids_of(lake) == ["a", "b"]
+
+
+def test_repeats_inside_one_input_keep_the_first(tmp_path):
+    lake = Lake(tmp_path)
+    summary = lake.append(events(["a", "b", "a"], tokens=[1, 2, 3]), "in.csv")
+    assert (summary.rows_written, summary.duplicates) == (2, 1)
+    got = lake.read_events(["request_id", "input_tokens"]).to_pylist()
+    assert sorted((r["request_id"], r["input_tokens"]) for r in got) == [("a", 1), ("b", 2)]
+
+
+def test_overlapping_append_adds_only_new_ids(tmp_path):
+    lake = Lake(tmp_path)
+    lake.append(events(["a", "b"]), "one.csv")
+    summary = lake.append(events(["b", "c"]), "two.csv")
+    assert (summary.rows_written, summary.duplicates) == (1, 1)
+    assert ids_of(lake) == ["a", "b", "c"]
+
+
+def test_bad_rows_go_to_quarantine_and_good_rows_land(tmp_path):
+    lake = Lake(tmp_path)
+    table = events(["a", "b", "c", "d"], tokens=[1, -1, 2, -3])
+    summary = lake.append(table, "logs/in.csv")
+    assert (summary.rows_written, summary.quarantined) == (2, 2)
+    assert summary.reasons == {"input_tokens is negative": 2}
+    q = lake.read_quarantine().to_pylist()
+    assert [(r["source"], r["row"], r["field"]) for r in q] == [("logs/in.csv", 2, "input_tokens"), ("logs/in.csv", 4, "input_tokens")]
+    assert ids_of(lake) == ["a", "c"]
+    assert "2 quarantined (input_tokens is negative: 2)" in str(summary)
+
+
+def test_streamed_chunks_number_rows_across_chunks(tmp_path):
+    lake = Lake(tmp_path)
+    chunks = iter([events(["a", "b"]), events(["c", "d"], tokens=[1, -1])])
+    summary = lake.append(chunks, "big.csv")
+    assert summary.rows_read == 4
+    assert [r["row"] for r in lake.read_quarantine().to_pylist()] == [4]
+
+
+def test_reader_rejects_are_counted_and_kept(tmp_path):
+    lake = Lake(tmp_path)
+    from tokencensus.schema import QUARANTINE_SCHEMA
+
+    reject = pa.table(
+        {"source": ["x.jsonl"], "row": [7], "field": ["line"], "reason": ["not JSON"], "record": ["{oops"],
+         "quarantined_at": pa.array([ts(2025, 1, 1)], pa.timestamp("us", tz="UTC"))},
+        schema=QUARANTINE_SCHEMA,
+    )
+    summary = lake.append(Chunk(events(["a"]), "x.jsonl", first_row=1, rejects=reject), "x.jsonl")
+    assert (summary.rows_read, summary.rows_written, summary.quarantined) == (2, 1, 1)
+    assert lake.read_quarantine()["row"].to_pylist() == [7]
+
+
+def test_killed_append_leaves_no_half_file_and_rerun_completes(tmp_path, monkeypatch):
+    lake = Lake(tmp_path)
+    real = pq.write_table
+    calls = {"n": 0}
+
+    def dying_write(table, where, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:  # die while writing the second day
+            with open(where, "wb") as handle:
+                handle.write(b"PAR1 half a file")
+            raise KeyboardInterrupt
+        return real(table, where, **kw)
+
+    monkeypatch.setattr(lake_module.pq, "write_table", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        lake.append(events(["a", "b", "c"], days=[2, 3, 4]), "in.csv")
+    monkeypatch.setattr(lake_module.pq, "write_table", real)
+    # every file in the lake is a complete Parquet file; the half file stayed in staging
+    for f in lake.event_files():
+        pq.read_table(f)
+    assert not (tmp_path / "_staging").exists()
+    summary = lake.append(events(["a", "b", "c"], days=[2, 3, 4]), "in.csv")
+    assert (summary.rows_written, summary.duplicates) == (2, 1)
+    assert ids_of(lake) == ["a", "b", "c"]
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    lake = Lake(tmp_path)
+    with open(tmp_path / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(LakeError, match="another tokencensus process is writing"):
+            lake.append(events(["a"]), "in.csv")
+    assert lake.append(events(["a"]), "in.csv").rows_written == 1
+
+
+def test_manifest_records_each_append(tmp_path):
+    lake = Lake(tmp_path)
+    lake.append(events(["a"]), "one.csv")
+    lake.append(events(["a", "b"]), "two.csv")
+    m = lake.manifest()
+    assert [(e["source"], e["rows_written"], e["duplicates"]) for e in m] == [("one.csv", 1, 0), ("two.csv", 1, 1)]
+
+
+def test_opening_a_missing_lake_without_create_says_how(tmp_path):
+    with pytest.raises(LakeError, match="no lake at .*tokencensus ingest --lake"):
+        Lake(tmp_path / "nope", create=False)
+
+
+rows = st.lists(
+    st.tuples(st.sampled_from("abcdefghij"), st.integers(1, 5), st.integers(-2, 50)), min_size=0, max_size=40
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(rows, min_size=1, max_size=4))
+def test_nothing_is_lost_property(tmp_path_factory, batches):
+    """Every row read is written, a duplicate, or quarantined; the lake holds each valid id once."""
+    lake = Lake(tmp_path_factory.mktemp("lake"))
+    first_valid: dict[tuple[str, int], int] = {}
+    for batch in batches:
+        table = events([r[0] for r in batch], days=[r[1] for r in batch], tokens=[r[2] for r in batch])
+        s = lake.append(table, "in.csv")
+        assert s.rows_read == len(batch) == s.rows_written + s.duplicates + s.quarantined
+        assert s.quarantined == sum(1 for r in batch if r[2] < 0)
+        for rid, day, tok in batch:
+            if tok >= 0:
+                first_valid.setdefault((rid, day), tok)
+    got = lake.read_events(["request_id", "ts", "input_tokens"]).to_pylist()
+    keys = Counter((r["request_id"], r["ts"].day) for r in got)
+    assert all(n == 1 for n in keys.values())
+    assert {(r["request_id"], r["ts"].day): r["input_tokens"] for r in got} == first_valid
