@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import ts
 from tokencensus import lake as lake_module
 from tokencensus.errors import LakeError
 from tokencensus.lake import Chunk, Lake
 from tokencensus.schema import EVENT_SCHEMA
-from tests.conftest import ts
 
 
 def events(ids, days=None, tokens=None) -> pa.Table:
@@ -79,7 +79,10 @@ def test_bad_rows_go_to_quarantine_and_good_rows_land(tmp_path):
     assert (summary.rows_written, summary.quarantined) == (2, 2)
     assert summary.reasons == {"input_tokens is negative": 2}
     q = lake.read_quarantine().to_pylist()
-    assert [(r["source"], r["row"], r["field"]) for r in q] == [("logs/in.csv", 2, "input_tokens"), ("logs/in.csv", 4, "input_tokens")]
+    assert [(r["source"], r["row"], r["field"]) for r in q] == [
+        ("logs/in.csv", 2, "input_tokens"),
+        ("logs/in.csv", 4, "input_tokens"),
+    ]
     assert ids_of(lake) == ["a", "c"]
     assert "2 quarantined (input_tokens is negative: 2)" in str(summary)
 
@@ -97,8 +100,14 @@ def test_reader_rejects_are_counted_and_kept(tmp_path):
     from tokencensus.schema import QUARANTINE_SCHEMA
 
     reject = pa.table(
-        {"source": ["x.jsonl"], "row": [7], "field": ["line"], "reason": ["not JSON"], "record": ["{oops"],
-         "quarantined_at": pa.array([ts(2025, 1, 1)], pa.timestamp("us", tz="UTC"))},
+        {
+            "source": ["x.jsonl"],
+            "row": [7],
+            "field": ["line"],
+            "reason": ["not JSON"],
+            "record": ["{oops"],
+            "quarantined_at": pa.array([ts(2025, 1, 1)], pa.timestamp("us", tz="UTC")),
+        },
         schema=QUARANTINE_SCHEMA,
     )
     summary = lake.append(Chunk(events(["a"]), "x.jsonl", first_row=1, rejects=reject), "x.jsonl")
@@ -128,7 +137,8 @@ def test_killed_append_leaves_no_half_file_and_rerun_completes(tmp_path, monkeyp
         pq.read_table(f)
     assert not (tmp_path / "_staging").exists()
     summary = lake.append(events(["a", "b", "c"], days=[2, 3, 4]), "in.csv")
-    assert (summary.rows_written, summary.duplicates) == (2, 1)
+    # day files are written by a thread pool: the days queued beside the dying one may have landed
+    assert summary.rows_written >= 1 and summary.rows_written + summary.duplicates == 3
     assert ids_of(lake) == ["a", "b", "c"]
 
 
@@ -146,7 +156,10 @@ def test_manifest_records_each_append(tmp_path):
     lake.append(events(["a"]), "one.csv")
     lake.append(events(["a", "b"]), "two.csv")
     m = lake.manifest()
-    assert [(e["source"], e["rows_written"], e["duplicates"]) for e in m] == [("one.csv", 1, 0), ("two.csv", 1, 1)]
+    assert [(e["source"], e["rows_written"], e["duplicates"]) for e in m] == [
+        ("one.csv", 1, 0),
+        ("two.csv", 1, 1),
+    ]
 
 
 def test_opening_a_missing_lake_without_create_says_how(tmp_path):

@@ -138,4 +138,9 @@ def test_top_models_weekly_groups_the_rest(events):
 
 def test_unknown_model_gets_unknown_attributes(events):
     row = run(events.filter(events.model == "mystery-model")).iloc[0]
-    assert (row["author"], row["origin"], row["size_class"], row["resolved"]) == ("unknown", "unknown", "unknown", False)
+    assert (row["author"], row["origin"], row["size_class"], row["resolved"]) == (
+        "unknown",
+        "unknown",
+        "unknown",
+        False,
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from tests.conftest import ts
 from tokencensus.errors import SchemaError
 from tokencensus.schema import EVENT_SCHEMA, FINISH_REASONS, conform, require_valid, validate, violations
-
-from tests.conftest import ts
 
 
 def base(n: int = 1, **cols) -> dict:
@@ -25,12 +24,19 @@ def test_conform_fills_defaults_drops_extras_and_orders_columns():
     t = conform(pa.table(base(2, extra=["x", "y"], input_tokens=[5, 6])), "f.csv")
     assert t.column_names == EVENT_SCHEMA.names
     row = t.to_pylist()[0]
-    assert (row["input_tokens"], row["output_tokens"], row["requests"], row["finish_reason"]) == (5, 0, 1, "unknown")
+    assert (row["input_tokens"], row["output_tokens"], row["requests"], row["finish_reason"]) == (
+        5,
+        0,
+        1,
+        "unknown",
+    )
     assert row["tokens_estimated"] is False and row["country"] is None
 
 
 def test_conform_reads_naive_timestamps_as_utc():
-    t = conform(pa.table(base(1, ts=pa.array([pa.scalar(0, pa.timestamp("s"))]).cast(pa.timestamp("s")))), "f")
+    t = conform(
+        pa.table(base(1, ts=pa.array([pa.scalar(0, pa.timestamp("s"))]).cast(pa.timestamp("s")))), "f"
+    )
     assert t["ts"].type == pa.timestamp("us", tz="UTC")
 
 
@@ -40,7 +46,9 @@ def test_conform_missing_required_column_names_it():
 
 
 def test_conform_uncastable_column_names_field_and_type():
-    with pytest.raises(SchemaError, match="f.csv: column 'input_tokens' of type string cannot be read as int64"):
+    with pytest.raises(
+        SchemaError, match="f.csv: column 'input_tokens' of type string cannot be read as int64"
+    ):
         conform(pa.table(base(1, input_tokens=["many"])), "f.csv")
 
 

@@ -169,8 +169,13 @@ def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
             pc.invert(pc.is_in(fr, value_set=pa.array(FINISH_REASONS))),
         )
     )
-    out.append(("tool_calls", "is missing or negative", pc.or_kleene(pc.is_null(t["tool_calls"]),
-                                                                     pc.less(t["tool_calls"], 0))))
+    out.append(
+        (
+            "tool_calls",
+            "is missing or negative",
+            pc.or_kleene(pc.is_null(t["tool_calls"]), pc.less(t["tool_calls"], 0)),
+        )
+    )
     out.append(
         (
             "tool_calls",
@@ -188,8 +193,9 @@ def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
             pc.invert(pc.match_substring_regex(country, r"^[A-Z]{2}$")),
         )
     )
-    out.append(("requests", "is missing or < 1", pc.or_kleene(pc.is_null(t["requests"]),
-                                                             pc.less(t["requests"], 1))))
+    out.append(
+        ("requests", "is missing or < 1", pc.or_kleene(pc.is_null(t["requests"]), pc.less(t["requests"], 1)))
+    )
     out.append(("tokens_estimated", "is missing", pc.is_null(t["tokens_estimated"])))
     return out
 
@@ -206,9 +212,15 @@ def validate(table: pa.Table, source: str, first_row: int = 1, records: pa.Table
     n = table.num_rows
     if n == 0:
         return Checked(table.cast(EVENT_SCHEMA), QUARANTINE_SCHEMA.empty_table())
+    checks = [(name, reason, pc.fill_null(mask, False)) for name, reason, mask in _checks(table)]
+    any_bad = checks[0][2]
+    for _, _, mask in checks[1:]:
+        any_bad = pc.or_(any_bad, mask)
+    if not pc.any(any_bad).as_py():  # the common case: skip building per-row reasons
+        return Checked(table.cast(EVENT_SCHEMA), QUARANTINE_SCHEMA.empty_table())
     field_col = pa.nulls(n, pa.string())
     reason_col = pa.nulls(n, pa.string())
-    for name, reason, mask in reversed(_checks(table)):
+    for name, reason, mask in reversed(checks):
         # Later rules first, so the first rule a row breaks wins.
         mask = pc.fill_null(mask, False)
         field_col = pc.if_else(mask, name, field_col)

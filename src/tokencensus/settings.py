@@ -23,10 +23,28 @@ MIN_USERS = Setting(
     "min-users", 50, "Privacy floor k: cells backed by fewer distinct users are suppressed in reports."
 )
 TOP_N = Setting("top-n", 10, "How many models the leaderboard and the top-model chart show.")
-OUT = Setting("out", "tokencensus-report", "Directory the report (report.html + figures/*.csv) is written to.")
+OUT = Setting(
+    "out", "tokencensus-report", "Directory the report (report.html + figures/*.csv) is written to."
+)
 DEMO_OUT = Setting("demo-out", "tokencensus-demo", "Directory the demo writes its logs, lake and report to.")
 REQUESTS = Setting("requests", 1_000_000, "Simulated requests (the demo's size).")
 USERS = Setting("users", 60_000, "Simulated users.")
+SAMPLE_RATE = Setting(
+    "sample-rate",
+    0.1,
+    "Share of requests whose prompt text (when the log has it) is kept for classification.",
+)
 SEED = Setting("seed", 7, "Random seed of the simulator (same seed, same data).")
 
-ALL: tuple[Setting, ...] = (LAKE, BACKEND, MIN_USERS, TOP_N, OUT, DEMO_OUT, REQUESTS, USERS, SEED)
+ALL: tuple[Setting, ...] = (
+    LAKE,
+    BACKEND,
+    MIN_USERS,
+    TOP_N,
+    OUT,
+    DEMO_OUT,
+    REQUESTS,
+    USERS,
+    SEED,
+    SAMPLE_RATE,
+)

@@ -50,8 +50,10 @@ def weekly_share(events: ir.Table, segment: ir.Value | str) -> ir.Table:
     have no rows (a share of nothing is undefined).
     """
     seg = events[segment] if isinstance(segment, str) else segment
-    cells = events.mutate(segment=seg.cast("string")).group_by(["week", "segment"]).aggregate(
-        tokens=events.tokens.sum(), users=events.user_id.nunique()
+    cells = (
+        events.mutate(segment=seg.cast("string"))
+        .group_by(["week", "segment"])
+        .aggregate(tokens=events.tokens.sum(), users=events.user_id.nunique())
     )
     week_total = cells.tokens.sum().over(group_by=cells.week)
     return (

@@ -1,0 +1,161 @@
+"""Command line: each command parses, calls one library function, prints.
+
+Errors of the :class:`~tokencensus.errors.TokencensusError` tree become ``Error: ...`` and exit
+status 1 here, in :func:`main`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from tokencensus import settings as S
+from tokencensus.errors import TokencensusError
+
+console = Console(stderr=True, highlight=False)
+
+
+def option(
+    setting: S.Setting, *dest: str, **extra: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option built from a declared setting (name, default and help in one place)."""
+    kind = type(setting.default)
+    return click.option(
+        f"--{setting.name}",
+        *dest,
+        default=setting.default,
+        show_default=True,
+        type=extra.pop("type", kind if kind in (int, float) else None),
+        help=setting.help,
+        **extra,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tokencensus")
+def cli() -> None:
+    """tokencensus: turn LLM-gateway request logs into a State-of-AI study."""
+
+
+@cli.command()
+@option(S.DEMO_OUT, "out_dir", type=click.Path(file_okay=False, path_type=Path))
+@option(S.REQUESTS)
+@option(S.USERS)
+@option(S.SEED)
+@option(S.BACKEND, type=click.Choice(["duckdb"]))
+@option(S.MIN_USERS)
+def demo(out_dir: Path, requests: int, users: int, seed: int, backend: str, min_users: int) -> None:
+    """Simulate a year of gateway traffic, ingest it, and write the report."""
+    from tokencensus.demo import run_demo
+
+    result = run_demo(
+        out_dir,
+        requests=requests,
+        users=users,
+        seed=seed,
+        backend=backend,
+        min_users=min_users,
+        log=console.print,
+    )
+    click.echo(f"Report: {result.report.html}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", default=None, help="Log format; detected from the file when omitted.")
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Column mapping file (TOML or JSON) for generic CSV/Parquet input.",
+)
+@click.option(
+    "--hash-users",
+    is_flag=True,
+    help="Replace user ids by a salted SHA-256 at ingest "
+    "(salt: $TOKENCENSUS_USER_SALT, else one kept in the lake).",
+)
+@option(S.SAMPLE_RATE, type=click.FloatRange(0.0, 1.0))
+def ingest(
+    paths: tuple[Path, ...],
+    lake: Path,
+    fmt: str | None,
+    mapping: Path | None,
+    hash_users: bool,
+    sample_rate: float,
+) -> None:
+    """Read log files, map them to the canonical schema and append them to the lake."""
+    from tokencensus.ingest import ingest_paths, load_mapping
+    from tokencensus.lake import Lake
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("ingesting: {task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("ingest", total=None)
+        summary = ingest_paths(
+            list(paths),
+            Lake(lake),
+            fmt=fmt,
+            mapping=load_mapping(mapping) if mapping else None,
+            hash_users=hash_users,
+            sample_rate=sample_rate,
+            progress=lambda rows: bar.update(task, completed=rows),
+        )
+    click.echo(str(summary))
+
+
+@cli.command()
+@option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
+@option(S.OUT, "out_dir", type=click.Path(file_okay=False, path_type=Path))
+@option(S.BACKEND, type=click.Choice(["duckdb"]))
+@option(S.MIN_USERS)
+@option(S.TOP_N)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["html", "md", "json"]),
+    default=("html",),
+    show_default=True,
+    help="Output format(s); repeat for several.",
+)
+def report(
+    lake: Path, out_dir: Path, backend: str, min_users: int, top_n: int, formats: tuple[str, ...]
+) -> None:
+    """Run the analyses over the lake and write the report and one CSV per figure."""
+    from tokencensus.report.build import report_from_lake
+
+    out = report_from_lake(lake, out_dir, backend=backend, min_users=min_users, top_n=top_n, formats=formats)
+    for written in (out.html, out.markdown, out.json):
+        if written is not None:
+            click.echo(f"Report: {written}")
+    click.echo(
+        f"{len(out.csvs)} figure CSVs in {Path(out_dir) / 'figures'}; {out.n_suppressed} cells suppressed"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning tokencensus errors into ``Error: ...`` and exit 1."""
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except TokencensusError as exc:
+        # Text, not markup: messages quote user data that may contain [brackets].
+        console.print(Text("Error: ", style="bold red") + Text(str(exc)))
+        sys.exit(1)
+    except click.exceptions.Abort:
+        console.print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

@@ -1,0 +1,152 @@
+"""Telling a log's format from its first bytes: Parquet magic, a CSV header, or the first JSON record.
+
+Rules, first match wins:
+
+* Parquet: chat columns (``conversation``) → wildchat; anything else → parquet.
+* JSON (the first non-blank character is ``{`` or ``[``), by the first record's keys:
+  ``resourceSpans`` → otel; ``conversations`` → sharegpt; ``conversation`` → wildchat;
+  ``tokens_prompt``/``native_tokens_prompt`` → openrouter-json; ``request_id`` with ``spend`` or
+  ``startTime`` → litellm; a chat.completions/responses body, a Batch API line or a
+  request/response pair → openai-jsonl.
+* CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``request_id`` with
+  ``spend`` or ``startTime`` → litellm; no ``request_id`` but a request count
+  (``request_count``/``requests``) → aggregated; the canonical columns ``request_id``, ``ts``,
+  ``model`` → csv.
+
+Anything else is an :class:`~tokencensus.errors.InputError` naming the file and listing the formats.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from tokencensus.errors import InputError
+from tokencensus.ingest import openai_jsonl, openrouter
+from tokencensus.ingest.streams import Reject, csv_header, head_bytes, json_records
+
+FORMAT_NAMES = (
+    "openrouter-csv",
+    "openrouter-json",
+    "litellm",
+    "otel",
+    "openai-jsonl",
+    "sharegpt",
+    "wildchat",
+    "aggregated",
+    "csv",
+    "parquet",
+)
+_CANONICAL = {"request_id", "ts", "model"}
+
+
+def detect_format(path: Path, *, mapping_given: bool = False) -> str:
+    """The ``--format`` name of the log at ``path``.
+
+    With ``mapping_given`` an unrecognised CSV or Parquet file is taken as the generic format
+    (the mapping says where its columns are).
+    """
+    path = Path(path)
+    check_readable(path)
+    head = head_bytes(path, 1 << 16)
+    if head[:4] == b"PAR1":
+        return _parquet_kind(path)
+    if _is_binary(head):
+        raise InputError(
+            f"{path}: binary data, not a text log (no CSV header or JSON record found); "
+            f"tokencensus reads {_listing()}"
+        )
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+    if text[:1] in ("{", "["):
+        kind = _json_kind(_first_record(path))
+        if kind:
+            return kind
+        raise InputError(
+            f"{path}: JSON, but its first record matches no known log format; pass --format "
+            f"(one of {_listing()})"
+        )
+    header = csv_header(path)
+    kind = _csv_kind(header)
+    if kind:
+        return kind
+    if mapping_given:
+        return "csv"
+    shown = ", ".join(header[:15]) + (", ..." if len(header) > 15 else "")
+    raise InputError(
+        f"{path}: cannot tell the log format from its header ({shown}); pass --format (one of "
+        f"{_listing()}), and --mapping for a generic CSV"
+    )
+
+
+def check_readable(path: Path) -> None:
+    """An :class:`InputError` unless ``path`` is a non-empty regular file."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty; nothing to ingest")
+
+
+def _listing() -> str:
+    return ", ".join(FORMAT_NAMES)
+
+
+def _is_binary(head: bytes) -> bool:
+    """NUL bytes, or more than 1% of undecodable or control characters (a stray bad byte is a bad row)."""
+    if b"\x00" in head:
+        return True
+    text = head.decode("utf-8", errors="replace")
+    odd = text.count("\ufffd") + sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f")
+    return odd > max(4, len(text) // 100)
+
+
+def _parquet_kind(path: Path) -> str:
+    from tokencensus.ingest.generic import parquet_file
+
+    names = set(parquet_file(path).schema_arrow.names)
+    if "conversation" in names and not _CANONICAL <= names:
+        return "wildchat"
+    return "parquet"
+
+
+def _first_record(path: Path) -> Any:
+    for item in itertools.islice(json_records(path, keep_text=False), 10):
+        if not isinstance(item, Reject):
+            return item[1]
+    return None
+
+
+def _json_kind(value: Any) -> str | None:
+    if isinstance(value, list):
+        return _json_kind(value[0]) if value else None
+    if not isinstance(value, dict):
+        return None
+    keys = set(value)
+    if "resourceSpans" in keys or "resource_spans" in keys:
+        return "otel"
+    if isinstance(value.get("conversations"), list):
+        return "sharegpt"
+    if isinstance(value.get("conversation"), list):
+        return "wildchat"
+    if openrouter.looks_like_generation(value):
+        return "openrouter-json"
+    if "request_id" in keys and ("spend" in keys or "startTime" in keys):
+        return "litellm"
+    if openai_jsonl.looks_like(value):
+        return "openai-jsonl"
+    return None
+
+
+def _csv_kind(header: list[str]) -> str | None:
+    columns = set(header)
+    if openrouter.is_activity_header(header):
+        return "openrouter-csv"
+    if "request_id" in columns and ("spend" in columns or "startTime" in columns):
+        return "litellm"
+    if "request_id" not in columns and columns & {"request_count", "requests"}:
+        return "aggregated"
+    if _CANONICAL <= columns:
+        return "csv"
+    return None

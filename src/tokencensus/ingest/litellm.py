@@ -1,0 +1,196 @@
+"""LiteLLM proxy spend logs: the ``LiteLLM_SpendLogs`` table exported as CSV, JSON Lines or a JSON array.
+
+Columns used::
+
+    request_id → request_id            startTime → ts (naive = UTC)
+    end_user (else user) → user_id     metadata.user_api_key_alias (else team alias, else api_key) → app
+    model (else model_group) → model_raw                custom_llm_provider → provider
+    prompt_tokens / completion_tokens → input / output tokens
+    metadata.usage_object.prompt_tokens_details.cached_tokens (or cache_read_input_tokens) → cached
+    metadata.usage_object.completion_tokens_details.reasoning_tokens → reasoning
+    response.choices[0].finish_reason → finish_reason; status / metadata.status = failure → error
+    response.choices[0].message.tool_calls → tool_calls
+    endTime − startTime → latency_ms   completionStartTime − startTime → ttft_ms   spend → cost_usd
+
+``metadata`` and ``response`` may be JSON text (CSV) or objects (JSON). ``messages`` (stored when the
+proxy keeps prompts) feeds the samples table only; none of messages, response or metadata is copied
+into the quarantine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tokencensus.errors import InputError
+from tokencensus.ingest.columns import ms_between
+from tokencensus.ingest.format import Batch, ReadOptions
+from tokencensus.ingest.samples import samples_table, user_text
+from tokencensus.ingest.streams import (
+    JSON_BATCH_RECORDS,
+    Reject,
+    batched,
+    csv_batches,
+    csv_header,
+    head_bytes,
+    json_records,
+)
+from tokencensus.ingest.tabular import Mapper, raw_table
+
+SCALARS = (
+    "request_id",
+    "startTime",
+    "endTime",
+    "completionStartTime",
+    "model",
+    "model_group",
+    "custom_llm_provider",
+    "prompt_tokens",
+    "completion_tokens",
+    "spend",
+    "user",
+    "end_user",
+    "api_key",
+    "status",
+)
+NESTED = ("metadata", "response", "messages")
+_DERIVED = ("key_alias", "cached", "reasoning", "meta_status", "finish", "tool_calls")
+
+
+def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
+    """Spend logs from CSV or JSON."""
+    text = head_bytes(path, 1 << 12).lstrip()
+    if text[:1] in (b"{", b"["):
+        yield from _read_json(path, options)
+    else:
+        yield from _read_csv(path, options)
+
+
+def _read_csv(path: Path, options: ReadOptions) -> Iterator[Batch]:
+    header = csv_header(path)
+    missing = [c for c in ("request_id", "startTime", "model") if c not in header]
+    if missing:
+        raise InputError(
+            f"{path}: not a LiteLLM spend log: column(s) {', '.join(missing)} missing "
+            f"(found {', '.join(header[:12])}); pick the right --format"
+        )
+    for raw in csv_batches(path, SCALARS + NESTED, keep_text=False):
+        table = raw.table
+        nested = {}
+        for name in NESTED:
+            if name in table.column_names:
+                values = table.column(name).to_pylist()
+                nested[name] = [_json_value(v) for v in values]
+                table = table.drop_columns([name])
+        yield _batch(table, nested, raw.rows, raw.rejects, options)
+
+
+def _json_value(value: bytes | str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _read_json(path: Path, options: ReadOptions) -> Iterator[Batch]:
+    for items in batched(json_records(path, keep_text=False), JSON_BATCH_RECORDS):
+        rows: list[int] = []
+        rejects: list[Reject] = []
+        scalars: dict[str, list[Any]] = {c: [] for c in SCALARS}
+        nested: dict[str, list[Any]] = {c: [] for c in NESTED}
+        for item in items:
+            if isinstance(item, Reject):
+                rejects.append(item)
+                continue
+            row, value = item
+            records = value if isinstance(value, list) else [value]
+            for record in records:
+                if not isinstance(record, dict):
+                    rejects.append(Reject(row, "record", "record is not a JSON object"))
+                    continue
+                rows.append(row)
+                for c in SCALARS:
+                    scalars[c].append(record.get(c))
+                for c in NESTED:
+                    v = record.get(c)
+                    nested[c].append(_json_value(v) if isinstance(v, str) else v)
+        yield _batch(raw_table(scalars, len(rows)), nested, np.array(rows, dtype=np.int64), rejects, options)
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _derive(metadata: Any, response: Any) -> dict[str, Any]:
+    usage = _get(metadata, "usage_object") or _get(response, "usage") or {}
+    choice = (_get(response, "choices") or [None])[0]
+    calls = _get(choice, "message", "tool_calls")
+    return {
+        "key_alias": _get(metadata, "user_api_key_alias") or _get(metadata, "user_api_key_team_alias"),
+        "cached": _get(usage, "prompt_tokens_details", "cached_tokens")
+        or _get(usage, "cache_read_input_tokens"),
+        "reasoning": _get(usage, "completion_tokens_details", "reasoning_tokens"),
+        "meta_status": _get(metadata, "status"),
+        "finish": _get(choice, "finish_reason"),
+        "tool_calls": len(calls) if isinstance(calls, list) and calls else None,
+    }
+
+
+def _batch(
+    table: pa.Table,
+    nested: dict[str, list[Any]],
+    rows: np.ndarray,
+    rejects: list[Reject],
+    options: ReadOptions,
+) -> Batch:
+    n = table.num_rows
+    metadata = nested.get("metadata") or [None] * n
+    response = nested.get("response") or [None] * n
+    derived: dict[str, list[Any]] = {k: [] for k in _DERIVED}
+    for meta, resp in zip(metadata, response, strict=True):
+        for key, value in _derive(meta, resp).items():
+            derived[key].append(value)
+    for key, values in derived.items():
+        table = table.append_column(key, raw_table({key: values}, n).column(key))
+    m = Mapper(table, ts_format=options.ts_format)
+    m.set("request_id", m.text("request_id"))
+    start = m.ts("startTime")
+    m.set("ts", start)
+    m.set("user_id", m.first("text", ["end_user", "user"], "user_id"))
+    m.set("app", m.first("text", ["key_alias", "api_key"], "app"))
+    m.set("model_raw", m.first("text", ["model", "model_group"], "model"))
+    m.set("provider", m.text("custom_llm_provider", "provider"))
+    m.set("input_tokens", m.int("prompt_tokens", "input_tokens"))
+    m.set("output_tokens", m.int("completion_tokens", "output_tokens"))
+    m.set("cached_tokens", m.int("cached", "cached_tokens"))
+    m.set("reasoning_tokens", m.int("reasoning", "reasoning_tokens"))
+    m.set("tool_calls", m.int("tool_calls", "tool_calls"))
+    finish = m.text("finish", "finish_reason")
+    status = m.first("text", ["status", "meta_status"], "finish_reason")
+    if status is not None:
+        failed = pc.fill_null(pc.equal(pc.utf8_lower(status), "failure"), False)
+        finish = pc.if_else(failed, "error", finish if finish is not None else pa.nulls(n, pa.string()))
+    m.set("finish_reason", finish)
+    end, first_token = m.ts("endTime", "latency_ms"), m.ts("completionStartTime", "ttft_ms")
+    if start is not None:
+        m.set("latency_ms", ms_between(start, end))
+        m.set("ttft_ms", ms_between(start, first_token))
+    m.set("cost_usd", m.float("spend", "cost_usd"))
+    samples = None
+    messages = nested.get("messages")
+    if messages and any(messages):
+        ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else [None] * n
+        samples = samples_table(ids, [user_text(msgs) for msgs in messages])
+    return m.batch(rows, rejects, samples=samples)

@@ -1,0 +1,141 @@
+"""The samples table: prompt text of a deterministic sample of requests, kept apart from the events.
+
+Layout: ``<lake>/samples/part-<id>.parquet`` with columns ``request_id`` and ``text``. Only the
+classifier reads it (after scrubbing PII); the events table, the quarantine, the ingest summary and
+the logs never carry prompt text.
+
+Which requests are sampled is a pure function of the request id (:func:`sample_fraction` below the
+rate), so re-ingesting a file samples the same requests, and a later step that wants fewer samples
+keeps a nested subset by comparing the same fraction with a lower rate. The text is the request's
+user messages (system and tool messages left out), capped at :data:`MAX_SAMPLE_CHARS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+SAMPLES_DIR = "samples"
+"""Directory of the samples table inside the lake."""
+SAMPLE_SCHEMA = pa.schema(
+    [pa.field("request_id", pa.string(), nullable=False), pa.field("text", pa.string(), nullable=False)]
+)
+"""One row per sampled request: its id and its prompt text."""
+SAMPLE_RATE = 0.1
+"""Default share of requests (with prompt text) whose text is kept."""
+MAX_SAMPLE_CHARS = 8_000
+"""Longer prompts are cut to this many characters (classification needs the gist, not the whole)."""
+_FLUSH_ROWS = 50_000
+
+
+def sample_fraction(request_id: str) -> float:
+    """A number in [0, 1) fixed by the request id: sampled when below the rate."""
+    digest = hashlib.blake2b(request_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def samples_dir(lake_root: Path) -> Path:
+    """Where the samples table of a lake lives."""
+    return Path(lake_root) / SAMPLES_DIR
+
+
+def read_samples(lake_root: Path) -> pa.Table:
+    """Every stored sample."""
+    files = sorted(samples_dir(lake_root).glob("*.parquet"))
+    if not files:
+        return SAMPLE_SCHEMA.empty_table()
+    return pa.concat_tables([pq.read_table(f, schema=SAMPLE_SCHEMA) for f in files])
+
+
+class SampleWriter:
+    """Keeps the sampled prompts of an ingest run and writes them, once each, to the samples table."""
+
+    def __init__(self, lake_root: Path, rate: float = SAMPLE_RATE) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"sample rate must be between 0 and 1, not {rate}")
+        self.dir = samples_dir(lake_root)
+        self.rate = rate
+        self.known: set[str] | None = None
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+        self.written = 0
+
+    def add(self, samples: pa.Table | None) -> None:
+        """Offer (request_id, text) rows; the sampled, new, non-empty ones are kept."""
+        if samples is None or not samples.num_rows or self.rate <= 0:
+            return
+        ids = samples.column("request_id").to_pylist()
+        texts = samples.column("text").to_pylist()
+        if self.known is None:
+            self.known = set(read_samples(self.dir.parent).column("request_id").to_pylist())
+        keep_ids, keep_texts = [], []
+        for rid, text in zip(ids, texts, strict=True):
+            if not rid or not text or not text.strip() or rid in self.known:
+                continue
+            if self.rate < 1.0 and sample_fraction(rid) >= self.rate:
+                continue
+            self.known.add(rid)
+            keep_ids.append(rid)
+            keep_texts.append(text[:MAX_SAMPLE_CHARS])
+        if keep_ids:
+            self.buffer.append(pa.table({"request_id": keep_ids, "text": keep_texts}, schema=SAMPLE_SCHEMA))
+            self.buffered += len(keep_ids)
+        if self.buffered >= _FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered (atomically: a temporary file renamed into place)."""
+        if not self.buffer:
+            return
+        table = pa.concat_tables(self.buffer)
+        self.buffer, self.buffered = [], 0
+        self.dir.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex
+        tmp = self.dir / f".{name}.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, self.dir / f"part-{name}.parquet")
+        self.written += table.num_rows
+
+
+def user_text(messages: object) -> str | None:
+    """The user turns of an OpenAI/Anthropic-style message list, joined; None when there are none."""
+    if isinstance(messages, str):
+        return messages
+    if not isinstance(messages, list):
+        return None
+    parts = []
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role", "user") not in ("user", "human"):
+            continue
+        text = content_text(message.get("content"))
+        if text:
+            parts.append(text)
+    return "\n\n".join(parts) or None
+
+
+def content_text(content: object) -> str:
+    """Text of a message content: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+        return "\n".join(texts)
+    return ""
+
+
+def samples_table(request_ids: list[str | None], texts: list[str | None]) -> pa.Table:
+    """(request_id, text) rows for :meth:`SampleWriter.add`, rows without text dropped."""
+    table = pa.table({"request_id": pa.array(request_ids, pa.string()), "text": pa.array(texts, pa.string())})
+    keep = pc.and_(pc.is_valid(table["request_id"]), pc.is_valid(table["text"]))
+    return table.filter(keep)

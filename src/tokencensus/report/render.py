@@ -1,0 +1,168 @@
+"""Writing the report: one self-contained HTML file, a CSV per figure, and optional Markdown/JSON.
+
+The HTML inlines everything it needs: CSS, the chart specs (data included) as JSON in
+``<script type="application/json">`` tags, and one ``<script type="module">`` holding Vega, Vega-Lite
+and Vega-Embed as bundled by :func:`vl_convert.javascript_bundle` together with a short snippet
+that draws every chart. It makes no network request.
+
+All text from the logs (model, author names) is hostile: the template autoescapes it, and JSON
+embedded in a script tag has ``<``, ``>`` and ``&`` written as ``\\u003c`` etc. so that no name can
+close the tag, while ``JSON.parse`` still returns the original string.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+import tokencensus
+from tokencensus.report.data import SUPPRESSED, ReportView
+
+# Draws every chart: each <script type="application/json" data-chart="ID"> holds the spec for the
+# element #ID. No actions menu (its export/editor links would reach the network).
+RENDER_SNIPPET = """
+const options = { actions: false, renderer: "svg" };
+for (const source of document.querySelectorAll("script[data-chart]")) {
+  const target = document.getElementById(source.dataset.chart);
+  vegaEmbed(target, JSON.parse(source.textContent), options).catch((error) => {
+    target.textContent = "This chart could not be drawn (" + error + "); its data is in the table below.";
+  });
+}
+"""
+
+
+@functools.cache
+def javascript_bundle() -> str:
+    """Vega + Vega-Lite + Vega-Embed and :data:`RENDER_SNIPPET` as one ES module (cached: ~1.4 s).
+
+    The Vega-Lite version matches the schema Altair writes when vl-convert has it.
+    """
+    import altair as alt
+    import vl_convert
+
+    wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    version = wanted if wanted in vl_convert.get_vegalite_versions() else None
+    bundle = vl_convert.javascript_bundle(snippet=RENDER_SNIPPET, vl_version=version)
+    # Inside <script>, only "</script" ends the element and "<!--" changes how it is parsed; in JS
+    # source "<\/" means the same as "</" within strings and regexes, where these could occur.
+    bundle = re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
+    if "<!--" in bundle:
+        raise RuntimeError("the vl-convert JavaScript bundle contains '<!--' and cannot be inlined")
+    return bundle
+
+
+def script_json(value: Any) -> Markup:
+    """JSON safe to place inside a ``<script>`` element (``<``, ``>``, ``&`` and line separators escaped)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("tokencensus.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(view: ReportView, specs: Mapping[str, dict[str, Any] | None], bundle: str) -> str:
+    """The report page: ``specs`` maps figure ids to their Vega-Lite spec (None: nothing to draw)."""
+    charts = {fig_id: script_json(spec) for fig_id, spec in specs.items() if spec is not None}
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            view=view,
+            meta=view.meta,
+            charts=charts,
+            bundle=Markup(bundle),
+            version=tokencensus.__version__,
+        )
+    )
+
+
+def figure_csv(frame: pd.DataFrame) -> str:
+    """A figure's published frame as CSV: ISO weeks, blanks for suppressed values, true/false flags."""
+    out = frame.copy()
+    if "week" in out.columns:
+        out["week"] = [w.isoformat() for w in out["week"]]
+    out[SUPPRESSED] = ["true" if s else "false" for s in out[SUPPRESSED]]
+    return str(out.to_csv(index=False, lineterminator="\n"))
+
+
+def _plain(value: Any) -> Any:
+    """A frame cell as a JSON value (dates as ISO strings, missing as null)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def render_json(view: ReportView) -> str:
+    """``report.json``: meta, summary, and per figure its headline, note and published data."""
+    meta = {k: _plain(v) for k, v in vars(view.meta).items()}
+    figures = [
+        {
+            "id": fig.id,
+            "title": fig.figure.title,
+            "headline": fig.headline,
+            "note": fig.figure.note,
+            "n_suppressed": fig.n_suppressed,
+            "csv": fig.csv_path,
+            "columns": [str(c) for c in fig.frame.columns],
+            "data": [{str(k): _plain(v) for k, v in r.items()} for r in fig.frame.to_dict("records")],
+        }
+        for fig in view.figures
+    ]
+    doc = {
+        "title": view.meta.title,
+        "meta": meta,
+        "summary": {fact.label: fact.value for fact in view.summary},
+        "n_suppressed": view.n_suppressed,
+        "figures": figures,
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def md_escape(text: str) -> str:
+    """Text from the logs made inert in Markdown: HTML escaped, Markdown syntax backslashed."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def render_markdown(view: ReportView) -> str:
+    """``report.md``: summary, and per figure its headline, note and table of the last weeks."""
+    lines = [f"# {md_escape(view.meta.title)}", ""]
+    lines += [f"- **{fact.label}:** {md_escape(fact.value)}" for fact in view.summary]
+    for fig in view.figures:
+        lines += ["", f"## {md_escape(fig.figure.title)}", "", f"**{md_escape(fig.headline)}**", ""]
+        lines.append(f"_Method:_ {md_escape(fig.figure.note)}")
+        if fig.suppression_note:
+            lines += ["", md_escape(fig.suppression_note) + "."]
+        if fig.table.header:
+            lines += ["", "| " + " | ".join(md_escape(h) for h in fig.table.header) + " |"]
+            lines.append("|" + "|".join("---" for _ in fig.table.header) + "|")
+            lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in fig.table.rows]
+            lines += ["", md_escape(fig.table_caption)]
+        lines += ["", f"Data: [{fig.csv_path}]({fig.csv_path})"]
+    return "\n".join(lines) + "\n"

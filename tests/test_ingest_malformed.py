@@ -1,0 +1,268 @@
+"""Malformed inputs give clear errors or quarantine exactly the bad rows; no good row is lost."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from tests.conftest import shared_file
+from tests.test_ingest_support import (
+    SECRET_PROMPT,
+    ingest,
+    litellm_rows,
+    openai_records,
+    otel_export,
+    otel_spans,
+    wildchat_records,
+    write_csv,
+    write_jsonl,
+    write_litellm_csv,
+)
+from tokencensus.errors import ConfigError, InputError
+from tokencensus.ingest import detect_format, read_samples
+from tokencensus.lake import Lake
+
+HEADER = ["request_id", "ts", "model", "input_tokens", "output_tokens", "cost_usd"]
+
+
+def good_row(i: int) -> list[object]:
+    return [f"r{i}", f"2025-06-{1 + i % 28:02d}T10:00:00Z", "gpt-4o", 100 + i, 10 + i, 0.5]
+
+
+def quarantine(lake_dir: Path) -> list[dict]:
+    return sorted(Lake(lake_dir).read_quarantine().to_pylist(), key=lambda r: r["row"])
+
+
+def test_wrong_types_negative_tokens_and_bad_timestamps_are_quarantined(tmp_path: Path) -> None:
+    rows = [good_row(i) for i in range(10)]
+    rows[2][3] = "abc"  # line 4
+    rows[4][1] = "yesterday"  # line 6
+    rows[5][4] = -7  # line 7
+    rows[7][5] = "free"  # line 9
+    rows[8][3] = "12.5"  # line 10
+    path = write_csv(tmp_path / "log.csv", HEADER, rows)
+    summary = ingest([path], tmp_path / "lake")
+    assert (
+        summary.total.rows_read == 10 and summary.total.rows_written == 5 and summary.total.quarantined == 5
+    )
+    landed = sorted(Lake(tmp_path / "lake").read_events()["request_id"].to_pylist())
+    assert landed == sorted(f"r{i}" for i in (0, 1, 3, 6, 9))
+    q = quarantine(tmp_path / "lake")
+    assert [(r["row"], r["field"]) for r in q] == [
+        (4, "input_tokens"),
+        (6, "ts"),
+        (7, "output_tokens"),
+        (9, "cost_usd"),
+        (10, "input_tokens"),
+    ]
+    assert q[0]["reason"] == "input_tokens (column 'input_tokens') is not an integer"
+    assert q[1]["reason"] == "ts (column 'ts') is not a timestamp"
+    assert q[2]["reason"] == "output_tokens is negative"
+    assert {r["source"] for r in q} == {str(path)}
+    assert json.loads(q[0]["record"])["input_tokens"] == "abc"  # the row as read, to fix and re-ingest
+
+
+def test_truncated_real_export_keeps_every_complete_row(tmp_path: Path) -> None:
+    source = shared_file("openrouter/activity_export_sample.csv")
+    data = source.read_bytes()
+    lines = data.split(b"\n")
+    cut = tmp_path / "activity_truncated.csv"
+    cut.write_bytes(b"\n".join(lines[:1001]) + b"\n" + lines[1001][:40])  # header + 1000 rows + half a row
+    summary = ingest([cut], tmp_path / "lake")
+    assert summary.total.rows_read == 1001
+    assert summary.total.rows_written + summary.total.quarantined == 1001
+    q = quarantine(tmp_path / "lake")
+    truncated = [r for r in q if r["field"] == "line"]
+    assert len(truncated) == 1 and truncated[0]["row"] == 1002 and "truncated" in truncated[0]["reason"]
+    assert summary.total.rows_written == 1000 - sum(r["field"] == "reasoning_tokens" for r in q)
+
+
+def test_ragged_blank_and_non_utf8_lines(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    body = [",".join(map(str, good_row(i))) for i in range(6)]
+    body[1] = "r1,2025-06-02T10:00:00Z,gpt-4o,5"  # too few fields: line 3
+    body[3] = "r3,2025-06-04T10:00:00Z,gpt-4o,5,1,0.5,surplus"  # too many: line 5
+    text = ",".join(HEADER) + "\n" + "\n".join(body[:2]) + "\n\n" + "\n".join(body[2:]) + "\n"
+    raw = text.encode().replace(b"r4,", b"r\xff4,")  # invalid UTF-8 in the id of r4: line 7
+    path.write_bytes(raw)
+    summary = ingest([path], tmp_path / "lake")
+    assert sorted(Lake(tmp_path / "lake").read_events()["request_id"].to_pylist()) == ["r0", "r2", "r5"]
+    q = quarantine(tmp_path / "lake")
+    assert [(r["row"], r["field"]) for r in q] == [(3, "line"), (6, "line"), (7, "request_id")]
+    assert "not valid UTF-8" in q[2]["reason"]
+    assert summary.total.rows_read == 6  # the blank line (4) is not a row
+
+
+def test_unknown_columns_are_ignored(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "log.csv",
+        [*HEADER, "colour", "weather"],
+        [[*good_row(i), "red", "rain"] for i in range(3)],
+    )
+    assert ingest([path], tmp_path / "lake").total.rows_written == 3
+
+
+def test_empty_and_header_only_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match=r"empty\.csv.*empty"):
+        ingest([empty], tmp_path / "lake")
+    with pytest.raises(InputError, match=r"empty\.csv.*empty"):
+        ingest([empty], tmp_path / "lake", fmt="openrouter-csv")
+    header_only = write_csv(tmp_path / "header.csv", HEADER, [])
+    summary = ingest([header_only], tmp_path / "lake")
+    assert summary.total.rows_read == 0 and Lake(tmp_path / "lake").is_empty()
+
+
+def test_binary_garbage_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(InputError, match=r"garbage\.csv: binary data.*openrouter-csv"):
+        detect_format(garbage)
+    for fmt in ("csv", "openrouter-csv", "litellm"):
+        with pytest.raises(InputError, match=r"garbage\.csv"):
+            ingest([garbage], tmp_path / "lake", fmt=fmt)
+    with pytest.raises(InputError, match=r"garbage\.csv: not a readable Parquet file"):
+        ingest([garbage], tmp_path / "lake", fmt="parquet")
+    assert Lake(tmp_path / "lake").is_empty()
+
+
+def test_unrecognised_files_and_options(tmp_path: Path) -> None:
+    odd = write_csv(tmp_path / "odd.csv", ["a", "b"], [[1, 2]])
+    with pytest.raises(InputError, match=r"odd\.csv: cannot tell the log format.*--mapping"):
+        detect_format(odd)
+    with pytest.raises(InputError, match=r"odd\.csv.*needs the column\(s\) request_id, ts, model"):
+        ingest([odd], tmp_path / "lake", fmt="csv")
+    with pytest.raises(ConfigError, match="unknown --format 'nope'"):
+        ingest([odd], tmp_path / "lake", fmt="nope")
+    with pytest.raises(InputError, match="no such file"):
+        ingest([tmp_path / "missing.csv"], tmp_path / "lake")
+    weird_json = write_jsonl(tmp_path / "odd.jsonl", [{"hello": 1}])
+    with pytest.raises(InputError, match=r"odd\.jsonl: JSON, but its first record"):
+        detect_format(weird_json)
+    bad_mapping = tmp_path / "m.toml"
+    bad_mapping.write_text('colour = "c"\n')
+    from tokencensus.ingest import load_mapping
+
+    with pytest.raises(ConfigError, match=r"m\.toml: 'colour' is not a canonical column"):
+        load_mapping(bad_mapping)
+
+
+def test_every_file_is_checked_before_anything_is_written(tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", HEADER, [good_row(1)])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="empty"):
+        ingest([good, empty], tmp_path / "lake")
+    assert Lake(tmp_path / "lake").is_empty()
+
+
+def test_bad_json_lines_are_quarantined_with_their_line(tmp_path: Path) -> None:
+    records = openai_records()
+    path = tmp_path / "pairs.jsonl"
+    lines = [json.dumps(r) for r in records]
+    lines.insert(
+        1, '{"request": {"messages": [{"role": "user", "content": "' + SECRET_PROMPT + '"}]'
+    )  # line 2
+    lines.append(json.dumps(records[0])[:50])  # a truncated last line: line 6
+    path.write_text("\n".join(lines))
+    summary = ingest([path], tmp_path / "lake")
+    assert summary.total.rows_written == 4
+    q = quarantine(tmp_path / "lake")
+    assert [(r["row"], r["field"]) for r in q] == [(2, "line"), (6, "line")]
+    assert all("not valid JSON" in r["reason"] for r in q)
+    assert all(r["record"] is None for r in q)  # a format with prompt text copies no raw line
+
+
+def test_truncated_json_array_keeps_the_complete_records(tmp_path: Path) -> None:
+    path = tmp_path / "spend.json"
+    text = json.dumps(litellm_rows(), indent=1)
+    path.write_text(text[: text.index('"chatcmpl-a3"') + 40])
+    summary = ingest([path], tmp_path / "lake", fmt="litellm")
+    assert sorted(Lake(tmp_path / "lake").read_events()["request_id"].to_pylist()) == [
+        "chatcmpl-a1",
+        "chatcmpl-a2",
+    ]
+    (q,) = quarantine(tmp_path / "lake")
+    assert "truncated" in q["reason"] and q["row"] > 1
+    assert summary.total.rows_read == 3
+
+
+def test_reingesting_is_a_no_op(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "log.csv", HEADER, [good_row(i) for i in range(20)])
+    first = ingest([path], tmp_path / "lake")
+    again = ingest([path], tmp_path / "lake")
+    assert first.total.rows_written == 20
+    assert again.total.rows_written == 0 and again.total.duplicates == 20
+    assert Lake(tmp_path / "lake").read_events().num_rows == 20
+
+
+def test_prompt_text_never_leaves_the_samples_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    litellm_path = write_litellm_csv(tmp_path / "spend.csv")
+    with litellm_path.open("a") as handle:  # a ragged line that carries the prompt
+        handle.write(f'chatcmpl-z,acompletion,"{SECRET_PROMPT}"\n')
+    otel_path = tmp_path / "traces.json"
+    otel_path.write_text(json.dumps(otel_export(otel_spans())))
+    openai_path = write_jsonl(tmp_path / "pairs.jsonl", openai_records())
+    with openai_path.open("a") as handle:
+        handle.write('{"broken": "' + SECRET_PROMPT + '"\n')
+    chat_path = write_jsonl(tmp_path / "wildchat.jsonl", wildchat_records())
+    bad_rows = litellm_rows()
+    bad_rows[0]["prompt_tokens"] = "lots"  # a parse failure on a row whose messages hold the prompt
+    bad_path = write_jsonl(tmp_path / "spend_bad.jsonl", bad_rows)
+    summary = ingest(
+        [litellm_path, otel_path, openai_path, chat_path, bad_path], tmp_path / "lake", sample_rate=1.0
+    )
+    lake = Lake(tmp_path / "lake")
+    assert summary.total.quarantined >= 3
+    for table in (lake.read_events(), lake.read_quarantine()):
+        for column in table.columns:
+            assert not any(SECRET_PROMPT in str(v) for v in column.to_pylist())
+    assert SECRET_PROMPT not in str(summary)
+    assert SECRET_PROMPT not in json.dumps(lake.manifest())
+    out = capsys.readouterr()
+    assert SECRET_PROMPT not in out.out + out.err
+    texts = read_samples(tmp_path / "lake")["text"].to_pylist()
+    assert texts.count(SECRET_PROMPT) >= 4  # it is kept where it belongs
+
+
+def test_hash_users_uses_a_salted_sha256(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_litellm_csv(tmp_path / "spend.csv")
+    monkeypatch.setenv("TOKENCENSUS_USER_SALT", "pepper")
+    ingest([path], tmp_path / "lake", hash_users=True)
+    users = {r["request_id"]: r["user_id"] for r in Lake(tmp_path / "lake").read_events().to_pylist()}
+    assert users["chatcmpl-a1"] == hashlib.sha256(b"pepper\x00customer-9").hexdigest()
+    monkeypatch.delenv("TOKENCENSUS_USER_SALT")
+    ingest([path], tmp_path / "lake2", hash_users=True)
+    salt_file = tmp_path / "lake2" / "_user_salt"
+    assert oct(salt_file.stat().st_mode & 0o777) == "0o600"
+    salt = salt_file.read_text().strip()
+    again = {r["request_id"]: r["user_id"] for r in Lake(tmp_path / "lake2").read_events().to_pylist()}
+    assert again["chatcmpl-a1"] == hashlib.sha256(salt.encode() + b"\x00customer-9").hexdigest()
+    assert "customer-9" not in again.values()
+
+
+def test_progress_reports_rows_done(tmp_path: Path) -> None:
+    a = write_csv(tmp_path / "a.csv", HEADER, [good_row(i) for i in range(5)])
+    b = write_csv(tmp_path / "b.csv", HEADER, [good_row(i + 100) for i in range(7)])
+    seen: list[int] = []
+    ingest([a, b], tmp_path / "lake", progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 12
+
+
+def test_directories_are_expanded(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_csv(logs / "a.csv", HEADER, [good_row(1)])
+    write_csv(logs / "b.csv", HEADER, [good_row(2)])
+    summary = ingest([logs], tmp_path / "lake")
+    assert [Path(f.source).name for f in summary.files] == ["a.csv", "b.csv"]
+    assert os.path.exists(tmp_path / "lake" / "events")
+    assert isinstance(Lake(tmp_path / "lake").read_events(), pa.Table)

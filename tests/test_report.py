@@ -1,0 +1,437 @@
+"""The report: offline HTML, figure CSVs, the privacy floor, headlines and hostile names.
+
+The fixture is hand-made so every headline number can be worked out on paper (see ``results``).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import math
+import re
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokencensus.errors import AnalysisError, ConfigError
+from tokencensus.report import ReportMeta, ReportOutput, build_report, suppress
+from tokencensus.report import render as report_render
+from tokencensus.report.data import fmt_count, fmt_pct
+
+HOSTILE = "<script>alert(1)</script>"
+K = 50
+WEEKS = [date(2025, 6, 2) + timedelta(weeks=i) for i in range(8)]  # Mondays
+SPEC_RE = re.compile(
+    r'<script type="application/json" id="spec-(\w+)" data-chart="chart-(\w+)">(.*?)</script>', re.S
+)
+
+
+def _share_frame(cells: dict[str, tuple[list[int], int]], total: int = 1000) -> pd.DataFrame:
+    """Weekly share rows from {segment: (tokens per week, users)}; each week totals ``total``."""
+    rows = [
+        (week, seg, tokens[i], tokens[i] / total, users)
+        for i, week in enumerate(WEEKS)
+        for seg, (tokens, users) in sorted(cells.items())
+    ]
+    frame = pd.DataFrame(rows, columns=["week", "segment", "tokens", "share", "users"])
+    return frame.astype({"tokens": "int64", "users": "int64"})
+
+
+def make_results() -> dict[str, pd.DataFrame]:
+    """Eight weeks, hand-checkable.
+
+    volume: 1.0B tokens a week for four weeks, then 4.2B → "grew 4.2×".
+    share_open: open weights 120/1000 then 310/1000 → 12% → 31%; Unknown (20/1000) has 3 users → 8
+    suppressed cells. share_reasoning: 100 then 250 per 1000 → 10% → 25%.
+    top_models: the hostile name leads with 42%; rank 3 has 7 users → suppressed.
+    top_models_weekly: Other 30% then 20% → the top 2 carried 70% → 80%.
+    """
+    tokens = [1_000_000_000] * 4 + [4_200_000_000] * 4
+    volume = pd.DataFrame(
+        {
+            "week": WEEKS,
+            "requests": [10_000] * 4 + [42_000] * 4,
+            "input_tokens": [t * 3 // 4 for t in tokens],
+            "output_tokens": [t // 4 for t in tokens],
+            "tokens": tokens,
+            "users": [400] * 8,
+        }
+    ).astype({c: "int64" for c in ("requests", "input_tokens", "output_tokens", "tokens", "users")})
+    open_tokens = [120] * 4 + [310] * 4
+    share_open = _share_frame(
+        {
+            "Open weights": (open_tokens, 80),
+            "Closed": ([1000 - 20 - t for t in open_tokens], 300),
+            "Unknown": ([20] * 8, 3),
+        }
+    )
+    reasoning = [100] * 4 + [250] * 4
+    share_reasoning = _share_frame(
+        {"Reasoning": (reasoning, 90), "Non-reasoning": ([1000 - t for t in reasoning], 300)}
+    )
+    top_models = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "model": [HOSTILE, "meta/llama-3-70b", "tiny/model"],
+            "author": ["evil\"'&", "meta", "tiny"],
+            "tokens": [4200, 3000, 500],
+            "share": [0.42, 0.30, 0.05],
+            "users": [120, 90, 7],
+        }
+    ).astype({"rank": "int64", "tokens": "int64", "users": "int64"})
+    other = [300] * 4 + [200] * 4
+    weekly = _share_frame(
+        {
+            HOSTILE: ([400] * 8, 100),
+            "meta/llama-3-70b": ([600 - t for t in other], 100),
+            "Other": (other, 300),
+        }
+    ).rename(columns={"segment": "model"})
+    return {
+        "volume": volume,
+        "share_open": share_open,
+        "share_reasoning": share_reasoning,
+        "top_models": top_models,
+        "top_models_weekly": weekly,
+    }
+
+
+def make_meta(**changes: object) -> ReportMeta:
+    fields: dict[str, object] = dict(
+        period_start=WEEKS[0],
+        period_end=WEEKS[-1] + timedelta(days=6),
+        requests=208_000,
+        tokens=20_800_000_000,
+        users=1234,
+        models=17,
+        providers=5,
+        unresolved_share=0.02,
+        min_users=K,
+        source="/data/lake",
+    )
+    fields.update(changes)
+    return ReportMeta(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReportOutput, str]:
+    out = build_report(make_results(), make_meta(), tmp_path_factory.mktemp("report"), formats=FORMATS_ALL)
+    assert out.html is not None
+    return out, out.html.read_text(encoding="utf-8")
+
+
+FORMATS_ALL = ("html", "md", "json")
+
+
+def specs_of(page: str) -> dict[str, dict]:
+    return {m.group(1): json.loads(m.group(3)) for m in SPEC_RE.finditer(page)}
+
+
+# ---------------------------------------------------------------- the HTML file
+
+
+def test_writes_one_html_and_a_csv_per_figure(built: tuple[ReportOutput, str]) -> None:
+    out, page = built
+    assert out.html is not None and out.html.name == "report.html"
+    assert sorted(p.name for p in out.csvs) == sorted(f"{fid}.csv" for fid in make_results())
+    assert all(p.parent == out.html.parent / "figures" and p.exists() for p in out.csvs)
+    assert out.n_suppressed == 9  # 8 Unknown weeks + the rank-3 model
+    assert page.startswith("<!doctype html>")
+    # Sections in report order: summary first, then the figures as DESIGN lists them.
+    positions = [page.index(f'id="{sid}"') for sid in ("summary", "fig-volume", "fig-share_open")]
+    positions += [
+        page.index(f'id="fig-{fid}"') for fid in ("share_reasoning", "top_models", "top_models_weekly")
+    ]
+    assert positions == sorted(positions)
+
+
+EXTERNAL = [
+    r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""",
+    r"""\bhref\s*=\s*["']?\s*(?:https?:)?//""",
+    r"""url\(\s*["']?\s*(?:https?:)?//""",
+    r"@import",
+    r"""fetch\(\s*["'`]?\s*(?:https?:)?//""",
+    r"<link\b",
+    r"<script\b[^>]*\bsrc\s*=",
+    r"<iframe\b",
+]
+
+
+def test_html_makes_no_network_reference(built: tuple[ReportOutput, str]) -> None:
+    _, page = built
+    for pattern in EXTERNAL:
+        assert not re.search(pattern, page, re.I), pattern
+    # The only links are in-page anchors and the figures' relative CSVs.
+    hrefs = re.findall(r"""\bhref\s*=\s*["']([^"']*)["']""", page)
+    assert hrefs and all(h.startswith("#") or re.fullmatch(r"figures/\w+\.csv", h) for h in hrefs), hrefs
+    # Vega-Embed is inlined with its actions menu (links to editors, exports) turned off.
+    assert "vegaEmbed" not in page or "actions:false" in page.replace(" ", "")
+    assert 'actions:false,renderer:"svg"' in page.replace(" ", "")
+    assert len(page) > 500_000  # the JS bundle really is inline
+
+
+def test_every_figure_has_a_chart_with_inline_data(built: tuple[ReportOutput, str]) -> None:
+    import vl_convert
+
+    _, page = built
+    specs = specs_of(page)
+    assert set(specs) == set(make_results())
+    for fid, spec in specs.items():
+        assert f'<div class="chart" id="chart-{fid}"' in page
+        values = spec["data"]["values"]
+        assert isinstance(values, list) and values
+        assert "datasets" not in spec and "url" not in json.dumps(spec["data"])
+        vega = vl_convert.vegalite_to_vega(spec)  # compiles: a valid Vega-Lite spec
+        assert vega["data"]
+    # Suppressed cells are not drawn.
+    assert {v["segment"] for v in specs["share_open"]["data"]["values"]} == {"Open weights", "Closed"}
+    assert [v["model"] for v in specs["top_models"]["data"]["values"]] == [HOSTILE, "meta/llama-3-70b"]
+    # Legends filter by click; share charts carry tooltips.
+    assert any(p.get("bind") == "legend" for p in specs["share_open"]["params"])
+    assert "tooltip" in json.dumps(specs["share_open"])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Weekly token volume grew 4.2× from the first four weeks to the last four "
+        "(from 1B to 4.2B tokens a week).",
+        "Open-weights models carried 31% of tokens in the last four weeks, up from 12% in the first four.",
+        "Reasoning models served 25% of tokens in the last four weeks, up from 10% in the first four.",
+        f"{HOSTILE} led the last four weeks with 42% of tokens.",
+        "The top 2 models carried 80% of tokens in the last four weeks, up from 70% in the first four.",
+        "8 cells under 50 users suppressed",
+    ],
+)
+def test_headlines_are_computed_from_the_data(built: tuple[ReportOutput, str], sentence: str) -> None:
+    _, page = built
+    assert html.escape(sentence, quote=False) in page
+
+
+def test_summary_block(built: tuple[ReportOutput, str]) -> None:
+    _, page = built
+    summary = page[page.index('id="summary"') : page.index('id="fig-volume"')]
+    for text in ("2025-06-02 to 2025-07-27", "208K", "21B", "1.2K", "17", "2.0% of tokens", "/data/lake"):
+        assert text in summary, text
+    assert "fewer than 50 distinct users are suppressed (9 cells suppressed in this report)" in summary
+
+
+def test_hostile_names_are_escaped_everywhere(built: tuple[ReportOutput, str]) -> None:
+    out, page = built
+    assert "<script>alert" not in page.lower()
+    assert html.escape(HOSTILE) in page  # shown as text
+    # Inside the embedded JSON "<" is \u003c, so no name can close the <script> element...
+    for m in SPEC_RE.finditer(page):
+        assert "<" not in m.group(3) and ">" not in m.group(3)
+    # ...and the JSON still decodes to the original names.
+    specs = specs_of(page)
+    assert HOSTILE in {v["model"] for v in specs["top_models_weekly"]["data"]["values"]}
+    assert "evil\"'&" in {v["author"] for v in specs["top_models"]["data"]["values"]}
+    # Every <script> opened is closed by its own tag: 1 module + one spec per figure.
+    assert page.lower().count("<script") == page.lower().count("</script>") == 1 + len(specs)
+    assert out.markdown is not None and "<script>" not in out.markdown.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- CSVs and the privacy floor
+
+
+def test_suppress_blanks_cells_under_the_floor() -> None:
+    frame = make_results()["share_open"]
+    before = frame.copy()
+    published, n = suppress(frame, K)
+    pd.testing.assert_frame_equal(frame, before)  # the input is left alone
+    low = published["users"].isna()
+    assert n == 8 and published["suppressed"].sum() == 8
+    assert (published.loc[published["suppressed"], "segment"] == "Unknown").all()
+    assert published.loc[published["suppressed"], ["tokens", "share", "users"]].isna().all().all()
+    kept = published[~published["suppressed"]]
+    assert (kept["users"] >= K).all() and not low[~published["suppressed"]].any()
+    original = frame[frame["users"] >= K]
+    assert kept["tokens"].astype("int64").tolist() == original["tokens"].tolist()
+    assert kept["share"].tolist() == original["share"].tolist()
+    assert kept["week"].tolist() == original["week"].tolist()  # keys never blanked
+
+
+def test_suppress_needs_a_users_column() -> None:
+    with pytest.raises(AnalysisError, match="users"):
+        suppress(pd.DataFrame({"week": WEEKS, "tokens": range(8)}), K)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    users=st.lists(st.integers(min_value=0, max_value=200), min_size=0, max_size=30),
+    k=st.integers(min_value=0, max_value=150),
+)
+def test_suppress_invariants(users: list[int], k: int) -> None:
+    frame = pd.DataFrame(
+        {
+            "rank": range(1, len(users) + 1),
+            "tokens": [10 * (i + 1) for i in range(len(users))],
+            "share": [0.01 * i for i in range(len(users))],
+            "users": users,
+        }
+    ).astype({"rank": "int64", "tokens": "int64", "users": "int64"})
+    published, n = suppress(frame, k)
+    assert n == sum(u < k for u in users) == int(published["suppressed"].sum())
+    assert published["rank"].tolist() == frame["rank"].tolist()
+    for row, orig in zip(published.to_dict("records"), frame.to_dict("records"), strict=True):
+        if row["suppressed"]:
+            assert pd.isna(row["users"]) and pd.isna(row["tokens"]) and math.isnan(row["share"])
+        else:
+            assert (row["users"], row["tokens"], row["share"]) == (
+                orig["users"],
+                orig["tokens"],
+                orig["share"],
+            )
+            assert row["users"] >= k
+
+
+def test_csvs_match_the_frames_with_suppressed_cells_blank(built: tuple[ReportOutput, str]) -> None:
+    out, _ = built
+    figures = out.html.parent / "figures"  # type: ignore[union-attr]
+    for fid, frame in make_results().items():
+        text = (figures / f"{fid}.csv").read_text(encoding="utf-8")
+        assert text.splitlines()[0] == ",".join([*frame.columns, "suppressed"])
+        back = pd.read_csv(io.StringIO(text), keep_default_na=False, dtype=str)
+        assert len(back) == len(frame)
+        key = "rank" if "rank" in frame.columns else "week"
+        expected = frame.astype(str)
+        if "week" in frame.columns:
+            expected["week"] = [w.isoformat() for w in frame["week"]]
+        for i, row in back.iterrows():
+            src = expected.iloc[i]  # same order as the analyses: week then category, or rank
+            assert row[key] == src[key]
+            if int(frame["users"].iloc[i]) < K:
+                assert row["suppressed"] == "true"
+                assert {row[c] for c in frame.columns if c in ("tokens", "share", "users", "requests")} == {
+                    ""
+                }
+            else:
+                assert row["suppressed"] == "false"
+                for col in frame.columns:
+                    if col == "share":
+                        assert float(row[col]) == float(frame[col].iloc[i])
+                    else:
+                        assert row[col] == src[col], (fid, col)
+    top = (figures / "top_models.csv").read_text(encoding="utf-8").splitlines()
+    assert top[3] == "3,tiny/model,tiny,,,,true"
+
+
+# ---------------------------------------------------------------- determinism, formats, edge cases
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    first = build_report(make_results(), make_meta(), tmp_path / "a", formats=FORMATS_ALL)
+    second = build_report(make_results(), make_meta(), tmp_path / "b", formats=FORMATS_ALL)
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b and len(files_a) == 3 + len(first.csvs)
+    for rel in files_a:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+    assert second.n_suppressed == first.n_suppressed
+
+
+def test_missing_keys_skip_their_figures(tmp_path: Path) -> None:
+    results = {"volume": make_results()["volume"]}
+    out = build_report(results, make_meta(), tmp_path)
+    page = out.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert 'id="fig-volume"' in page and 'id="fig-share_open"' not in page
+    assert [p.name for p in out.csvs] == ["volume.csv"]
+    assert set(specs_of(page)) == {"volume"}
+    empty = build_report({}, make_meta(), tmp_path / "none")
+    assert empty.csvs == () and 'id="summary"' in empty.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+
+
+def test_a_figure_skipped_later_loses_its_old_csv(tmp_path: Path) -> None:
+    build_report(make_results(), make_meta(), tmp_path)
+    assert (tmp_path / "figures" / "share_open.csv").exists()
+    build_report({"volume": make_results()["volume"]}, make_meta(), tmp_path)
+    assert not (tmp_path / "figures" / "share_open.csv").exists()
+
+
+def test_empty_short_and_fully_suppressed_frames(tmp_path: Path) -> None:
+    full = make_results()
+    results = {
+        "volume": full["volume"].head(1),
+        "share_open": full["share_open"].iloc[0:0],
+        "share_reasoning": full["share_reasoning"].assign(users=1),
+        "top_models": full["top_models"].tail(1),
+    }
+    out = build_report(results, make_meta(), tmp_path)
+    page = out.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert "1B tokens in the single week of data." in page
+    assert "No tokens in this period." in page
+    assert "16 cells under 50 users suppressed" in page
+    assert "The leading model is backed by fewer users than the privacy floor" in page
+    assert set(specs_of(page)) == {"volume"}  # nothing to draw elsewhere
+    assert page.count("Nothing to draw") == 3
+    assert (tmp_path / "figures" / "share_open.csv").read_text(encoding="utf-8") == (
+        "week,segment,tokens,share,users,suppressed\n"
+    )
+
+
+def test_markdown_and_json_formats(built: tuple[ReportOutput, str]) -> None:
+    out, _ = built
+    assert out.markdown is not None and out.json is not None
+    md = out.markdown.read_text(encoding="utf-8")
+    assert "Open-weights models carried 31% of tokens in the last four weeks" in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "[figures/volume.csv](figures/volume.csv)" in md
+    doc = json.loads(out.json.read_text(encoding="utf-8"))
+    assert doc["meta"]["min_users"] == K and doc["meta"]["period_start"] == "2025-06-02"
+    assert [f["id"] for f in doc["figures"]] == list(make_results())
+    top = next(f for f in doc["figures"] if f["id"] == "top_models")
+    assert top["data"][0]["model"] == HOSTILE
+    assert top["data"][2] == {
+        "rank": 3, "model": "tiny/model", "author": "tiny", "tokens": None, "share": None, "users": None,
+        "suppressed": True,
+    }  # fmt: skip
+
+
+def test_unknown_format_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="pdf"):
+        build_report(make_results(), make_meta(), tmp_path, formats=("html", "pdf"))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(1.2e12, "1.2T"), (3.4e11, "340B"), (5.6e6, "5.6M"), (12_345, "12K"), (950, "950"), (999.6e9, "1T"),
+     (1e9, "1B"), (0, "0")],
+)  # fmt: skip
+def test_fmt_count(value: float, text: str) -> None:
+    assert fmt_count(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.31, "31%"), (0.045, "4.5%"), (0.0004, "<0.1%"), (0.0, "0%"), (1.0, "100%")]
+)
+def test_fmt_pct(value: float, text: str) -> None:
+    assert fmt_pct(value) == text
+
+
+def test_a_year_builds_in_under_five_seconds(tmp_path: Path) -> None:
+    weeks = [date(2025, 1, 6) + timedelta(weeks=i) for i in range(52)]
+    models = [f"lab{i}/model-{i}" for i in range(10)] + ["Other"]
+    weekly = pd.DataFrame(
+        [(w, m, 1000 + j, (1000 + j) / 11_055, 500) for w in weeks for j, m in enumerate(models)],
+        columns=["week", "model", "tokens", "share", "users"],
+    )
+    shares = weekly.rename(columns={"model": "segment"})
+    results = {
+        "volume": pd.DataFrame(
+            {"week": weeks, "requests": 10, "input_tokens": 7, "output_tokens": 3, "tokens": 10, "users": 99}
+        ),
+        **{fid: shares for fid in ("share_open", "share_origin", "share_size", "share_reasoning")},
+        "top_models": weekly.head(10).drop(columns="week").assign(rank=range(1, 11), author="lab"),
+        "top_models_weekly": weekly,
+    }
+    report_render.javascript_bundle.cache_clear()  # count the bundle too, as in a fresh process
+    start = time.perf_counter()
+    out = build_report(results, make_meta(), tmp_path, formats=FORMATS_ALL)
+    assert time.perf_counter() - start < 5
+    assert len(out.csvs) == 7
