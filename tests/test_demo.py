@@ -10,15 +10,17 @@ import sys
 import pyarrow.compute as pc
 import pytest
 
+from tests.conftest import shared_file
 from tokencensus.demo import run_demo
 from tokencensus.lake import Lake
-from tests.conftest import shared_file
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tokencensus", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "tokencensus", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_demo_command_writes_an_offline_report(tmp_path):

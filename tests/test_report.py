@@ -435,3 +435,19 @@ def test_a_year_builds_in_under_five_seconds(tmp_path: Path) -> None:
     out = build_report(results, make_meta(), tmp_path, formats=FORMATS_ALL)
     assert time.perf_counter() - start < 5
     assert len(out.csvs) == 7
+
+
+def test_csv_defuses_spreadsheet_formulas_in_names(tmp_path):
+    from tokencensus.report.render import figure_csv
+
+    frame = pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "model": ['=HYPERLINK("x")', "plain/model"],
+            "share": [-0.5, 0.5],
+            "suppressed": [False] * 2,
+        }
+    )
+    text = figure_csv(frame)
+    assert "'=HYPERLINK" in text and ",plain/model," in text
+    assert ",-0.5," in text  # numbers are numbers, not text

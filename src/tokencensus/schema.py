@@ -117,7 +117,7 @@ def conform(table: pa.Table, source: str) -> pa.Table:
                     f"{field.type}: {exc}"
                 ) from exc
         elif field.name in DEFAULTS:
-            col = pa.array([DEFAULTS[field.name]] * n).cast(field.type)
+            col = pa.repeat(pa.scalar(DEFAULTS[field.name]), n).cast(field.type)
         else:
             col = pa.nulls(n, field.type)
         columns.append(col)
@@ -222,15 +222,11 @@ def validate(table: pa.Table, source: str, first_row: int = 1, records: pa.Table
     reason_col = pa.nulls(n, pa.string())
     for name, reason, mask in reversed(checks):
         # Later rules first, so the first rule a row breaks wins.
-        mask = pc.fill_null(mask, False)
         field_col = pc.if_else(mask, name, field_col)
         reason_col = pc.if_else(mask, f"{name} {reason}", reason_col)
-    bad = pc.is_valid(field_col)
-    n_bad = pc.sum(bad).as_py() or 0
-    valid = table.filter(pc.invert(bad)) if n_bad else table
-    if not n_bad:
-        return Checked(valid.cast(EVENT_SCHEMA), QUARANTINE_SCHEMA.empty_table())
-    idx = pc.indices_nonzero(bad)
+    valid = table.filter(pc.invert(any_bad))
+    idx = pc.indices_nonzero(any_bad)
+    n_bad = len(idx)
     raw = records if records is not None else table
     raw_rows = raw.take(idx).to_pylist()
     quarantine = pa.table(

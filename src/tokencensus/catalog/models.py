@@ -282,6 +282,7 @@ def _write_rows(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) 
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([_cell(row[c]) for c in columns])
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a packaged data file must be world-readable
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

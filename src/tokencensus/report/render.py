@@ -101,7 +101,20 @@ def figure_csv(frame: pd.DataFrame) -> str:
     if "week" in out.columns:
         out["week"] = [w.isoformat() for w in out["week"]]
     out[SUPPRESSED] = ["true" if s else "false" for s in out[SUPPRESSED]]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [_defuse(v) for v in out[col]]
     return str(out.to_csv(index=False, lineterminator="\n"))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value: object) -> object:
+    """Quote text a spreadsheet would run as a formula (names come from logs: treat them as hostile)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _plain(value: Any) -> Any:
