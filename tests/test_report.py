@@ -451,3 +451,21 @@ def test_csv_defuses_spreadsheet_formulas_in_names(tmp_path):
     text = figure_csv(frame)
     assert "'=HYPERLINK" in text and ",plain/model," in text
     assert ",-0.5," in text  # numbers are numbers, not text
+
+
+def test_category_headline_names_the_leading_category():
+    from datetime import date, timedelta
+
+    from tokencensus.report.data import FIGURES_BY_ID, headline
+
+    weeks = [date(2025, 6, 2) + timedelta(weeks=i) for i in range(8)]
+    rows = []
+    for i, week in enumerate(weeks):
+        programming = 10 + 10 * i  # 10% of 100 tokens in week 1 ... 80% in week 8
+        for segment, tokens in (("programming", programming), ("roleplay", 100 - programming)):
+            rows.append({"week": week, "segment": segment, "tokens": tokens, "share": tokens / 100, "users": 99})
+    frame = pd.DataFrame(rows).assign(suppressed=False)
+    text = headline(FIGURES_BY_ID["share_category"], frame)
+    # last four weeks: (50+60+70+80)/400 = 65%; first four: (10+20+30+40)/400 = 25%
+    assert text.startswith("Programming carried 65% of classified tokens in the last four weeks")
+    assert "25%" in text

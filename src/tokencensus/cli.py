@@ -145,6 +145,56 @@ def report(
     )
 
 
+@cli.command()
+@option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
+@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "llm"]))
+@option(S.CLASSIFY_RATE, type=click.FloatRange(0.0, 1.0))
+@option(S.MIN_PER_MODEL)
+@option(S.FLOOR, type=click.FloatRange(0.0, 1.0))
+@option(S.LLM_URL)
+@option(S.LLM_MODEL)
+@option(S.MAX_USD)
+def classify(
+    lake: Path,
+    backend: str,
+    rate: float,
+    min_per_model: int,
+    floor: float,
+    llm_url: str,
+    llm_model: str,
+    max_usd: float,
+) -> None:
+    """Classify a sample of prompts: PII scrub, language, category; writes <lake>/labels."""
+    from tokencensus.classify import classify_lake
+
+    opts = {"base_url": llm_url, "model": llm_model, "max_usd": max_usd} if backend == "llm" else {}
+    summary = classify_lake(lake, backend=backend, rate=rate, floor=floor, min_per_model=min_per_model, **opts)
+    click.echo(str(summary))
+
+
+@cli.command("eval-classifier")
+@option(S.EVAL_DATA, type=click.Path(file_okay=False, path_type=Path))
+@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "llm"]))
+@option(S.FLOOR, type=click.FloatRange(0.0, 1.0))
+@click.option(
+    "--cross-source/--no-cross-source",
+    default=False,
+    show_default=True,
+    help="Also retrain leaving each source out (default classifier; needs the train extra, minutes).",
+)
+@option(S.LLM_URL)
+@option(S.LLM_MODEL)
+def eval_classifier(
+    data: Path, backend: str, floor: float, cross_source: bool, llm_url: str, llm_model: str
+) -> None:
+    """Per-category precision/recall/F1, macro-F1, confusion matrix and throughput on labelled prompts."""
+    from tokencensus.classify.evaluate import run_evaluation
+
+    opts = {"base_url": llm_url, "model": llm_model} if backend == "llm" else {}
+    for result in run_evaluation(str(data), backend=backend, floor=floor, cross=cross_source, **opts):
+        click.echo(result.format())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning tokencensus errors into ``Error: ...`` and exit 1."""
     try:

@@ -1,7 +1,9 @@
-"""The demo: simulate a year of marketplace traffic, ingest it, and write the report.
+"""The demo: simulate a year of marketplace traffic, ingest it, classify a sample, write the report.
 
 It goes through the same path a user's logs take: the simulator writes log files (canonical
-Parquet), ``ingest`` reads them into a fresh lake, and the report runs on the lake.
+Parquet), ``ingest`` reads them into a fresh lake, ``classify`` labels a sample of prompts, and the
+report runs on the lake. The simulator has no prompt text, so the demo writes a synthetic prompt
+(of the request's planted category) for the sampled requests, as ingest would keep a real log's.
 """
 
 from __future__ import annotations
@@ -12,13 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tokencensus.classify import ClassifySummary, classify_lake
+from tokencensus.classify.synthetic import prompts_for
 from tokencensus.ingest import IngestSummary, ingest_paths
+from tokencensus.ingest.samples import SampleWriter, sample_fraction
 from tokencensus.lake import Lake
 from tokencensus.report import ReportOutput
 from tokencensus.report.build import report_from_lake
-from tokencensus.simulate import SimConfig, iter_simulate
+from tokencensus.simulate import SimConfig, iter_simulate, split_chunk
+
+PROMPT_RATE = 0.02
+"""Share of simulated requests that get a (synthetic) prompt in the samples table."""
+CLASSIFY_RATE = 0.01
+"""Share of requests the demo classifies (the study classified ~0.25%; more here for small models)."""
 
 
 @dataclass
@@ -28,6 +39,7 @@ class DemoResult:
     out_dir: Path
     report: ReportOutput
     ingest: IngestSummary
+    classify: ClassifySummary
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -41,7 +53,7 @@ def run_demo(
     min_users: int = 50,
     log: Callable[[str], object] = print,
 ) -> DemoResult:
-    """Run simulate → ingest → report into ``out_dir`` (its logs/ and lake/ are started afresh)."""
+    """Run simulate → ingest → classify → report into ``out_dir`` (its logs/ and lake/ are started afresh)."""
     out = Path(out_dir)
     logs, lake_dir = out / "logs", out / "lake"
     for owned in (logs, lake_dir):
@@ -51,11 +63,14 @@ def run_demo(
 
     start = time.perf_counter()
     truth, chunks = iter_simulate(SimConfig(requests=requests, users=users, seed=seed))
-    files = []
+    files, sampled = [], []
     for i, chunk in enumerate(chunks):
+        events, categories = split_chunk(chunk)
         path = logs / f"requests-{i:02d}.parquet"
-        pq.write_table(chunk, path, compression="zstd", compression_level=1)
+        pq.write_table(events, path, compression="zstd", compression_level=1)
         files.append(path)
+        keep = [sample_fraction(rid) < PROMPT_RATE for rid in categories["request_id"].to_pylist()]
+        sampled.append(categories.filter(pa.array(keep)))
     seconds["simulate"] = time.perf_counter() - start
     log(
         f"simulated {requests:,} requests of {len(truth.models)} models into {logs} "
@@ -68,7 +83,15 @@ def run_demo(
     log(f"ingested into {lake_dir}: {summary.total} ({seconds['ingest']:.1f} s)")
 
     start = time.perf_counter()
+    samples = SampleWriter(lake_dir, rate=PROMPT_RATE)
+    samples.add(prompts_for(pa.concat_tables(sampled), seed=seed))
+    samples.flush()
+    labels = classify_lake(lake_dir, rate=CLASSIFY_RATE)
+    seconds["classify"] = time.perf_counter() - start
+    log(f"classified {labels.written:,} sampled prompts ({seconds['classify']:.1f} s)")
+
+    start = time.perf_counter()
     report = report_from_lake(lake_dir, out, backend=backend, min_users=min_users)
     seconds["report"] = time.perf_counter() - start
     log(f"wrote {report.html} and {len(report.csvs)} CSV files ({seconds['report']:.1f} s)")
-    return DemoResult(out_dir=out, report=report, ingest=summary, seconds=seconds)
+    return DemoResult(out_dir=out, report=report, ingest=summary, classify=labels, seconds=seconds)

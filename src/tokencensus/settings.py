@@ -34,6 +34,16 @@ SAMPLE_RATE = Setting(
     0.1,
     "Share of requests whose prompt text (when the log has it) is kept for classification.",
 )
+CLASSIFIER = Setting("classifier", "default", "Classifier backend: default (ships with the package) or llm.")
+CLASSIFY_RATE = Setting(
+    "rate", 0.0025, "Share of requests to classify (nested in the ingest sample; by hash of request_id)."
+)
+MIN_PER_MODEL = Setting("min-per-model", 30, "Label at least this many prompts of every model (when it has them).")
+FLOOR = Setting("floor", 0.25, "Labels below this confidence count as 'other'.")
+LLM_URL = Setting("llm-url", "http://localhost:8000/v1", "OpenAI-compatible base URL (llm classifier).")
+LLM_MODEL = Setting("llm-model", "", "Model name at the endpoint (llm classifier).")
+MAX_USD = Setting("max-usd", 5.0, "Cost guard of the llm classifier: stop before spending more.")
+EVAL_DATA = Setting("data", "../shared/data", "Directory holding prompts/ (labelled public prompts) for eval-classifier.")
 SEED = Setting("seed", 7, "Random seed of the simulator (same seed, same data).")
 
 ALL: tuple[Setting, ...] = (
@@ -47,4 +57,12 @@ ALL: tuple[Setting, ...] = (
     USERS,
     SEED,
     SAMPLE_RATE,
+    CLASSIFIER,
+    CLASSIFY_RATE,
+    MIN_PER_MODEL,
+    FLOOR,
+    LLM_URL,
+    LLM_MODEL,
+    MAX_USD,
+    EVAL_DATA,
 )

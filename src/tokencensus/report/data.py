@@ -120,6 +120,16 @@ FIGURES: tuple[FigureDef, ...] = (
         order=("Reasoning", "Non-reasoning"),
     ),
     FigureDef(
+        "share_category",
+        "What people use AI for",
+        "share",
+        "Share of classified tokens by use-case category, from a deterministic sample of prompts "
+        "(PII scrubbed, then classified); each label counts its request's tokens times its model's "
+        "inverse sampling rate, and labels below the confidence floor count as other.",
+        category="segment",
+        trailing=("other",),
+    ),
+    FigureDef(
         "top_models",
         "Top models",
         "ranking",
@@ -431,6 +441,18 @@ def headline_size(frame: pd.DataFrame) -> str:
     return headline_share(frame, "segment", top, subject, of="open-weights tokens")
 
 
+def headline_category(frame: pd.DataFrame) -> str:
+    """The largest category of the last weeks, against the first weeks (e.g. programming's rise)."""
+    if frame.empty:
+        return "No classified prompts in this period."
+    win = windows(list(frame["week"]))
+    recent = win.last if win else tuple(frame["week"])
+    known = sorted(set(frame["segment"]) - {"other"}) or ["other"]
+    shares = {c: window_share(frame, "segment", c, recent) or 0.0 for c in known}
+    top = max(known, key=lambda c: (shares[c], c))
+    return headline_share(frame, "segment", top, top.replace("_", " ").capitalize(), of="classified tokens")
+
+
 def headline_top_models(frame: pd.DataFrame) -> str:
     """E.g. "m1 led the last four weeks with 24% of tokens; the top 3 together carried 61%."."""
     if frame.empty:
@@ -467,6 +489,8 @@ def headline(fig: FigureDef, frame: pd.DataFrame) -> str:
         return headline_size(frame)
     if fig.id == "share_reasoning":
         return headline_share(frame, "segment", "Reasoning", "Reasoning models", verb="served")
+    if fig.id == "share_category":
+        return headline_category(frame)
     if fig.id == "top_models":
         return headline_top_models(frame)
     if fig.id == "top_models_weekly":

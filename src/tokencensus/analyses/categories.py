@@ -1,0 +1,156 @@
+"""Category analyses: what the tokens are spent on, from a classified sample of prompts.
+
+Every function takes the enriched events table (:mod:`tokencensus.engine`) and the labels table
+(``<lake>/labels``, see :mod:`tokencensus.classify.labels`) as Ibis tables and returns an Ibis
+expression; nothing executes here.
+
+Definitions (DESIGN.md, after the OpenRouter "State of AI" study):
+
+* Only a sample of requests is labelled. A labelled request of model ``m`` stands for
+  ``N_m / n_m`` requests (all requests of ``m`` / labelled requests of ``m``): post-stratification
+  by model, which undoes the model-stratified sampling of ``classify`` (small models are sampled at
+  higher rates).
+* **Category share** of a cell = estimated tokens (input + output) of the category / estimated
+  tokens of all classified requests in the cell, where a labelled request contributes its own
+  tokens × its weight. Shares are of *classified* tokens and sum to 1 per cell.
+* Labels whose confidence is below ``floor`` count as ``other``.
+* ``users`` = distinct users among the labelled requests of the cell (for the report's k floor).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from tokencensus.analyses.market import weekly_share
+
+DEFAULT_FLOOR = 0.25
+"""Same as ``classify.backends.DEFAULT_FLOOR``."""
+OTHER = "other"
+
+
+def labelled_events(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Labelled events with ``category`` (floored), ``language``, ``subcategory``, ``weight`` and
+    weighted ``tokens`` / ``input_tokens`` / ``output_tokens`` (raw counts kept as ``raw_*``).
+
+    ``classifier`` picks one classifier's labels when the table holds several.
+    """
+    if classifier is not None:
+        labels = labels.filter(labels.classifier == classifier)
+    lab = labels.select(
+        lab_id=labels.request_id,
+        category=ibis.ifelse(labels.confidence < floor, OTHER, labels.category),
+        subcategory=labels.subcategory,
+        language=labels.language,
+        confidence=labels.confidence,
+    )
+    joined = events.inner_join(lab, events.request_id == lab.lab_id).drop("lab_id")
+    all_req = events.group_by("model").aggregate(n_all=events.requests.sum())
+    lab_req = joined.group_by("model").aggregate(n_lab=joined.requests.sum())
+    w = (
+        all_req.inner_join(lab_req, "model")
+        .mutate(weight=lambda t: t.n_all.cast("float64") / t.n_lab.cast("float64"))
+        .select(w_model="model", weight="weight")
+    )
+    out = joined.inner_join(w, joined.model == w.w_model).drop("w_model")
+    return out.mutate(
+        raw_tokens=out.tokens,
+        raw_input_tokens=out.input_tokens,
+        raw_output_tokens=out.output_tokens,
+        tokens=out.tokens.cast("float64") * out.weight,
+        input_tokens=out.input_tokens.cast("float64") * out.weight,
+        output_tokens=out.output_tokens.cast("float64") * out.weight,
+        est_requests=out.requests.cast("float64") * out.weight,
+    )
+
+
+def _mix(lab: ir.Table, by: list[str]) -> ir.Table:
+    cells = lab.group_by([*by, "category"]).aggregate(
+        tokens=lab.tokens.sum(), labelled=lab.count(), users=lab.user_id.nunique()
+    )
+    total = cells.tokens.sum().over(group_by=[cells[c] for c in by]) if by else cells.tokens.sum().over()
+    return cells.filter(total > 0).mutate(share=cells.tokens / total).order_by([*by, "category"])
+
+
+def category_share(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Weekly share of classified tokens by category. Columns: week, category, tokens, share, users."""
+    lab = labelled_events(events, labels, floor, classifier)
+    return weekly_share(lab, "category").rename(category="segment")
+
+
+def category_mix(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Category share of classified tokens over the whole period.
+
+    Columns: category, tokens, labelled, users, share.
+    """
+    return _mix(labelled_events(events, labels, floor, classifier), [])
+
+
+def mix_by_author(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Each model author's category mix. Columns: author, category, tokens, labelled, users, share."""
+    return _mix(labelled_events(events, labels, floor, classifier), ["author"])
+
+
+def mix_by_segment(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Category mix inside open weights, and inside each origin segment (Chinese open, ...).
+
+    Columns: segment ('Open weights', 'Chinese open', 'Rest-of-world open', 'Proprietary',
+    'Unknown'), category, tokens, labelled, users, share.
+    """
+    lab = labelled_events(events, labels, floor, classifier)
+    open_w = lab.filter(lab.open_segment == "Open weights").mutate(segment=ibis.literal("Open weights"))
+    by_origin = lab.mutate(segment=lab.origin_segment)
+    return _mix(open_w.union(by_origin), ["segment"])
+
+
+def length_by_category(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Mean prompt and completion tokens per request by category (weighted like the shares).
+
+    Columns: category, labelled, requests (estimated), mean_input_tokens, mean_output_tokens.
+    """
+    lab = labelled_events(events, labels, floor, classifier)
+    agg = lab.group_by("category").aggregate(
+        labelled=lab.count(),
+        requests=lab.est_requests.sum(),
+        input_tokens=lab.input_tokens.sum(),
+        output_tokens=lab.output_tokens.sum(),
+    )
+    return (
+        agg.mutate(
+            mean_input_tokens=agg.input_tokens / agg.requests,
+            mean_output_tokens=agg.output_tokens / agg.requests,
+        )
+        .select("category", "labelled", "requests", "mean_input_tokens", "mean_output_tokens")
+        .order_by("category")
+    )
+
+
+def language_share(
+    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+) -> ir.Table:
+    """Share of classified tokens and requests by prompt language (ISO 639-1; ``und`` = undetermined).
+
+    Columns: language, tokens, requests, labelled, users, share, request_share.
+    """
+    lab = labelled_events(events, labels, floor, classifier)
+    agg = lab.group_by("language").aggregate(
+        tokens=lab.tokens.sum(),
+        requests=lab.est_requests.sum(),
+        labelled=lab.count(),
+        users=lab.user_id.nunique(),
+    )
+    return agg.mutate(
+        share=agg.tokens / agg.tokens.sum().over(), request_share=agg.requests / agg.requests.sum().over()
+    ).order_by(ibis.desc("tokens"))

@@ -1,0 +1,121 @@
+"""Taxonomy, synthetic prompts, language detection and the default backend on real labelled prompts."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tests.conftest import shared_file
+from tokencensus.classify.backends import Prediction, apply_floor, get_backend
+from tokencensus.classify.backends.default import DefaultBackend
+from tokencensus.classify.corpus import load_corpus
+from tokencensus.classify.evaluate import evaluate_backend, run_evaluation, score
+from tokencensus.classify.language import detect
+from tokencensus.classify.synthetic import prompts_for
+from tokencensus.classify.taxonomy import OTHER, load_taxonomy
+from tokencensus.errors import ConfigError
+from tokencensus.simulate import CATEGORIES
+
+MACRO_F1_GOAL = 0.80
+
+
+def test_taxonomy_uses_the_simulator_ids_in_order() -> None:
+    tax = load_taxonomy()
+    assert tax.ids == tuple(CATEGORIES)
+    assert {s.id for s in tax.category("roleplay").subcategories} >= {"roleplay_games", "writers_resources"}
+    assert {s.id for s in tax.category("programming").subcategories} == {"programming", "development_tools"}
+    assert tax.subcategory("roleplay", "Let's play a dungeon adventure game") == "roleplay_games"
+    assert tax.subcategory("programming", "my docker build fails") == "development_tools"
+    assert tax.subcategory("programming", "write a sort function") == "programming"
+    with pytest.raises(ConfigError, match="unknown category"):
+        tax.category("cooking")
+
+
+def test_synthetic_prompts_are_deterministic_and_multilingual() -> None:
+    cats = pa.table({"request_id": [f"r{i}" for i in range(400)], "category": ["translation"] * 400})
+    a, b = prompts_for(cats, seed=5), prompts_for(cats, seed=5)
+    assert a.equals(b)
+    assert not a.equals(prompts_for(cats, seed=6))
+    langs = set(detect(a["text"].to_pylist()))
+    assert len(langs - {"en", "und"}) >= 4
+
+
+def test_language_detection() -> None:
+    texts = [
+        "How do I make a good cup of coffee in the morning?",
+        "Comment puis-je améliorer ma gestion du temps au travail ?",
+        "Wie kann ich meine Zeit bei der Arbeit besser einteilen?",
+        "¿Cómo puedo mejorar la gestión de mi tiempo en el trabajo?",
+        "我怎样才能更好地管理我的工作时间？",
+        "hi",
+        "",
+    ]
+    assert detect(texts) == ["en", "fr", "de", "es", "zh", "und", "und"]
+
+
+def test_floor_turns_low_confidence_into_other() -> None:
+    pred = apply_floor(Prediction(["roleplay", "programming"], np.array([0.9, 0.2])), 0.25)
+    assert pred.categories == ["roleplay", OTHER]
+
+
+def test_score_by_hand() -> None:
+    s = score(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b", "c"])
+    assert s.precision["a"] == 1.0 and s.recall["a"] == 0.5
+    assert s.precision["b"] == pytest.approx(2 / 3) and s.recall["b"] == 1.0
+    assert s.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)  # c is absent from gold: not averaged
+    assert s.confusion.tolist() == [[1, 1, 0], [0, 2, 0], [0, 0, 0]]
+
+
+def test_default_backend_predicts_every_prompt() -> None:
+    backend = get_backend("default")
+    pred = backend.predict(["Write a Python function that reverses a list", "", "x" * 50_000])
+    assert len(pred.categories) == 3 and pred.categories[0] == "programming"
+    assert ((pred.confidence >= 0) & (pred.confidence <= 1)).all()
+    assert backend.predict([]).categories == []
+
+
+def test_default_backend_in_source_macro_f1_on_real_prompts() -> None:
+    """The shipped model on the held-out test split of the public labelled prompts (disjoint prompts)."""
+    shared_file("prompts/mt_bench_questions.jsonl")
+    in_source = run_evaluation(str(shared_file("prompts").parent), cross=False)[0]
+    print(in_source.format())
+    assert in_source.n > 1000
+    assert in_source.macro_f1 >= MACRO_F1_GOAL
+    assert in_source.f1["programming"] >= 0.8 and in_source.f1["education"] >= 0.9
+    assert in_source.f1["roleplay"] >= 0.85
+
+
+def test_default_backend_throughput_on_real_prompts() -> None:
+    """>= 2,000 prompts/s is the goal on 2 idle cores; CI machines are shared, so assert a margin."""
+    prompts = load_corpus(shared_file("prompts").parent)
+    texts = [p.text for p in prompts]
+    backend = DefaultBackend()
+    backend.predict(texts[:100])
+    start = time.perf_counter()
+    backend.predict(texts)
+    rate = len(texts) / (time.perf_counter() - start)
+    print(f"default backend: {rate:,.0f} prompts/s on {len(texts)} real prompts")
+    assert rate >= 1_000
+
+
+@pytest.mark.slow
+def test_default_backend_cross_source_macro_f1() -> None:
+    """Leave-one-source-out: retrain without each source, score on it (pooled)."""
+    results = run_evaluation(str(shared_file("prompts").parent), cross=True)
+    cross = results[1]
+    print(cross.format())
+    assert cross.n > 3000
+    # Measured 0.281 (in-source 0.850): prompts from an unseen source are much harder; a regression guard.
+    assert cross.macro_f1 >= CROSS_SOURCE_FLOOR
+
+
+CROSS_SOURCE_FLOOR = 0.25
+
+
+def test_evaluate_backend_excludes_scrubbing_from_throughput() -> None:
+    prompts = load_corpus(shared_file("prompts").parent)[:50]
+    result = evaluate_backend(DefaultBackend(), prompts, list(load_taxonomy().ids), 0.25, "x")
+    assert result.n == 50 and result.prompts_per_s > 0
