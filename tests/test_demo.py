@@ -30,7 +30,15 @@ def test_demo_command_writes_an_offline_report(tmp_path):
     assert out.stdout.strip() == f"Report: {html}"
     text = html.read_text()
     assert not EXTERNAL.search(text)
-    figures = ("volume", "share_open", "share_origin", "share_size", "share_reasoning", "share_category", "top_models")
+    figures = (
+        "volume",
+        "share_open",
+        "share_origin",
+        "share_size",
+        "share_reasoning",
+        "share_category",
+        "top_models",
+    )
     for figure in figures:
         assert f'data-chart="chart-{figure}"' in text
         assert (tmp_path / "figures" / f"{figure}.csv").exists()

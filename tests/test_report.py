@@ -463,7 +463,9 @@ def test_category_headline_names_the_leading_category():
     for i, week in enumerate(weeks):
         programming = 10 + 10 * i  # 10% of 100 tokens in week 1 ... 80% in week 8
         for segment, tokens in (("programming", programming), ("roleplay", 100 - programming)):
-            rows.append({"week": week, "segment": segment, "tokens": tokens, "share": tokens / 100, "users": 99})
+            rows.append(
+                {"week": week, "segment": segment, "tokens": tokens, "share": tokens / 100, "users": 99}
+            )
     frame = pd.DataFrame(rows).assign(suppressed=False)
     text = headline(FIGURES_BY_ID["share_category"], frame)
     # last four weeks: (50+60+70+80)/400 = 65%; first four: (10+20+30+40)/400 = 25%

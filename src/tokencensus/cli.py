@@ -168,7 +168,9 @@ def classify(
     from tokencensus.classify import classify_lake
 
     opts = {"base_url": llm_url, "model": llm_model, "max_usd": max_usd} if backend == "llm" else {}
-    summary = classify_lake(lake, backend=backend, rate=rate, floor=floor, min_per_model=min_per_model, **opts)
+    summary = classify_lake(
+        lake, backend=backend, rate=rate, floor=floor, min_per_model=min_per_model, **opts
+    )
     click.echo(str(summary))
 
 

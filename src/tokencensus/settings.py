@@ -38,12 +38,16 @@ CLASSIFIER = Setting("classifier", "default", "Classifier backend: default (ship
 CLASSIFY_RATE = Setting(
     "rate", 0.0025, "Share of requests to classify (nested in the ingest sample; by hash of request_id)."
 )
-MIN_PER_MODEL = Setting("min-per-model", 30, "Label at least this many prompts of every model (when it has them).")
+MIN_PER_MODEL = Setting(
+    "min-per-model", 30, "Label at least this many prompts of every model (when it has them)."
+)
 FLOOR = Setting("floor", 0.25, "Labels below this confidence count as 'other'.")
 LLM_URL = Setting("llm-url", "http://localhost:8000/v1", "OpenAI-compatible base URL (llm classifier).")
 LLM_MODEL = Setting("llm-model", "", "Model name at the endpoint (llm classifier).")
 MAX_USD = Setting("max-usd", 5.0, "Cost guard of the llm classifier: stop before spending more.")
-EVAL_DATA = Setting("data", "../shared/data", "Directory holding prompts/ (labelled public prompts) for eval-classifier.")
+EVAL_DATA = Setting(
+    "data", "../shared/data", "Directory holding prompts/ (labelled public prompts) for eval-classifier."
+)
 SEED = Setting("seed", 7, "Random seed of the simulator (same seed, same data).")
 
 ALL: tuple[Setting, ...] = (
