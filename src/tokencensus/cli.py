@@ -49,7 +49,7 @@ def cli() -> None:
 @option(S.REQUESTS)
 @option(S.USERS)
 @option(S.SEED)
-@option(S.BACKEND, type=click.Choice(["duckdb"]))
+@option(S.BACKEND, type=click.Choice(S.BACKENDS))
 @option(S.MIN_USERS)
 def demo(out_dir: Path, requests: int, users: int, seed: int, backend: str, min_users: int) -> None:
     """Simulate a year of gateway traffic, ingest it, and write the report."""
@@ -118,7 +118,7 @@ def ingest(
 @cli.command()
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @option(S.OUT, "out_dir", type=click.Path(file_okay=False, path_type=Path))
-@option(S.BACKEND, type=click.Choice(["duckdb"]))
+@option(S.BACKEND, type=click.Choice(S.BACKENDS))
 @option(S.MIN_USERS)
 @option(S.TOP_N)
 @click.option(

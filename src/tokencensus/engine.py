@@ -4,10 +4,23 @@
 catalog, and returns :class:`Tables`, whose ``events`` is the request events joined with the catalog
 and enriched with the derived columns every analysis uses (``tokens``, ``week``, ``month``,
 segments). Analyses take and return Ibis tables and never execute; the caller executes.
+
+Backends (:data:`BACKENDS`):
+
+* ``duckdb`` (default): embedded, in memory unless a database file is given.
+* ``pyspark``: Apache Spark through Ibis. The session's master is ``TOKENCENSUS_SPARK_MASTER``
+  (default ``local[2]``; ``spark://host:7077``, ``yarn``, ``k8s://...`` reach a cluster), or a Spark
+  Connect server when ``TOKENCENSUS_SPARK_REMOTE`` (``sc://host:15002``) is set. Spark reads the lake's
+  Parquet files itself, so the lake may be any path Spark can read (``s3a://bucket/lake`` with the
+  hadoop-aws jars on the cluster). See docs/backends.md.
+
+Both run with a UTC session time zone: weeks are Monday-start and months start on the 1st, in UTC.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +29,21 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from tokencensus import settings
 from tokencensus.errors import ConfigError, LakeError, MissingDependencyError
 from tokencensus.lake import Lake
 
-BACKENDS = ("duckdb",)
+BACKENDS = settings.BACKENDS
 """Backends :func:`connect` knows."""
+
+SPARK_MASTER_ENV = "TOKENCENSUS_SPARK_MASTER"
+"""Environment variable naming the Spark master URL (``local[2]`` when unset)."""
+SPARK_REMOTE_ENV = "TOKENCENSUS_SPARK_REMOTE"
+"""Environment variable naming a Spark Connect server (``sc://host:15002``); wins over the master."""
+SPARK_DEFAULT_MASTER = "local[2]"
+SPARK_LOCAL_SHUFFLE_PARTITIONS = 4
+"""Shuffle partitions for a local master: Spark's default (200) is tuned for clusters, and on a
+couple of cores the per-task overhead of 200 tiny partitions dominates the report's small group-bys."""
 
 UNKNOWN = "unknown"
 
@@ -37,16 +60,84 @@ class Tables:
     """Events ⋈ catalog, one row per request (see :func:`enrich` for the columns)."""
     catalog: ir.Table
     backend: str
+    labels: ir.Table | None = None
+    """The classifier's labels, when the lake has any (``tokencensus classify``)."""
 
 
 def connect(backend: str = "duckdb", database: str | None = None, **options: Any) -> Any:
-    """Connect to ``backend`` (an embedded DuckDB by default, in memory unless ``database``)."""
+    """Connect to ``backend`` and return the Ibis connection.
+
+    ``duckdb``: an embedded DuckDB, in memory unless ``database``; ``options`` go to
+    ``ibis.duckdb.connect``. ``pyspark``: a Spark session from :func:`spark_session` (``options``:
+    ``master``, ``remote``, ``shuffle_partitions``, ``conf``, ``session``); ``database`` is not used.
+    """
     if backend == "duckdb":
         con = ibis.duckdb.connect(database or ":memory:", **options)
         # Weeks and months are UTC (DESIGN.md); DuckDB truncates timestamptz in the session zone.
         con.raw_sql("SET TimeZone = 'UTC'")
         return con
+    if backend == "pyspark":
+        if database is not None:
+            raise ConfigError("the pyspark backend takes no database file; it reads the lake directly")
+        session = options.pop("session", None) or spark_session(**options)
+        # ibis.pyspark.connect also sets spark.sql.session.timeZone=UTC on the session.
+        return ibis.pyspark.connect(session)
     raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+def spark_session(
+    *,
+    master: str | None = None,
+    remote: str | None = None,
+    shuffle_partitions: int | None = None,
+    conf: dict[str, str] | None = None,
+) -> Any:
+    """Get or create the Spark session the pyspark backend runs on.
+
+    ``remote`` (default ``$TOKENCENSUS_SPARK_REMOTE``) connects to a Spark Connect server;
+    otherwise ``master`` (default ``$TOKENCENSUS_SPARK_MASTER``, else ``local[2]``) starts a driver
+    here. The session zone is UTC, and ``shuffle_partitions`` (default 4 on a local master, Spark's
+    own setting elsewhere) sets ``spark.sql.shuffle.partitions``; ``conf`` adds any Spark setting.
+    An already running session in this process is reused (with these settings applied).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise MissingDependencyError("the pyspark backend", "spark", "pyspark") from exc
+    # No console progress bars: the CLI prints its own progress.
+    settings: dict[str, str] = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"}
+    remote = remote or os.environ.get(SPARK_REMOTE_ENV) or None
+    builder = SparkSession.builder.appName("tokencensus")
+    if remote:
+        builder = builder.remote(remote)
+    else:
+        master = master or os.environ.get(SPARK_MASTER_ENV) or SPARK_DEFAULT_MASTER
+        builder = builder.master(master)
+        if master.startswith("local"):
+            settings["spark.ui.enabled"] = "false"  # no web UI to serve for a local run
+            if shuffle_partitions is None:
+                shuffle_partitions = SPARK_LOCAL_SHUFFLE_PARTITIONS
+    if shuffle_partitions is not None:
+        settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
+    settings.update(conf or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start or the server is unreachable: say which
+        where = f"the Spark Connect server {remote}" if remote else f"Spark master {master!r}"
+        raise ConfigError(
+            f"could not start a Spark session on {where} ({exc}); the pyspark backend needs Java 17 "
+            f"on PATH (or JAVA_HOME) for a local master, or set {SPARK_MASTER_ENV} / {SPARK_REMOTE_ENV}"
+        ) from exc
+    for key, value in settings.items():
+        # getOrCreate on a running session keeps its SQL settings; set them (the others, such as
+        # driver memory, only apply when the session starts and cannot change at run time).
+        if key.startswith("spark.sql."):
+            session.conf.set(key, value)
+    if not remote:
+        session.sparkContext.setLogLevel("ERROR")  # Spark's WARN lines would drown the CLI's output
+    return session
 
 
 def open_lake(
@@ -55,20 +146,47 @@ def open_lake(
     backend: str = "duckdb",
     catalog: pa.Table | None = None,
     database: str | None = None,
+    con: Any = None,
 ) -> Tables:
-    """Open a lake's events on ``backend``, joined with ``catalog`` (default: the packaged one)."""
+    """Open a lake's events on ``backend``, joined with ``catalog`` (default: the packaged one).
+
+    The engine reads the Parquet files itself: on Spark the lake may be any path the cluster can
+    read. ``con`` reuses a connection from :func:`connect` instead of opening one.
+    """
+    if backend == "pyspark" and _is_url(lake):
+        # A lake on object storage (s3a://bucket/lake, abfss://, gs://): only Spark sees it.
+        con = connect(backend, database) if con is None else con
+        raw = _read_spark_events(con, f"{str(lake).rstrip('/')}/events/date=*/*.parquet")
+        return tables_from(con, raw, catalog, backend)
     lake = lake if isinstance(lake, Lake) else Lake(lake, create=False)
     if lake.is_empty():
         raise LakeError(f"the lake at {lake.root} holds no events yet; ingest some with `tokencensus ingest`")
-    con = connect(backend, database)
-    raw = con.read_parquet(lake.events_glob(), table_name="events_raw", hive_partitioning=False)
-    return tables_from(con, raw, catalog, backend)
+    con = connect(backend, database) if con is None else con
+    if backend == "pyspark":
+        raw = _read_spark_events(con, lake.events_glob())
+    else:
+        raw = con.read_parquet(lake.events_glob(), table_name="events_raw", hive_partitioning=False)
+    tables = tables_from(con, raw, catalog, backend)
+    labels = sorted((lake.root / "labels").glob("*.parquet"))
+    if labels:
+        # The classifier's labels (request_id, language, category, ...), for the category analyses.
+        glob = str(lake.root / "labels" / "*.parquet")
+        name = _spark_name("labels") if backend == "pyspark" else "labels"
+        tables.labels = con.read_parquet(glob, table_name=name)
+    return tables
 
 
-def open_table(events: pa.Table, *, backend: str = "duckdb", catalog: pa.Table | None = None) -> Tables:
-    """Load an in-memory Arrow table of events (tests, small inputs) onto ``backend``."""
-    con = connect(backend)
-    raw = con.create_table("events_raw", events)
+def open_table(
+    events: pa.Table, *, backend: str = "duckdb", catalog: pa.Table | None = None, con: Any = None
+) -> Tables:
+    """Load an in-memory Arrow table of events (tests, small inputs) onto ``backend``.
+
+    ``con`` reuses a connection from :func:`connect` (a Spark session is slow to start). On DuckDB
+    the tables are ``events_raw`` and ``catalog``; on Spark, temporary views with those names plus
+    a unique suffix, so several opened tables can live on one session.
+    """
+    con = connect(backend) if con is None else con
+    raw = _register(con, backend, "events_raw", events, overwrite=False)
     return tables_from(con, raw, catalog, backend)
 
 
@@ -76,8 +194,54 @@ def tables_from(con: Any, raw: ir.Table, catalog: pa.Table | None, backend: str)
     """Register the catalog on ``con`` and build the enriched events table."""
     if catalog is None:
         catalog = _packaged_catalog()
-    cat = con.create_table("catalog", catalog, overwrite=True)
+    cat = _register(con, backend, "catalog", catalog, overwrite=True)
     return Tables(con=con, events=enrich(raw, cat), catalog=cat, backend=backend)
+
+
+def _register(con: Any, backend: str, name: str, table: pa.Table, *, overwrite: bool) -> ir.Table:
+    """Put an Arrow table on ``con`` under ``name``."""
+    if backend == "pyspark":
+        # A temporary view over the Arrow rows, handed to Spark as Arrow: Ibis's own path goes
+        # through pandas, where pandas 3 turns null strings into NaN (and Spark into "NaN"), and
+        # Ibis's create_table would write a managed table under ./spark-warehouse.
+        frame = con._session.createDataFrame(_decode_dictionaries(table))
+        name = _spark_name(name)
+        frame.createOrReplaceTempView(name)
+        return con.table(name)
+    return con.create_table(name, table, overwrite=overwrite)
+
+
+def _is_url(lake: Lake | str | Path) -> bool:
+    return isinstance(lake, str) and "://" in lake and not lake.startswith("file://")
+
+
+def _read_spark_events(con: Any, glob: str) -> ir.Table:
+    """The lake's events files as read by Spark itself (local path or any URL the cluster reads)."""
+    try:
+        raw = con.read_parquet(glob, table_name=_spark_name("events_raw"))
+    except Exception as exc:  # AnalysisException: PATH_NOT_FOUND, or no credentials for the bucket
+        raise LakeError(
+            f"Spark could not read the lake's events at {glob} ({str(exc).splitlines()[0]}); "
+            "check the path, that it holds ingested events, and the cluster's storage credentials"
+        ) from exc
+    # Globbing the files keeps partition discovery from adding `date`, as DuckDB's
+    # hive_partitioning=False does; drop it should a Spark version add it anyway.
+    return raw.drop("date") if "date" in raw.columns else raw
+
+
+def _spark_name(name: str) -> str:
+    """A session-unique temporary view name: one Spark session may hold several lakes or tables
+    at once (tests, notebooks), and a view replaced under a live expression would change its data."""
+    return f"{name}_{uuid.uuid4().hex[:12]}"
+
+
+def _decode_dictionaries(table: pa.Table) -> pa.Table:
+    """Dictionary columns (finish_reason, ...) as plain values: Spark takes no Arrow dictionaries."""
+    fields = [
+        pa.field(f.name, f.type.value_type, f.nullable) if pa.types.is_dictionary(f.type) else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields))
 
 
 def _packaged_catalog() -> pa.Table:

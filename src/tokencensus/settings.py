@@ -18,7 +18,11 @@ class Setting:
 
 
 LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (created on first ingest).")
-BACKEND = Setting("backend", "duckdb", "Engine the analyses run on (duckdb).")
+BACKENDS = ("duckdb", "pyspark")
+"""Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
+BACKEND = Setting(
+    "backend", "duckdb", "Engine the analyses run on: duckdb, or pyspark (Apache Spark; see docs/backends.md)."
+)
 MIN_USERS = Setting(
     "min-users", 50, "Privacy floor k: cells backed by fewer distinct users are suppressed in reports."
 )

@@ -3,6 +3,15 @@
 They take and return Ibis tables and never execute; :mod:`tokencensus.engine` picks the backend.
 """
 
+from tokencensus.analyses.categories import (
+    category_mix,
+    category_share,
+    labelled_events,
+    language_share,
+    length_by_category,
+    mix_by_author,
+    mix_by_segment,
+)
 from tokencensus.analyses.market import (
     share_open,
     share_origin,
@@ -15,6 +24,13 @@ from tokencensus.analyses.market import (
 )
 
 __all__ = [
+    "category_mix",
+    "category_share",
+    "labelled_events",
+    "language_share",
+    "length_by_category",
+    "mix_by_author",
+    "mix_by_segment",
     "share_open",
     "share_origin",
     "share_reasoning",

@@ -32,14 +32,19 @@ def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
     }
 
 
+def label_analyses(labels: ir.Table) -> dict[str, Analysis]:
+    """The figures that need the classifier's labels."""
+    return {"share_category": lambda ev: analyses.category_share(ev, labels).rename(segment="category")}
+
+
 def compute(
     tables: Tables, *, min_users: int, top_n: int = 10, source: str = ""
 ) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
     """Execute every figure's analysis and the summary numbers; return frames and report metadata."""
-    results = {
-        name: _tidy(tables.events.pipe(analysis).to_pandas())
-        for name, analysis in figure_analyses(top_n).items()
-    }
+    todo = figure_analyses(top_n)
+    if tables.labels is not None:
+        todo |= label_analyses(tables.labels)
+    results = {name: _tidy(tables.events.pipe(analysis).to_pandas()) for name, analysis in todo.items()}
     return results, summarize(tables.events, min_users=min_users, source=source)
 
 
