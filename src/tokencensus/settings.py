@@ -21,7 +21,9 @@ LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (creat
 BACKENDS = ("duckdb", "pyspark")
 """Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
 BACKEND = Setting(
-    "backend", "duckdb", "Engine the analyses run on: duckdb, or pyspark (Apache Spark; see docs/backends.md)."
+    "backend",
+    "duckdb",
+    "Engine the analyses run on: duckdb, or pyspark (Apache Spark; see docs/backends.md).",
 )
 MIN_USERS = Setting(
     "min-users", 50, "Privacy floor k: cells backed by fewer distinct users are suppressed in reports."
