@@ -147,7 +147,7 @@ def report(
 
 @cli.command()
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
-@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "llm"]))
+@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "embedding", "llm"]))
 @option(S.CLASSIFY_RATE, type=click.FloatRange(0.0, 1.0))
 @option(S.MIN_PER_MODEL)
 @option(S.FLOOR, type=click.FloatRange(0.0, 1.0))
@@ -176,7 +176,7 @@ def classify(
 
 @cli.command("eval-classifier")
 @option(S.EVAL_DATA, type=click.Path(file_okay=False, path_type=Path))
-@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "llm"]))
+@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "embedding", "llm"]))
 @option(S.FLOOR, type=click.FloatRange(0.0, 1.0))
 @click.option(
     "--cross-source/--no-cross-source",

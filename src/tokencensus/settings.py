@@ -40,7 +40,11 @@ SAMPLE_RATE = Setting(
     0.1,
     "Share of requests whose prompt text (when the log has it) is kept for classification.",
 )
-CLASSIFIER = Setting("classifier", "default", "Classifier backend: default (ships with the package) or llm.")
+CLASSIFIER = Setting(
+    "classifier",
+    "default",
+    "Classifier backend: default (ships with the package), embedding (MiniLM, the embedding extra) or llm.",
+)
 CLASSIFY_RATE = Setting(
     "rate", 0.0025, "Share of requests to classify (nested in the ingest sample; by hash of request_id)."
 )
