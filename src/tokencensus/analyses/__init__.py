@@ -3,6 +3,7 @@
 They take and return Ibis tables and never execute; :mod:`tokencensus.engine` picks the backend.
 """
 
+from tokencensus.analyses.agentic import lengths_weekly, reasoning_weekly, tool_calls_weekly
 from tokencensus.analyses.categories import (
     category_mix,
     category_share,
@@ -12,6 +13,14 @@ from tokencensus.analyses.categories import (
     mix_by_author,
     mix_by_segment,
 )
+from tokencensus.analyses.concentration import (
+    leaderboard,
+    open_concentration,
+    share_author,
+    share_new_models,
+)
+from tokencensus.analyses.costs import category_costs, fit_elasticity, model_costs
+from tokencensus.analyses.geography import region_share
 from tokencensus.analyses.market import (
     share_open,
     share_origin,
@@ -22,8 +31,33 @@ from tokencensus.analyses.market import (
     weekly_share,
     weekly_volume,
 )
+from tokencensus.analyses.retention import (
+    boomerangs,
+    churn_flows,
+    foundational_cohorts,
+    monthly_activity,
+    retention_curves,
+    retention_triangle,
+)
 
 __all__ = [
+    "boomerangs",
+    "category_costs",
+    "churn_flows",
+    "fit_elasticity",
+    "foundational_cohorts",
+    "leaderboard",
+    "lengths_weekly",
+    "model_costs",
+    "monthly_activity",
+    "open_concentration",
+    "reasoning_weekly",
+    "region_share",
+    "retention_curves",
+    "retention_triangle",
+    "share_author",
+    "share_new_models",
+    "tool_calls_weekly",
     "category_mix",
     "category_share",
     "labelled_events",

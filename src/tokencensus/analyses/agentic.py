@@ -1,0 +1,187 @@
+"""Agentic use: reasoning, tool calls and request lengths, week by week (and by category).
+
+Every function takes the enriched events table of :mod:`tokencensus.engine` and returns an Ibis
+expression (never executed here). Functions with a ``labels`` argument cut by category when given a
+labels table (``request_id``, ``category`` and optionally ``confidence``): they then cover the
+labelled requests only (an inner join on ``request_id``), unweighted.
+
+Definitions (DESIGN.md; docs/analyses.md):
+
+* **Reasoning-model share** = tokens (input + output) served by models the catalog flags as
+  reasoning models / all tokens of the week. Reported beside the **reasoning-token share** =
+  reasoning tokens / output tokens (all models; output tokens include reasoning tokens), and the
+  same ratio within reasoning models only.
+* **Tool-call share of requests** = requests whose ``finish_reason`` is ``tool_calls`` / all
+  requests (the ``requests`` weight counts); **of tokens** = those requests' tokens / all tokens.
+* **Lengths**: mean input (output) tokens per request = Σ input (output) tokens / Σ requests, so a
+  pre-aggregated row counts as its ``requests``. Median and p90 are per request over request-level
+  rows (``requests = 1``) with approximate quantiles (``approx_quantile``: DuckDB's t-digest
+  ``approx_quantile``, Spark's ``percentile_approx``; they differ slightly from exact quantiles and
+  from each other). **Input/output ratio** = Σ input tokens / Σ output tokens.
+* ``users`` = distinct non-null user ids behind a cell (the report's privacy floor).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+TOOL_CALLS = "tool_calls"
+DEFAULT_FLOOR = 0.25
+"""Labels under this confidence count as category ``other`` (as in :mod:`.categories`)."""
+OTHER = "other"
+
+
+def with_category(events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR) -> ir.Table:
+    """Events that have a label, with its ``category`` (``other`` under the confidence ``floor``)."""
+    category = labels.category
+    if "confidence" in labels.columns:
+        category = ibis.ifelse(labels.confidence.fill_null(0.0) < floor, OTHER, labels.category)
+    lab = labels.select(lab_id=labels.request_id, category=category)
+    return events.inner_join(lab, events.request_id == lab.lab_id).drop("lab_id")
+
+
+def _keys(events: ir.Table, labels: ir.Table | None, floor: float) -> tuple[ir.Table, list[str]]:
+    if labels is None:
+        return events, ["week"]
+    return with_category(events, labels, floor), ["week", "category"]
+
+
+def reasoning_weekly(events: ir.Table) -> ir.Table:
+    """Weekly reasoning-model token share and reasoning tokens / output tokens.
+
+    Columns: week, tokens, reasoning_model_tokens, reasoning_model_share, output_tokens,
+    reasoning_tokens, reasoning_token_share (reasoning / output tokens, all models),
+    reasoning_token_share_in_reasoning_models, users.
+    """
+    r = events.reasoning
+    agg = events.group_by("week").aggregate(
+        tokens=events.tokens.sum(),
+        reasoning_model_tokens=events.tokens.sum(where=r),
+        output_tokens=events.output_tokens.sum(),
+        reasoning_tokens=events.reasoning_tokens.sum(),
+        reasoning_model_output=events.output_tokens.sum(where=r),
+        users=events.user_id.nunique(),
+    )
+    f = "float64"
+    return (
+        agg.filter(agg.tokens > 0)
+        .mutate(
+            reasoning_model_tokens=agg.reasoning_model_tokens.fill_null(0),
+            reasoning_model_share=agg.reasoning_model_tokens.fill_null(0).cast(f) / agg.tokens.cast(f),
+            reasoning_token_share=ibis.ifelse(
+                agg.output_tokens > 0, agg.reasoning_tokens.cast(f) / agg.output_tokens.cast(f), None
+            ),
+            reasoning_token_share_in_reasoning_models=ibis.ifelse(
+                agg.reasoning_model_output > 0,
+                agg.reasoning_tokens.cast(f) / agg.reasoning_model_output.cast(f),
+                None,
+            ),
+        )
+        .select(
+            "week",
+            "tokens",
+            "reasoning_model_tokens",
+            "reasoning_model_share",
+            "output_tokens",
+            "reasoning_tokens",
+            "reasoning_token_share",
+            "reasoning_token_share_in_reasoning_models",
+            "users",
+        )
+        .order_by("week")
+    )
+
+
+def tool_calls_weekly(
+    events: ir.Table, labels: ir.Table | None = None, floor: float = DEFAULT_FLOOR
+) -> ir.Table:
+    """Weekly share of requests (and of tokens) that end in tool calls; by category with ``labels``.
+
+    Columns: week, [category,] requests, tool_call_requests, tool_call_share, tokens,
+    tool_call_tokens, tool_call_token_share, users.
+    """
+    ev, keys = _keys(events, labels, floor)
+    is_tool = ev.finish_reason.cast("string") == TOOL_CALLS
+    agg = ev.group_by(keys).aggregate(
+        requests=ev.requests.sum(),
+        tool_call_requests=ev.requests.sum(where=is_tool),
+        tokens=ev.tokens.sum(),
+        tool_call_tokens=ev.tokens.sum(where=is_tool),
+        users=ev.user_id.nunique(),
+    )
+    f = "float64"
+    treq = agg.tool_call_requests.fill_null(0)
+    ttok = agg.tool_call_tokens.fill_null(0)
+    return (
+        agg.filter(agg.requests > 0)
+        .mutate(
+            tool_call_requests=treq,
+            tool_call_tokens=ttok,
+            tool_call_share=treq.cast(f) / agg.requests.cast(f),
+            tool_call_token_share=ibis.ifelse(agg.tokens > 0, ttok.cast(f) / agg.tokens.cast(f), None),
+        )
+        .select(
+            *keys,
+            "requests",
+            "tool_call_requests",
+            "tool_call_share",
+            "tokens",
+            "tool_call_tokens",
+            "tool_call_token_share",
+            "users",
+        )
+        .order_by(keys)
+    )
+
+
+def lengths_weekly(
+    events: ir.Table, labels: ir.Table | None = None, floor: float = DEFAULT_FLOOR
+) -> ir.Table:
+    """Weekly input/output tokens per request: mean, median, p90 and the input/output ratio.
+
+    Columns: week, [category,] requests, input_tokens, output_tokens, mean_input_tokens,
+    median_input_tokens, p90_input_tokens, mean_output_tokens, median_output_tokens,
+    p90_output_tokens, input_output_ratio, users. Quantiles are approximate (see the module).
+    """
+    ev, keys = _keys(events, labels, floor)
+    single = ev.requests == 1
+    inp = ev.input_tokens.cast("float64")
+    out = ev.output_tokens.cast("float64")
+    agg = ev.group_by(keys).aggregate(
+        requests=ev.requests.sum(),
+        input_tokens=ev.input_tokens.sum(),
+        output_tokens=ev.output_tokens.sum(),
+        median_input_tokens=inp.approx_quantile(0.5, where=single),
+        p90_input_tokens=inp.approx_quantile(0.9, where=single),
+        median_output_tokens=out.approx_quantile(0.5, where=single),
+        p90_output_tokens=out.approx_quantile(0.9, where=single),
+        users=ev.user_id.nunique(),
+    )
+    f = "float64"
+    n = agg.requests.cast(f)
+    return (
+        agg.filter(agg.requests > 0)
+        .mutate(
+            mean_input_tokens=agg.input_tokens.cast(f) / n,
+            mean_output_tokens=agg.output_tokens.cast(f) / n,
+            input_output_ratio=ibis.ifelse(
+                agg.output_tokens > 0, agg.input_tokens.cast(f) / agg.output_tokens.cast(f), None
+            ),
+        )
+        .select(
+            *keys,
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "mean_input_tokens",
+            "median_input_tokens",
+            "p90_input_tokens",
+            "mean_output_tokens",
+            "median_output_tokens",
+            "p90_output_tokens",
+            "input_output_ratio",
+            "users",
+        )
+        .order_by(keys)
+    )

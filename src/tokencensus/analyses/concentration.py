@@ -1,0 +1,134 @@
+"""Market structure: authors, the weekly leaderboard, concentration and the pull of new models.
+
+Every function takes the enriched events table of :mod:`tokencensus.engine` and returns an Ibis
+expression (never executed here), so the same code runs on every backend.
+
+Definitions (DESIGN.md; docs/analyses.md):
+
+* **Author share** = the author's tokens / all tokens of the week (the catalog's author; ``unknown``
+  for models missing from the catalog).
+* **Leaderboard**: models ranked by tokens within each week (rank 1 = most tokens, ties broken by
+  slug). **Week-over-week change** compares a model with itself in the calendar week before
+  (``week - 7 days``): ``share_change`` = share − previous share (in share points, 0.01 = 1 point),
+  ``tokens_change`` = tokens / previous tokens − 1, ``rank_change`` = previous rank − rank
+  (positive = climbed). A model absent the week before has null previous values.
+* **Concentration within open weights**, per week, over open-weights tokens only: ``top1_share`` =
+  share of the largest model, ``top5_share`` = share of the five largest, ``hhi`` =
+  Herfindahl–Hirschman index = Σ share² over the open-weights models (0–1 scale; multiply by
+  10,000 for the antitrust convention; 1/hhi is the "effective number of models").
+* **New-model share**: a model is *new* in week ``w`` when its catalog release date lies within
+  the ``days`` days before the week's end, i.e. ``week + 7 days − days ≤ release_date < week + 7
+  days``. The share is of the week's tokens; models without a release date form "Unknown".
+* ``users`` = distinct non-null user ids behind a cell (the report's privacy floor).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from tokencensus.analyses.market import weekly_share
+
+NEW = "Launched in the last {days} days"
+OLDER = "Older"
+UNKNOWN_RELEASE = "Unknown"
+OPEN_WEIGHTS = "Open weights"
+
+
+def share_author(events: ir.Table) -> ir.Table:
+    """Weekly token share by model author. Columns: week, author, tokens, share, users."""
+    return weekly_share(events, "author").rename(author="segment")
+
+
+def _weekly_models(events: ir.Table) -> ir.Table:
+    """week, model, author, tokens, users, share (of the week), rank (1 = most tokens)."""
+    cells = events.group_by(["week", "model", "author"]).aggregate(
+        tokens=events.tokens.sum(), users=events.user_id.nunique()
+    )
+    total = cells.tokens.sum().over(group_by=cells.week)
+    rank = ibis.row_number().over(group_by=cells.week, order_by=[cells.tokens.desc(), cells.model]) + 1
+    return cells.filter(total > 0).mutate(share=cells.tokens / total, rank=rank)
+
+
+def leaderboard(events: ir.Table, n: int = 10) -> ir.Table:
+    """Each week's ``n`` largest models by tokens, with the change from the week before.
+
+    Columns: week, rank, model, author, tokens, share, users, prev_rank, prev_tokens, prev_share,
+    rank_change (previous rank − rank), share_change (share − previous share), tokens_change
+    (tokens / previous tokens − 1). Previous values are null for a model absent the week before
+    (and in the first week of the data).
+    """
+    cur = _weekly_models(events)
+    prev = cur.select(
+        p_model=cur.model,
+        p_week=cur.week,
+        prev_rank=cur["rank"],
+        prev_tokens=cur.tokens,
+        prev_share=cur.share,
+    )
+    top = cur.filter(cur["rank"] <= n)
+    joined = top.left_join(
+        prev, [top.model == prev.p_model, top.week == (prev.p_week + ibis.interval(days=7))]
+    )
+    return (
+        joined.mutate(
+            rank_change=joined.prev_rank - joined["rank"],
+            share_change=joined.share - joined.prev_share,
+            tokens_change=joined.tokens.cast("float64") / joined.prev_tokens.cast("float64") - 1.0,
+        )
+        .select(
+            "week",
+            "rank",
+            "model",
+            "author",
+            "tokens",
+            "share",
+            "users",
+            "prev_rank",
+            "prev_tokens",
+            "prev_share",
+            "rank_change",
+            "share_change",
+            "tokens_change",
+        )
+        .order_by(["week", "rank"])
+    )
+
+
+def open_concentration(events: ir.Table) -> ir.Table:
+    """Weekly concentration of open-weights tokens across open-weights models.
+
+    Columns: week, models (open-weights models with tokens), tokens (open-weights tokens),
+    top_model, top1_share, top5_share, hhi, users (distinct users of open-weights models).
+    """
+    open_ev = events.filter(events.open_segment == OPEN_WEIGHTS)
+    cells = _weekly_models(open_ev)
+    per_week = cells.group_by("week").aggregate(
+        models=cells.model.nunique(),
+        tokens=cells.tokens.sum(),
+        top_model=cells.model.arbitrary(where=cells["rank"] == 1),
+        top1_share=cells.share.sum(where=cells["rank"] == 1),
+        top5_share=cells.share.sum(where=cells["rank"] <= 5),
+        hhi=(cells.share * cells.share).sum(),
+    )
+    users = open_ev.group_by(u_week=open_ev.week).aggregate(users=open_ev.user_id.nunique())
+    joined = per_week.inner_join(users, per_week.week == users.u_week)
+    return joined.select(
+        "week", "models", "tokens", "top_model", "top1_share", "top5_share", "hhi", "users"
+    ).order_by("week")
+
+
+def share_new_models(events: ir.Table, days: int = 90) -> ir.Table:
+    """Weekly token share of models launched within ``days`` days before the week's end.
+
+    Segments: "Launched in the last {days} days", "Older", "Unknown" (no release date).
+    Columns: week, segment, tokens, share, users.
+    """
+    week_end = events.week + ibis.interval(days=7)
+    released = events.release_date
+    label = ibis.cases(
+        (released.isnull(), UNKNOWN_RELEASE),
+        ((released >= week_end - ibis.interval(days=days)) & (released < week_end), NEW.format(days=days)),
+        else_=OLDER,
+    )
+    return weekly_share(events, label)
