@@ -6,6 +6,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -21,6 +22,14 @@ def shared_file(relative: str) -> Path:
             pytest.fail(f"{path} is missing in CI; shared/ must sit beside the checkout")
         pytest.skip(f"{path} not present")
     return path
+
+
+def run(expr) -> pd.DataFrame:
+    """Execute an analysis; weeks come back as datetime.date whatever the backend returns."""
+    frame = expr.to_pandas()
+    if "week" in frame:
+        frame["week"] = pd.to_datetime(frame["week"]).dt.date
+    return frame
 
 
 def ts(*args: int) -> datetime:

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from tests.conftest import run
 from tokencensus.analyses import agentic
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
@@ -36,12 +37,6 @@ def labels():
             "confidence": [0.9, 0.1, 0.9, 0.9],
         }
     )
-
-
-def run(expr) -> pd.DataFrame:
-    frame = expr.to_pandas()
-    frame["week"] = pd.to_datetime(frame["week"]).dt.date
-    return frame
 
 
 def test_reasoning_weekly_golden(events):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import run
 from tokencensus.analyses import concentration
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
@@ -20,13 +21,6 @@ W1, W2 = date(2025, 6, 2), date(2025, 6, 9)
 @pytest.fixture
 def events(tiny_events, tiny_catalog):
     return open_table(tiny_events, catalog=tiny_catalog).events
-
-
-def run(expr) -> pd.DataFrame:
-    frame = expr.to_pandas()
-    if "week" in frame:
-        frame["week"] = pd.to_datetime(frame["week"]).dt.date
-    return frame
 
 
 def test_share_author_golden(events):

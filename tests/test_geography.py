@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from tests.conftest import run
 from tokencensus.analyses import geography
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
@@ -26,13 +27,6 @@ def events(tiny_events, tiny_catalog):
     """conftest.tiny_events with countries (r4 and r9 unknown, r8 an unknown code) and costs."""
     table = tiny_events.append_column("country", pa.array(COUNTRY)).append_column("cost_usd", pa.array(COST))
     return open_table(table, catalog=tiny_catalog).events
-
-
-def run(expr) -> pd.DataFrame:
-    frame = expr.to_pandas()
-    if "week" in frame:
-        frame["week"] = pd.to_datetime(frame["week"]).dt.date
-    return frame
 
 
 def test_country_table_is_complete():

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from tests.conftest import run
 from tokencensus import analyses
 from tokencensus.engine import open_table
 
@@ -16,13 +17,6 @@ W1, W2 = date(2025, 6, 2), date(2025, 6, 9)
 @pytest.fixture
 def events(tiny_events, tiny_catalog):
     return open_table(tiny_events, catalog=tiny_catalog).events
-
-
-def run(expr) -> pd.DataFrame:
-    frame = expr.to_pandas()
-    if "week" in frame:
-        frame["week"] = pd.to_datetime(frame["week"]).dt.date
-    return frame
 
 
 def shares(frame: pd.DataFrame, key: str = "segment") -> dict[tuple[date, str], float]:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import run
 from tokencensus import analyses
 from tokencensus.engine import open_lake
 from tokencensus.lake import Lake
@@ -21,12 +22,6 @@ def world(tmp_path_factory):
     lake = Lake(tmp_path_factory.mktemp("lake"))
     assert lake.append(sim.events, "sim").rows_written == sim.events.num_rows
     return sim.truth, open_lake(lake).events
-
-
-def executed(expr) -> pd.DataFrame:
-    frame = expr.to_pandas()
-    frame["week"] = pd.to_datetime(frame["week"]).dt.date
-    return frame
 
 
 def window_of(weeks: pd.Series, all_weeks: list) -> pd.Series:
@@ -61,7 +56,7 @@ def compare(observed: pd.Series, planted: pd.Series) -> pd.DataFrame:
 def test_origin_segment_shares_recovered(world):
     truth, events = world
     both = compare(
-        observed_windows(executed(analyses.share_origin(events)), truth.weeks),
+        observed_windows(run(analyses.share_origin(events)), truth.weeks),
         planted_windows(truth, truth.segment_share, "segment"),
     )
     gap = (both.observed - both.planted).abs()
@@ -77,7 +72,7 @@ def test_open_vs_closed_recovered(world):
         open_weights=lambda f: np.where(f.open_weights, "Open weights", "Closed")
     )
     both = compare(
-        observed_windows(executed(analyses.share_open(events)), truth.weeks),
+        observed_windows(run(analyses.share_open(events)), truth.weeks),
         planted_windows(truth, planted, "open_weights"),
     )
     assert (both.observed - both.planted).abs().max() < TOLERANCE
@@ -89,7 +84,7 @@ def test_reasoning_share_recovered_and_growing(world):
         reasoning=lambda f: np.where(f.reasoning, "Reasoning", "Non-reasoning")
     )
     both = compare(
-        observed_windows(executed(analyses.share_reasoning(events)), truth.weeks),
+        observed_windows(run(analyses.share_reasoning(events)), truth.weeks),
         planted_windows(truth, planted, "reasoning"),
     )
     assert (both.observed - both.planted).abs().max() < TOLERANCE
@@ -107,7 +102,7 @@ def test_size_class_within_open_weights_recovered(world):
     open_tokens = open_share.groupby("week")["share"].sum() * truth.volume.set_index("week")["tokens"]
     vol = truth.volume.assign(tokens=truth.volume["week"].map(open_tokens))
     both = compare(
-        observed_windows(executed(analyses.share_size(events)), truth.weeks),
+        observed_windows(run(analyses.share_size(events)), truth.weeks),
         planted_windows(type("T", (), {"volume": vol, "weeks": truth.weeks}), planted, "size_class"),
     )
     assert (both.observed - both.planted).abs().max() < TOLERANCE, both
@@ -121,14 +116,14 @@ def test_weekly_shares_are_proportions(world):
         analyses.share_size,
         analyses.share_reasoning,
     ):
-        frame = executed(analysis(events))
+        frame = run(analysis(events))
         assert frame["share"].between(0, 1).all()
         assert np.allclose(frame.groupby("week")["share"].sum(), 1.0)
 
 
 def test_volume_matches_the_events(world):
     truth, events = world
-    volume = executed(analyses.weekly_volume(events))
+    volume = run(analyses.weekly_volume(events))
     assert volume["requests"].sum() == 300_000
     assert len(volume) == 26 and list(volume["week"]) == truth.weeks
     # planted volume is an expectation; the realised weekly tokens follow it

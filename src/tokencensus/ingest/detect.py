@@ -26,18 +26,6 @@ from tokencensus.errors import InputError
 from tokencensus.ingest import openai_jsonl, openrouter
 from tokencensus.ingest.streams import Reject, csv_header, head_bytes, json_records
 
-FORMAT_NAMES = (
-    "openrouter-csv",
-    "openrouter-json",
-    "litellm",
-    "otel",
-    "openai-jsonl",
-    "sharegpt",
-    "wildchat",
-    "aggregated",
-    "csv",
-    "parquet",
-)
 _CANONICAL = {"request_id", "ts", "model"}
 
 
@@ -90,7 +78,9 @@ def check_readable(path: Path) -> None:
 
 
 def _listing() -> str:
-    return ", ".join(FORMAT_NAMES)
+    from tokencensus.ingest import FORMATS  # the registry; imported late, it imports this module
+
+    return ", ".join(FORMATS)
 
 
 def _is_binary(head: bytes) -> bool:
