@@ -30,12 +30,18 @@ OTHER = "other"
 
 
 def labelled_events(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Labelled events with ``category`` (floored), ``language``, ``subcategory``, ``weight`` and
     weighted ``tokens`` / ``input_tokens`` / ``output_tokens`` (raw counts kept as ``raw_*``).
 
-    ``classifier`` picks one classifier's labels when the table holds several.
+    ``classifier`` picks one classifier's labels when the table holds several. ``population`` is
+    the table the per-model request totals ``N_m`` come from (default ``events``): pass the events'
+    rollup when ``events`` is already narrowed to the labelled requests.
     """
     if classifier is not None:
         labels = labels.filter(labels.classifier == classifier)
@@ -47,7 +53,8 @@ def labelled_events(
         confidence=labels.confidence,
     )
     joined = events.inner_join(lab, events.request_id == lab.lab_id).drop("lab_id")
-    all_req = events.group_by("model").aggregate(n_all=events.requests.sum())
+    pop = events if population is None else population
+    all_req = pop.group_by("model").aggregate(n_all=pop.requests.sum())
     lab_req = joined.group_by("model").aggregate(n_lab=joined.requests.sum())
     w = (
         all_req.inner_join(lab_req, "model")
@@ -75,52 +82,72 @@ def _mix(lab: ir.Table, by: list[str]) -> ir.Table:
 
 
 def category_share(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Weekly share of classified tokens by category. Columns: week, category, tokens, share, users."""
-    lab = labelled_events(events, labels, floor, classifier)
+    lab = labelled_events(events, labels, floor, classifier, population)
     return weekly_share(lab, "category").rename(category="segment")
 
 
 def category_mix(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Category share of classified tokens over the whole period.
 
     Columns: category, tokens, labelled, users, share.
     """
-    return _mix(labelled_events(events, labels, floor, classifier), [])
+    return _mix(labelled_events(events, labels, floor, classifier, population), [])
 
 
 def mix_by_author(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Each model author's category mix. Columns: author, category, tokens, labelled, users, share."""
-    return _mix(labelled_events(events, labels, floor, classifier), ["author"])
+    return _mix(labelled_events(events, labels, floor, classifier, population), ["author"])
 
 
 def mix_by_segment(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Category mix inside open weights, and inside each origin segment (Chinese open, ...).
 
     Columns: segment ('Open weights', 'Chinese open', 'Rest-of-world open', 'Proprietary',
     'Unknown'), category, tokens, labelled, users, share.
     """
-    lab = labelled_events(events, labels, floor, classifier)
+    lab = labelled_events(events, labels, floor, classifier, population)
     open_w = lab.filter(lab.open_segment == "Open weights").mutate(segment=ibis.literal("Open weights"))
     by_origin = lab.mutate(segment=lab.origin_segment)
     return _mix(open_w.union(by_origin), ["segment"])
 
 
 def length_by_category(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Mean prompt and completion tokens per request by category (weighted like the shares).
 
     Columns: category, labelled, requests (estimated), mean_input_tokens, mean_output_tokens.
     """
-    lab = labelled_events(events, labels, floor, classifier)
+    lab = labelled_events(events, labels, floor, classifier, population)
     agg = lab.group_by("category").aggregate(
         labelled=lab.count(),
         requests=lab.est_requests.sum(),
@@ -138,13 +165,17 @@ def length_by_category(
 
 
 def language_share(
-    events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR, classifier: str | None = None
+    events: ir.Table,
+    labels: ir.Table,
+    floor: float = DEFAULT_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
 ) -> ir.Table:
     """Share of classified tokens and requests by prompt language (ISO 639-1; ``und`` = undetermined).
 
     Columns: language, tokens, requests, labelled, users, share, request_share.
     """
-    lab = labelled_events(events, labels, floor, classifier)
+    lab = labelled_events(events, labels, floor, classifier, population)
     agg = lab.group_by("language").aggregate(
         tokens=lab.tokens.sum(),
         requests=lab.est_requests.sum(),
