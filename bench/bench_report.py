@@ -2,9 +2,9 @@
 
 Generation (``iter_simulate`` month by month, written straight to the lake's day partitions) runs in
 a subprocess so that the measured peak RSS is the analyses' own. DuckDB gets 2 threads and a memory
-limit (``--memory-limit``). Retention analyses share one materialised (model, user, month) rollup,
-so the events are scanned once for all of them (its build time is reported on its own line and is
-part of the whole-report time).
+limit (``--memory-limit``). It runs the report's own compute step
+(:func:`tokencensus.report.compute.compute`: shared sources, then every figure's analysis, then
+the summary) and renders the HTML, timing each step.
 
 Usage::
 
@@ -70,35 +70,6 @@ def generate(rows: int, lake: Path) -> None:
     marker.write_text(str(rows))
 
 
-def analyses(events, activity, top_n: int = 10):  # noqa: ANN001, ANN201 - bench script
-    from tokencensus.analyses import agentic, concentration, costs, geography, market, retention
-
-    return {
-        "volume": market.weekly_volume(events),
-        "share_open": market.share_open(events),
-        "share_origin": market.share_origin(events),
-        "share_size": market.share_size(events),
-        "share_reasoning": market.share_reasoning(events),
-        "top_models": market.top_models(events, n=top_n, weeks=4),
-        "top_models_weekly": market.top_models_weekly(events, n=top_n),
-        "share_author": concentration.share_author(events),
-        "leaderboard": concentration.leaderboard(events, n=top_n),
-        "open_concentration": concentration.open_concentration(events),
-        "share_new_models": concentration.share_new_models(events, 90),
-        "reasoning": agentic.reasoning_weekly(events),
-        "tool_calls": agentic.tool_calls_weekly(events),
-        "lengths": agentic.lengths_weekly(events),
-        "continents": geography.region_share(events, "continent", "week"),
-        "countries": geography.region_share(events, "country", "month"),
-        "model_costs": costs.model_costs(events),
-        "retention_triangle": retention.retention_triangle(events, activity),
-        "retention_curves": retention.retention_curves(events, 5, activity),
-        "foundational": retention.foundational_cohorts(events, activity=activity),
-        "boomerangs": retention.boomerangs(events, activity=activity),
-        "churn_flows": retention.churn_flows(events, activity),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -107,44 +78,39 @@ def main() -> None:
     parser.add_argument("--lake", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="6GB")
+    parser.add_argument("--out", type=Path, default=None, help="report directory (default: a temp dir)")
     args = parser.parse_args()
     lake = args.lake or Path(f"/tmp/tokencensus-bench-{args.rows}")
     generate(args.rows, lake)
 
-    from tokencensus.analyses import costs
-    from tokencensus.analyses.retention import monthly_activity
-    from tokencensus.engine import open_lake
+    import tempfile
 
-    tables = open_lake(lake)
-    con = tables.con
-    con.raw_sql(f"SET threads = {args.threads}")
-    con.raw_sql(f"SET memory_limit = '{args.memory_limit}'")
-    con.raw_sql("SET preserve_insertion_order = false")
+    from tokencensus.engine import open_lake
+    from tokencensus.report import build_report
+    from tokencensus.report.compute import compute
+
     rows = args.rows
-    results: dict[str, float] = {}
     whole = time.perf_counter()
+    tables = open_lake(lake)
+    tables.con.raw_sql(f"SET threads = {args.threads}")
+    tables.con.raw_sql(f"SET memory_limit = '{args.memory_limit}'")
+    tables.con.raw_sql("SET preserve_insertion_order = false")
+    timings: dict[str, float] = {}
+    results, meta = compute(tables, min_users=50, source=str(lake), timings=timings)
     start = time.perf_counter()
-    activity = con.create_table("activity_rollup", monthly_activity(tables.events), overwrite=True)
-    results["(rollup) monthly_activity"] = time.perf_counter() - start
-    for name, expr in analyses(tables.events, activity).items():
-        start = time.perf_counter()
-        frame = expr.to_pyarrow()
-        if name == "model_costs":
-            costs.fit_elasticity(frame.to_pandas())
-        results[name] = time.perf_counter() - start
-        print(
-            f"{name:28s} {results[name]:7.2f} s  {rows / results[name]:>14,.0f} rows/s"
-            f"  ({frame.num_rows} rows out)",
-            flush=True,
-        )
+    out = args.out or Path(tempfile.mkdtemp(prefix="tokencensus-bench-report-"))
+    written = build_report(results, meta, out, formats=("html",))
+    timings["(render)"] = time.perf_counter() - start
     total = time.perf_counter() - whole
+    for name, seconds in timings.items():
+        n_out = f"  ({len(results[name])} rows out)" if name in results else ""
+        print(f"{name:28s} {seconds:7.2f} s  {rows / seconds:>14,.0f} rows/s{n_out}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"{'(rollup) monthly_activity':28s} {results['(rollup) monthly_activity']:7.2f} s")
     print(
         f"whole report: {total:.1f} s over {rows:,} requests ({rows / total:,.0f} rows/s),"
-        f" peak RSS {peak:.2f} GB"
+        f" peak RSS {peak:.2f} GB; {written.html}"
     )
-    print(json.dumps({"rows": rows, "seconds": total, "peak_rss_gb": peak, "analyses": results}))
+    print(json.dumps({"rows": rows, "seconds": total, "peak_rss_gb": peak, "steps": timings}))
 
 
 if __name__ == "__main__":

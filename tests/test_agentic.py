@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run
 from tokencensus.analyses import agentic
@@ -78,10 +80,13 @@ def test_lengths_weekly_golden(events):
     # the pre-aggregated row (5 requests, 20 tokens in) counts as 5 requests in the means
     assert got.loc[W2, "mean_input_tokens"] == pytest.approx(470 / 9)
     assert got.loc[W2, "input_output_ratio"] == pytest.approx(470 / 170)
-    # medians over request-level rows: week 1 inputs 30 50 100 200, week 2 50 100 150 150
-    assert 50 <= got.loc[W1, "median_input_tokens"] <= 100
-    assert 100 <= got.loc[W2, "median_input_tokens"] <= 150
-    assert got.loc[W1, "p90_input_tokens"] <= 200 and got.loc[W1, "p90_input_tokens"] >= 100
+    # exact discrete quantiles over request-level rows (the smallest value whose cumulative count
+    # reaches q × n): week 1 inputs 30 50 100 200 → median 50 (2 ≥ 0.5 × 4), p90 200 (4 ≥ 3.6);
+    # week 2 inputs 50 100 150 150 → median 100, p90 150
+    assert got.loc[W1, "median_input_tokens"] == 50
+    assert got.loc[W1, "p90_input_tokens"] == 200
+    assert got.loc[W2, "median_input_tokens"] == 100
+    assert got.loc[W2, "p90_input_tokens"] == 150
 
 
 def test_lengths_by_category_golden(events, labels):
@@ -172,3 +177,18 @@ def test_agentic_properties(world):
     for frame in (run(agentic.tool_calls_weekly(events)), run(agentic.reasoning_weekly(events))):
         shares = frame.filter(like="share")
         assert ((shares >= 0) & (shares <= 1)).all().all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 60)), min_size=1, max_size=60))
+def test_quantiles_match_the_sorted_definition(rows):
+    """quantile_disc: the smallest value whose cumulative count reaches q × n, per cell."""
+    frame = pd.DataFrame(rows, columns=["cell", "v"])
+    got = run(agentic.quantiles(ibis.memtable(frame), ["cell"], "v", (0.5, 0.9, 0.25)))
+    got = got.set_index("cell")
+    for cell, values in frame.groupby("cell")["v"]:
+        ordered = np.sort(values.to_numpy())
+        n = len(ordered)
+        for q, col in ((0.5, "median_v"), (0.9, "p90_v"), (0.25, "p25_v")):
+            want = ordered[int(np.ceil(q * n)) - 1]
+            assert got.loc[cell, col] == want, (cell, q, ordered.tolist())

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tokencensus.analyses import agentic, concentration, costs, geography, retention
 from tokencensus.engine import open_table
-from tokencensus.report.data import SUPPRESSED, suppress
+from tokencensus.report.data import KEY_COLUMNS, SUPPRESSED, suppress
 
 FINISH = ["stop", "tool_calls", "stop", "stop", "tool_calls", "stop", "stop", "stop", "stop"]
 
@@ -71,7 +71,7 @@ def assert_floor(out: pd.DataFrame, k: int) -> None:
     assert (shown["users"] >= k).all()
     hidden = out[out[SUPPRESSED]]
     for col in hidden.columns:
-        if col in ("week", "rank", SUPPRESSED) or not pd.api.types.is_numeric_dtype(out[col]):
+        if col in KEY_COLUMNS | {SUPPRESSED} or not pd.api.types.is_numeric_dtype(out[col]):
             continue
         if pd.api.types.is_bool_dtype(out[col]):
             continue

@@ -143,10 +143,11 @@ def test_writes_one_html_and_a_csv_per_figure(built: tuple[ReportOutput, str]) -
     assert all(p.parent == out.html.parent / "figures" and p.exists() for p in out.csvs)
     assert out.n_suppressed == 9  # 8 Unknown weeks + the rank-3 model
     assert page.startswith("<!doctype html>")
-    # Sections in report order: summary first, then the figures as DESIGN lists them.
+    # Sections in report order: summary first, then the figures in the study's order (volume, open
+    # vs closed and the top models, then agentic use with the reasoning share).
     positions = [page.index(f'id="{sid}"') for sid in ("summary", "fig-volume", "fig-share_open")]
     positions += [
-        page.index(f'id="fig-{fid}"') for fid in ("share_reasoning", "top_models", "top_models_weekly")
+        page.index(f'id="fig-{fid}"') for fid in ("top_models", "top_models_weekly", "share_reasoning")
     ]
     assert positions == sorted(positions)
 
@@ -384,7 +385,9 @@ def test_markdown_and_json_formats(built: tuple[ReportOutput, str]) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "[figures/volume.csv](figures/volume.csv)" in md
     doc = json.loads(out.json.read_text(encoding="utf-8"))
     assert doc["meta"]["min_users"] == K and doc["meta"]["period_start"] == "2025-06-02"
-    assert [f["id"] for f in doc["figures"]] == list(make_results())
+    assert [f["id"] for f in doc["figures"]] == [
+        "volume", "share_open", "top_models", "top_models_weekly", "share_reasoning"
+    ]  # fmt: skip
     top = next(f for f in doc["figures"] if f["id"] == "top_models")
     assert top["data"][0]["model"] == HOSTILE
     assert top["data"][2] == {

@@ -15,9 +15,9 @@ Definitions (DESIGN.md; docs/analyses.md):
   requests (the ``requests`` weight counts); **of tokens** = those requests' tokens / all tokens.
 * **Lengths**: mean input (output) tokens per request = Σ input (output) tokens / Σ requests, so a
   pre-aggregated row counts as its ``requests``. Median and p90 are per request over request-level
-  rows (``requests = 1``) with approximate quantiles (``approx_quantile``: DuckDB's t-digest
-  ``approx_quantile``, Spark's ``percentile_approx``; they differ slightly from exact quantiles and
-  from each other). **Input/output ratio** = Σ input tokens / Σ output tokens.
+  rows (``requests = 1``), exact discrete quantiles (the smallest value whose cumulative share of
+  requests reaches 50% / 90%; see :func:`quantiles`).
+  **Input/output ratio** = Σ input tokens / Σ output tokens.
 * ``users`` = distinct non-null user ids behind a cell (the report's privacy floor).
 """
 
@@ -135,6 +135,27 @@ def tool_calls_weekly(
     )
 
 
+def quantiles(rows: ir.Table, keys: list[str], col: str, qs: tuple[float, ...] = (0.5, 0.9)) -> ir.Table:
+    """Exact discrete quantiles of integer column ``col`` per ``keys`` cell.
+
+    The q-quantile is the smallest value v whose cumulative count reaches q × n (``quantile_disc``),
+    computed from the counts of each distinct value: one group-by and a running sum, the same
+    numbers on every backend (unlike approximate quantiles) and cheap, since token counts take few
+    distinct values per week. Columns: keys, then ``median_<col>`` for 0.5 and ``p<100q>_<col>``.
+    """
+    counts = rows.group_by([*keys, rows[col].name("v")]).aggregate(n=rows.count())
+    running = ibis.cumulative_window(group_by=[counts[k] for k in keys], order_by=counts.v)
+    cum = counts.mutate(cum=counts.n.sum().over(running), total=counts.n.sum().over(group_by=keys))
+    reached = {
+        ("median" if q == 0.5 else f"p{round(q * 100)}") + f"_{col}": cum.v.min(
+            where=cum.cum >= q * cum.total
+        )
+        for q in qs
+    }
+    out = cum.group_by(keys).aggregate(**reached)
+    return out.mutate(**{name: out[name].cast("float64") for name in reached})
+
+
 def lengths_weekly(
     events: ir.Table, labels: ir.Table | None = None, floor: float = DEFAULT_FLOOR
 ) -> ir.Table:
@@ -142,22 +163,19 @@ def lengths_weekly(
 
     Columns: week, [category,] requests, input_tokens, output_tokens, mean_input_tokens,
     median_input_tokens, p90_input_tokens, mean_output_tokens, median_output_tokens,
-    p90_output_tokens, input_output_ratio, users. Quantiles are approximate (see the module).
+    p90_output_tokens, input_output_ratio, users. Quantiles are exact (see :func:`quantiles`).
     """
     ev, keys = _keys(events, labels, floor)
-    single = ev.requests == 1
-    inp = ev.input_tokens.cast("float64")
-    out = ev.output_tokens.cast("float64")
     agg = ev.group_by(keys).aggregate(
         requests=ev.requests.sum(),
         input_tokens=ev.input_tokens.sum(),
         output_tokens=ev.output_tokens.sum(),
-        median_input_tokens=inp.approx_quantile(0.5, where=single),
-        p90_input_tokens=inp.approx_quantile(0.9, where=single),
-        median_output_tokens=out.approx_quantile(0.5, where=single),
-        p90_output_tokens=out.approx_quantile(0.9, where=single),
         users=ev.user_id.nunique(),
     )
+    for col in ("input_tokens", "output_tokens"):
+        q = quantiles(ev.filter(ev.requests == 1), keys, col)
+        q = q.rename(**{f"q_{k}": k for k in keys})
+        agg = agg.left_join(q, [agg[k] == q[f"q_{k}"] for k in keys]).drop(*(f"q_{k}" for k in keys))
     f = "float64"
     n = agg.requests.cast(f)
     return (

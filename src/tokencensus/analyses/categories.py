@@ -66,9 +66,11 @@ def labelled_events(
         raw_tokens=out.tokens,
         raw_input_tokens=out.input_tokens,
         raw_output_tokens=out.output_tokens,
-        tokens=out.tokens.cast("float64") * out.weight,
-        input_tokens=out.input_tokens.cast("float64") * out.weight,
-        output_tokens=out.output_tokens.cast("float64") * out.weight,
+        # whole estimated tokens: integer sums are exact in any order, so shares do not change in
+        # their last bits from run to run (rounding moves an estimate by under one token)
+        tokens=(out.tokens.cast("float64") * out.weight).round().cast("int64"),
+        input_tokens=(out.input_tokens.cast("float64") * out.weight).round().cast("int64"),
+        output_tokens=(out.output_tokens.cast("float64") * out.weight).round().cast("int64"),
         est_requests=out.requests.cast("float64") * out.weight,
     )
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.analyses.agentic import DEFAULT_FLOOR, with_category
+from tokencensus.analyses.market import spend_sum
 
 PER_MILLION = 1_000_000.0
 QUADRANTS = {
@@ -50,7 +51,7 @@ def _costs(ev: ir.Table, keys: list[str]) -> ir.Table:
         requests=ev.requests.sum(),
         tokens=ev.tokens.sum(),
         priced_tokens=ev.tokens.sum(where=priced),
-        spend=ev.cost_usd.sum(),
+        spend=spend_sum(ev.cost_usd),
         users=ev.user_id.nunique(),
     )
     f = "float64"

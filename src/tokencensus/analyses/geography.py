@@ -28,6 +28,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from tokencensus.analyses.market import spend_sum
+
 UNKNOWN = "Unknown"
 CONTINENTS = ("Africa", "Antarctica", "Asia", "Europe", "North America", "Oceania", "South America")
 LEVELS = ("continent", "country")
@@ -75,7 +77,7 @@ def region_share(events: ir.Table, level: str = "continent", period: str | None 
     cells = ev.group_by(keys).aggregate(
         requests=ev.requests.sum(),
         tokens=ev.tokens.sum(),
-        spend=ev.cost_usd.sum().fill_null(0.0),
+        spend=spend_sum(ev.cost_usd).fill_null(0.0),
         users=ev.user_id.nunique(),
     )
     part = {"group_by": cells[period]} if period else {}

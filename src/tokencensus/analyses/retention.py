@@ -128,14 +128,19 @@ def top_models_by_tokens(events: ir.Table, n: int, activity: ir.Table | None = N
 
 
 def retention_curves(
-    events: ir.Table, n: int = 5, activity: ir.Table | None = None, min_cohort: int = 1
+    events: ir.Table,
+    n: int = 5,
+    activity: ir.Table | None = None,
+    min_cohort: int = 1,
+    triangle: ir.Table | None = None,
 ) -> ir.Table:
     """Pooled retention curves of the ``n`` models with most tokens.
 
     Pooled over the model's cohorts with ≥ ``min_cohort`` users observed at k. Columns: model, k,
-    cohorts, cohort_users, active_users, retention, users (= cohort_users).
+    cohorts, cohort_users, active_users, retention, users (= cohort_users). ``triangle`` reuses an
+    already materialised :func:`retention_triangle` (as ``activity`` does the rollup).
     """
-    tri = retention_triangle(events, activity)
+    tri = retention_triangle(events, activity) if triangle is None else triangle
     top = top_models_by_tokens(events, n, activity)
     tri = tri.filter(tri.cohort_users >= min_cohort)
     tri = tri.semi_join(top, tri.model == top.t_model)
@@ -157,13 +162,14 @@ def foundational_cohorts(
     min_retention: float = 0.3,
     min_cohort: int = 50,
     activity: ir.Table | None = None,
+    triangle: ir.Table | None = None,
 ) -> ir.Table:
     """Glass-slipper test for every model with an observable launch cohort (rule: module docstring).
 
     Columns: model, launch_cohort, k, launch_retention, later_median, later_cohorts, lift
     (launch / later median), launch_users, users (= launch_users), foundational (bool).
     """
-    tri = retention_triangle(events, activity)
+    tri = retention_triangle(events, activity) if triangle is None else triangle
     tri = tri.filter(tri.cohort_users >= min_cohort)
     launch = (
         tri.filter(tri.k == 0)
@@ -211,6 +217,7 @@ def boomerangs(
     min_cohort: int = 100,
     horizon: int = 3,
     activity: ir.Table | None = None,
+    triangle: ir.Table | None = None,
 ) -> ir.Table:
     """Boomerang test for every model with eligible cohorts (rule: module docstring).
 
@@ -218,7 +225,7 @@ def boomerangs(
     largest rise), rise (largest rise, retention points as a fraction), z (rise / its standard
     error), boomerang (bool).
     """
-    tri = retention_triangle(events, activity)
+    tri = retention_triangle(events, activity) if triangle is None else triangle
     tri = tri.filter((tri.cohort_users >= min_cohort) & (tri.k >= 1))
     span = (
         tri.group_by(["model", "cohort"])

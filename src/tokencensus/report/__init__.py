@@ -2,8 +2,8 @@
 
 :func:`build_report` is the entry point; :mod:`tokencensus.report.compute` produces its input from
 a lake. Steps: :mod:`.data` (privacy floor, headlines, tables) → :mod:`.charts` (Vega-Lite specs)
-→ :mod:`.render` (HTML via the template, CSV, Markdown, JSON). Output is deterministic: the same
-results and meta give the same bytes.
+→ :mod:`.render` (HTML via the template, CSV, Markdown, JSON, and a PNG per chart for slides). Output is
+deterministic: the same results and meta give the same bytes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from tokencensus.report.data import FIGURES, ReportMeta, report_view, suppress
 
 __all__ = ["FORMATS", "ReportMeta", "ReportOutput", "build_report", "suppress"]
 
-FORMATS = ("html", "md", "json")
+FORMATS = ("html", "md", "json", "png")
+"""What ``formats`` may name; "png" writes ``figures/<figure>.png`` for every chart."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ReportOutput:
     n_suppressed: int
     markdown: Path | None = None
     json: Path | None = None
+    pngs: tuple[Path, ...] = ()
 
 
 def build_report(
@@ -40,7 +42,8 @@ def build_report(
     formats: Sequence[str] = ("html",),
 ) -> ReportOutput:
     """Write ``out_dir/report.html`` (and ``report.md`` / ``report.json`` if asked) and
-    ``out_dir/figures/<figure>.csv`` for every figure whose key is in ``results``.
+    ``out_dir/figures/<figure>.csv`` for every figure whose key is in ``results``; with "png",
+    ``out_dir/figures/<figure>.png`` for every figure that has a chart.
 
     Cells backed by fewer than ``meta.min_users`` distinct users are suppressed everywhere.
     """
@@ -65,8 +68,11 @@ def build_report(
             (figures_dir / f"{fig_def.id}.csv").unlink(missing_ok=True)
 
     html = markdown = json_path = None
-    if "html" in formats:
+    pngs: list[Path] = []
+    specs = {}
+    if "html" in formats or "png" in formats:
         specs = {fig.id: charts.chart_spec(fig) for fig in view.figures}
+    if "html" in formats:
         html = out_dir / "report.html"
         _write(html, render.render_html(view, specs, render.javascript_bundle()))
     if "md" in formats:
@@ -75,8 +81,23 @@ def build_report(
     if "json" in formats:
         json_path = out_dir / "report.json"
         _write(json_path, render.render_json(view))
+    if "png" in formats:
+        views = {fig.id: fig for fig in view.figures}
+        for fig_def in FIGURES:
+            path = figures_dir / f"{fig_def.id}.png"
+            spec = specs.get(fig_def.id)
+            if spec is None:  # no chart this time: no stale picture either
+                path.unlink(missing_ok=True)
+                continue
+            _write_bytes(path, render.render_png(spec, fig_def.title, views[fig_def.id].headline))
+            pngs.append(path)
     return ReportOutput(
-        html=html, csvs=tuple(csvs), n_suppressed=view.n_suppressed, markdown=markdown, json=json_path
+        html=html,
+        csvs=tuple(csvs),
+        n_suppressed=view.n_suppressed,
+        markdown=markdown,
+        json=json_path,
+        pngs=tuple(pngs),
     )
 
 
@@ -84,4 +105,10 @@ def _write(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a report."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8", newline="\n")
+    tmp.replace(path)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
     tmp.replace(path)

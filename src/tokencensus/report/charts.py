@@ -1,18 +1,26 @@
 """Vega-Lite specs of the report's figures, built with Altair and returned as plain dicts.
 
 Each spec carries its data inline (``data.values``), so the report needs no data files or network to
-draw. Suppressed cells are not drawn (they stay in the CSV, blank, with ``suppressed=true``).
-Selection parameters are named explicitly: Altair numbers anonymous ones from a process-wide
-counter, which would make two builds in one process differ.
+draw. A chart draws :attr:`FigureView.chart_rows`: published rows only, cut to what is shown (the
+CSV keeps every row, suppressed cells blank with ``suppressed=true``). Every chart has tooltips, and
+every chart with a colour legend filters on a legend click. Selection parameters are named
+explicitly: Altair numbers anonymous ones from a process-wide counter, which would make two builds
+in one process differ.
 """
 
 from __future__ import annotations
 
+import copy
+import textwrap
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import altair as alt
+import pandas as pd
 
-from tokencensus.report.data import FigureView, fmt_count
+from tokencensus.report.data import FigureView
+from tokencensus.report.headlines import country_name, language_name
+from tokencensus.report.numbers import fmt_count, fmt_pct, fmt_points, fmt_price, fmt_ratio, fmt_tokens
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 PALETTE = (
@@ -29,31 +37,83 @@ PALETTE = (
     "#8cd17d",
     "#d37295",
 )
+PALETTE_LONG = (
+    "#4c78a8",
+    "#9ecae9",
+    "#f58518",
+    "#ffbf79",
+    "#54a24b",
+    "#88d27a",
+    "#b79a20",
+    "#f2cf5b",
+    "#439894",
+    "#83bcb6",
+    "#e45756",
+    "#ff9d98",
+    "#79706e",
+    "#d6a5c9",
+    "#d67195",
+    "#fcbfd2",
+    "#b279a2",
+    "#9e765f",
+    "#d8b5a5",
+    "#eeca3b",
+)
+"""Twenty colours (Vega's tableau20) for charts with more categories than :data:`PALETTE` has."""
 GREY = "#bab0ac"
 """Colour of the catch-all categories (Unknown, Other), whatever their position."""
+GREYS = ("Unknown", "unknown", "Other", "other")
+QUADRANT_COLORS = {
+    "Premium workloads": "#e45756",
+    "Mass-market volume drivers": "#54a24b",
+    "Specialized experts": "#b279a2",
+    "Niche utilities": "#4c78a8",
+}
 
 HEIGHT = 300
 BAR_HEIGHT = 22
+FACET_WIDTH = 250
+PNG_WIDTH = 800
+"""Width of an exported PNG's plot area (the HTML charts fill their container instead)."""
 PICK = "pick"
 HOVER = "hover"
+
+Values = list[dict[str, Any]]
 
 
 def chart_spec(view: FigureView) -> dict[str, Any] | None:
     """The Vega-Lite spec of one figure (data inline), or None when it has nothing to draw."""
-    if view.drawable.empty:
+    if view.chart_rows.empty:
         return None
-    kind = view.figure.kind
-    chart: alt.Chart | alt.LayerChart
-    if kind == "volume":
-        chart, values = volume_chart(view)
-    elif kind == "share":
-        chart, values = share_chart(view)
-    elif kind == "ranking":
-        chart, values = ranking_chart(view)
-    else:
-        raise ValueError(f"figure {view.id!r}: unknown chart kind {kind!r}")
-    chart = chart.properties(data=alt.InlineData(values=values), width="container")
+    draw = _KINDS.get(view.figure.kind)
+    if draw is None:
+        raise ValueError(f"figure {view.id!r}: unknown chart kind {view.figure.kind!r}")
+    chart, values = draw(view)
+    if not values:
+        return None
+    if not isinstance(chart, alt.FacetChart):  # a facet carries its data; its panels have fixed widths
+        chart = chart.properties(data=alt.InlineData(values=values), width="container")
     return inline_datasets(chart.configure(font=FONT).to_dict())
+
+
+def png_spec(
+    spec: dict[str, Any], title: str = "", subtitle: str = "", width: int = PNG_WIDTH
+) -> dict[str, Any]:
+    """A copy of ``spec`` for a picture: a fixed width (outside a page there is no container to
+    fill) and, for slides, the figure's title and headline on top."""
+    out = copy.deepcopy(spec)
+    if out.get("width") == "container":
+        out["width"] = width
+    if title:
+        out["title"] = {
+            "text": title,
+            "subtitle": textwrap.wrap(subtitle, 140) if subtitle else "",
+            "anchor": "start",
+            "fontSize": 16,
+            "subtitleFontSize": 12,
+            "offset": 12,
+        }
+    return out
 
 
 def inline_datasets(spec: dict[str, Any]) -> dict[str, Any]:
@@ -66,16 +126,31 @@ def inline_datasets(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def colors(categories: tuple[str, ...], greys: tuple[str, ...]) -> list[str]:
-    """One colour per category in order; catch-alls grey; the palette repeats past its end."""
+def colors(categories: Sequence[str], greys: Sequence[str]) -> list[str]:
+    """One colour per category in order; catch-alls grey; past 12 categories the 20-colour palette,
+    which repeats past its end."""
+    n = sum(1 for cat in categories if cat not in greys)
+    palette = PALETTE if n <= len(PALETTE) else PALETTE_LONG
     out, i = [], 0
     for cat in categories:
         if cat in greys:
             out.append(GREY)
         else:
-            out.append(PALETTE[i % len(PALETTE)])
+            out.append(palette[i % len(palette)])
             i += 1
     return out
+
+
+def _color(
+    field: str, title: str | None, domain: Sequence[str], greys: Sequence[str] = GREYS, **legend: Any
+) -> alt.Color:
+    return alt.Color(
+        f"{field}:N",
+        title=title,
+        sort=list(domain),
+        scale=alt.Scale(domain=list(domain), range=colors(domain, greys)),
+        legend=alt.Legend(orient="bottom", columns=legend.pop("columns", 4), labelLimit=260, **legend),
+    )
 
 
 def _week_x() -> alt.X:
@@ -87,20 +162,29 @@ def _legend_pick(field: str) -> Any:
     return alt.selection_point(name=PICK, fields=[field], bind="legend")
 
 
-def share_chart(view: FigureView) -> tuple[alt.LayerChart, list[dict[str, Any]]]:
+def _fade(pick: Any) -> Any:
+    return alt.condition(pick, alt.value(0.9), alt.value(0.15))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")  # type: ignore[return-value]
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+# ---------------------------------------------------------------- weekly charts
+
+
+def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     """Stacked area of weekly shares; click a legend entry to show only that category."""
-    cat = view.figure.category
+    fig = view.figure
+    cat, value = fig.category, fig.value
     assert cat is not None
     categories = view.categories
-    title = "Model" if cat == "model" else "Segment"
-    color = alt.Color(
-        f"{cat}:N",
-        title=title,
-        sort=list(categories),
-        scale=alt.Scale(domain=list(categories), range=colors(categories, view.figure.trailing)),
-        legend=alt.Legend(orient="bottom", columns=4, symbolType="square", labelLimit=240),
-    )
-    order = alt.Order("order:Q", sort="ascending")
+    title = {"model": "Model", "author": "Author", "continent": "Continent"}.get(cat, "Segment")
+    color = _color(cat, title, categories, fig.trailing, symbolType="square")
     pick = _legend_pick(cat)
     hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=["week", cat], empty=False)
     y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=".0%"))
@@ -110,6 +194,7 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, list[dict[str, Any]]]
         alt.Tooltip("share:Q", title="Share", format=".1%"),
         alt.Tooltip("tokens_label:N", title="Tokens"),
     ]
+    order = alt.Order("order:Q", sort="ascending")
     base = alt.Chart().transform_filter(pick).encode(x=_week_x(), y=y, color=color, order=order)
     area = base.mark_area(opacity=0.85, line={"strokeWidth": 0.5}).add_params(pick)
     points = (
@@ -124,16 +209,17 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, list[dict[str, Any]]]
             "week_label": r["week"].isoformat(),
             cat: str(r[cat]),
             "order": position[str(r[cat])],
-            "share": float(r["share"]),
+            "share": float(r[value]),
             "tokens": int(r["tokens"]),
             "tokens_label": fmt_count(r["tokens"]),
         }
-        for r in view.drawable.to_dict("records")
+        for r in _records(view.chart_rows)
+        if str(r[cat]) in position
     ]
     return alt.LayerChart(layer=[area, points], height=HEIGHT), values
 
 
-def volume_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
+def volume_chart(view: FigureView) -> tuple[alt.Chart, Values]:
     """Weekly stacked bars of input and output tokens."""
     kinds = ("Input", "Output")
     pick = _legend_pick("kind")
@@ -157,7 +243,7 @@ def volume_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
                 legend=alt.Legend(orient="bottom"),
             ),
             order=alt.Order("order:Q", sort="ascending"),
-            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.15)),
+            opacity=_fade(pick),
             tooltip=[
                 alt.Tooltip("week_label:N", title="Week of"),
                 alt.Tooltip("kind:N", title="Tokens"),
@@ -170,7 +256,7 @@ def volume_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
         .properties(height=HEIGHT)
     )
     values = []
-    for r in view.drawable.to_dict("records"):
+    for r in _records(view.chart_rows):
         for order, (kind, col) in enumerate(zip(kinds, ("input_tokens", "output_tokens"), strict=True)):
             values.append(
                 {
@@ -187,13 +273,90 @@ def volume_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
     return chart, values
 
 
-def ranking_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
+def lines_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
+    """Weekly lines, one per series column; click a legend entry to show only that line."""
+    fig = view.figure
+    labels = [s.label for s in fig.series]
+    pick = _legend_pick("series")
+    hover = alt.selection_point(
+        name=HOVER, on="pointerover", nearest=True, fields=["week", "series"], empty=False
+    )
+    if fig.percent:
+        y = alt.Y("value:Q", title="Share", axis=alt.Axis(format=".0%"))
+    else:
+        y = alt.Y("value:Q", title="Tokens per request", scale=alt.Scale(type="log" if fig.log else "linear"))
+    color = _color("series", None, labels, (), columns=3)
+    tooltip = [
+        alt.Tooltip("week_label:N", title="Week of"),
+        alt.Tooltip("series:N", title="Measure"),
+        alt.Tooltip("value_label:N", title="Value"),
+    ]
+    base = alt.Chart().transform_filter(pick).encode(x=_week_x(), y=y, color=color)
+    lines = base.mark_line(strokeWidth=2, interpolate="monotone").add_params(pick)
+    points = (
+        base.mark_point(filled=True, size=45)
+        .encode(opacity=alt.condition(hover, alt.value(1), alt.value(0)), tooltip=tooltip)
+        .add_params(hover)
+    )
+    fmt: Callable[[Any], str] = fmt_pct if fig.percent else fmt_tokens
+    values = [
+        {
+            "week": r["week"].isoformat(),
+            "week_label": r["week"].isoformat(),
+            "series": s.label,
+            "value": float(r[s.column]),
+            "value_label": fmt(r[s.column]),
+        }
+        for r in _records(view.chart_rows)
+        for s in fig.series
+        if pd.notna(r[s.column]) and (not fig.log or float(r[s.column]) > 0)
+    ]
+    return alt.LayerChart(layer=[lines, points], height=HEIGHT), values
+
+
+def leaderboard_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
+    """Bump chart: the last week's leaders' weekly rank over the last weeks (1 on top)."""
+    models = list(view.categories)
+    pick = _legend_pick("model")
+    n = max([len(models), *(int(r) for r in view.chart_rows["rank"])])
+    color = _color("model", "Model", models, (), columns=3)
+    y = alt.Y(
+        "rank:Q",
+        title="Rank",
+        scale=alt.Scale(reverse=True, domain=[1, n], nice=False),
+        axis=alt.Axis(tickMinStep=1, values=list(range(1, n + 1))),
+    )
+    tooltip = [
+        alt.Tooltip("week_label:N", title="Week of"),
+        alt.Tooltip("model:N", title="Model"),
+        alt.Tooltip("rank:Q", title="Rank"),
+        alt.Tooltip("share:Q", title="Share", format=".1%"),
+        alt.Tooltip("tokens_label:N", title="Tokens"),
+    ]
+    base = alt.Chart().encode(x=_week_x(), y=y, color=color, opacity=_fade(pick))
+    lines = base.mark_line(strokeWidth=2).add_params(pick)
+    points = base.mark_point(filled=True, size=60).encode(tooltip=tooltip)
+    values = [
+        {
+            "week": r["week"].isoformat(),
+            "week_label": r["week"].isoformat(),
+            "model": str(r["model"]),
+            "rank": int(r["rank"]),
+            "share": float(r["share"]),
+            "tokens_label": fmt_count(r["tokens"]),
+        }
+        for r in _records(view.chart_rows)
+    ]
+    return alt.LayerChart(layer=[lines, points], height=HEIGHT), values
+
+
+# ---------------------------------------------------------------- bars
+
+
+def ranking_chart(view: FigureView) -> tuple[alt.Chart, Values]:
     """Horizontal bars of each top model's share, in rank order, coloured by author."""
-    rows = view.drawable.to_dict("records")
-    authors: list[str] = []
-    for r in rows:
-        if str(r["author"]) not in authors:
-            authors.append(str(r["author"]))
+    rows = _records(view.chart_rows)
+    authors = _unique([str(r["author"]) for r in rows])
     labels = [f"{r['rank']}. {r['model']}" for r in rows]
     pick = _legend_pick("author")
     chart = (
@@ -202,14 +365,8 @@ def ranking_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
         .encode(
             y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=320)),
             x=alt.X("share:Q", title="Share of tokens, last four weeks", axis=alt.Axis(format=".0%")),
-            color=alt.Color(
-                "author:N",
-                title="Author",
-                sort=authors,
-                scale=alt.Scale(domain=authors, range=colors(tuple(authors), ("unknown", "Unknown"))),
-                legend=alt.Legend(orient="bottom", columns=4, labelLimit=240),
-            ),
-            opacity=alt.condition(pick, alt.value(0.9), alt.value(0.15)),
+            color=_color("author", "Author", authors),
+            opacity=_fade(pick),
             tooltip=[
                 alt.Tooltip("rank:Q", title="Rank"),
                 alt.Tooltip("model:N", title="Model"),
@@ -234,3 +391,338 @@ def ranking_chart(view: FigureView) -> tuple[alt.Chart, list[dict[str, Any]]]:
         for r, label in zip(rows, labels, strict=True)
     ]
     return chart, values
+
+
+def bars_chart(view: FigureView) -> tuple[alt.Chart, Values]:
+    """Horizontal bars of one share per country or language, largest first."""
+    fig = view.figure
+    assert fig.category is not None
+    name = country_name if fig.category == "country" else language_name
+    rows = _records(view.chart_rows)
+    labels = [name(str(r[fig.category])) for r in rows]
+    period = ""
+    if "month" in view.chart_rows.columns:
+        period = ", " + max(view.chart_rows["month"]).strftime("%B %Y")
+    chart = (
+        alt.Chart()
+        .mark_bar(color=PALETTE[0])
+        .encode(
+            y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("share:Q", title=f"Share of tokens{period}", axis=alt.Axis(format=".0%")),
+            tooltip=[
+                alt.Tooltip("label:N", title=fig.category.capitalize()),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+                alt.Tooltip("tokens_label:N", title="Tokens"),
+            ],
+        )
+        .properties(height=max(len(rows), 1) * BAR_HEIGHT)
+    )
+    values = [
+        {"label": label, "share": float(r[fig.value]), "tokens_label": fmt_count(r["tokens"])}
+        for r, label in zip(rows, labels, strict=True)
+    ]
+    return chart, values
+
+
+def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
+    """One 100% bar per segment, stacked by category; click a legend entry to fade the others."""
+    fig = view.figure
+    categories = list(view.categories)
+    rows = _records(view.chart_rows)
+    segments = [s for s in fig.order if s in {str(r["segment"]) for r in rows}]
+    segments += sorted({str(r["segment"]) for r in rows} - set(segments))
+    position = {c: i for i, c in enumerate(categories)}
+    pick = _legend_pick("category")
+    chart = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            y=alt.Y("segment:N", title=None, sort=segments, axis=alt.Axis(labelLimit=240)),
+            x=alt.X(
+                "share:Q",
+                stack="zero",
+                title="Share of classified tokens",
+                axis=alt.Axis(format=".0%", tickCount=10),
+            ),
+            color=_color("category", "Category", categories, fig.trailing, symbolType="square"),
+            order=alt.Order("order:Q", sort="ascending"),
+            opacity=_fade(pick),
+            tooltip=[
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("category:N", title="Category"),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+                alt.Tooltip("tokens_label:N", title="Tokens (weighted)"),
+            ],
+        )
+        .add_params(pick)
+        .properties(height=max(len(segments), 1) * 2 * BAR_HEIGHT)
+    )
+    values = [
+        {
+            "segment": str(r["segment"]),
+            "category": str(r["category"]),
+            "order": position[str(r["category"])],
+            "share": float(r["share"]),
+            "tokens_label": fmt_count(r["tokens"]),
+        }
+        for r in rows
+        if str(r["category"]) in position
+    ]
+    return chart, values
+
+
+def flags_chart(view: FigureView) -> tuple[alt.Chart, Values]:
+    """Bars of a retention test's statistic per model (lift, rise), flagged models highlighted."""
+    fig = view.figure
+    flag = {"glass_slipper": "foundational", "boomerang": "boomerang"}[fig.id]
+    rows = _records(view.chart_rows)
+    models = [str(r["model"]) for r in rows]
+    domain = ["Flagged", "Not flagged"]
+    pick = _legend_pick("status")
+    is_lift = fig.value == "lift"
+    title = "Lift: launch cohort / later cohorts' median (month 3)" if is_lift else "Rise after the dip"
+    chart = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            y=alt.Y("model:N", title=None, sort=models, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("value:Q", title=title, axis=alt.Axis(format=".1f" if is_lift else ".0%", tickCount=6)),
+            color=alt.Color(
+                "status:N",
+                title=None,
+                sort=domain,
+                scale=alt.Scale(domain=domain, range=[PALETTE[3], GREY]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            opacity=_fade(pick),
+            tooltip=[
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("value_label:N", title="Lift" if is_lift else "Rise"),
+                alt.Tooltip("status:N", title="Test"),
+                alt.Tooltip("users_label:N", title="Users"),
+            ],
+        )
+        .add_params(pick)
+        .properties(height=max(len(rows), 1) * BAR_HEIGHT)
+    )
+    values = [
+        {
+            "model": str(r["model"]),
+            "value": float(r[fig.value]),
+            "value_label": fmt_ratio(float(r[fig.value])) if is_lift else fmt_points(r[fig.value]),
+            "status": "Flagged" if bool(r[flag]) else "Not flagged",
+            "users_label": fmt_count(r["users"]),
+        }
+        for r in rows
+    ]
+    return chart, values
+
+
+def flows_chart(view: FigureView) -> tuple[alt.Chart, Values]:
+    """The largest churn flows between models: share of the source model's churns."""
+    rows = _records(view.chart_rows)
+    labels = [f"{r['from_model']} → {r['to_model']}" for r in rows]
+    sources = _unique([str(r["from_model"]) for r in rows])
+    pick = _legend_pick("from_model")
+    chart = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("share:Q", title="Share of the source model's churns", axis=alt.Axis(format=".0%")),
+            color=_color("from_model", "From", sources, (), columns=2),
+            opacity=_fade(pick),
+            tooltip=[
+                alt.Tooltip("from_model:N", title="From"),
+                alt.Tooltip("to_model:N", title="To"),
+                alt.Tooltip("share:Q", title="Share of churns", format=".1%"),
+                alt.Tooltip("churns:Q", title="Churns", format=","),
+            ],
+        )
+        .add_params(pick)
+        .properties(height=max(len(rows), 1) * BAR_HEIGHT)
+    )
+    values = [
+        {
+            "label": label,
+            "from_model": str(r["from_model"]),
+            "to_model": str(r["to_model"]),
+            "share": float(r["share"]),
+            "churns": int(r["churns"]),
+        }
+        for r, label in zip(rows, labels, strict=True)
+    ]
+    return chart, values
+
+
+# ---------------------------------------------------------------- cost vs usage
+
+
+def scatter_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
+    """Log–log price vs usage, coloured by quadrant, with the median price and usage as rules."""
+    fig = view.figure
+    name = fig.category or "model"
+    rows = _records(view.chart_rows)
+    quadrants = [q for q in QUADRANT_COLORS if q in {str(r["quadrant"]) for r in rows}]
+    pick = _legend_pick("quadrant")
+    x = alt.X(
+        "price:Q",
+        title="Price (USD per 1M tokens, log)",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(tickCount=6),
+    )
+    y = alt.Y(
+        "tokens:Q",
+        title="Tokens (log)",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(labelExpr="replace(format(datum.value, '~s'), 'G', 'B')", tickCount=6),
+    )
+    points = (
+        alt.Chart()
+        .transform_filter("datum.kind === 'point'")
+        .mark_circle(size=70)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "quadrant:N",
+                title="Quadrant",
+                sort=quadrants,
+                scale=alt.Scale(domain=quadrants, range=[QUADRANT_COLORS[q] for q in quadrants]),
+                legend=alt.Legend(orient="bottom", columns=2),
+            ),
+            opacity=alt.condition(pick, alt.value(0.8), alt.value(0.1)),
+            tooltip=[
+                alt.Tooltip("name:N", title=name.capitalize()),
+                alt.Tooltip("price_label:N", title="Price per 1M tokens"),
+                alt.Tooltip("tokens_label:N", title="Tokens"),
+                alt.Tooltip("quadrant:N", title="Quadrant"),
+            ],
+        )
+        .add_params(pick)
+    )
+    vrule = (
+        alt.Chart()
+        .transform_filter("datum.kind === 'median_price'")
+        .mark_rule(color="#5b6475", strokeDash=[4, 4])
+        .encode(x=x)
+    )
+    hrule = (
+        alt.Chart()
+        .transform_filter("datum.kind === 'median_tokens'")
+        .mark_rule(color="#5b6475", strokeDash=[4, 4])
+        .encode(y=y)
+    )
+    values: Values = [
+        {
+            "kind": "point",
+            "name": str(r[name]),
+            "price": float(r["price_per_1m"]),
+            "tokens": int(r["tokens"]),
+            "quadrant": str(r["quadrant"]),
+            "price_label": fmt_price(r["price_per_1m"]),
+            "tokens_label": fmt_count(r["tokens"]),
+        }
+        for r in rows
+    ]
+    if rows and pd.notna(rows[0]["median_price"]) and float(rows[0]["median_price"]) > 0:
+        values.append({"kind": "median_price", "price": float(rows[0]["median_price"])})
+    if rows and pd.notna(rows[0]["median_tokens"]) and float(rows[0]["median_tokens"]) > 0:
+        values.append({"kind": "median_tokens", "tokens": float(rows[0]["median_tokens"])})
+    return alt.LayerChart(layer=[points, vrule, hrule], height=HEIGHT + 100), values
+
+
+# ---------------------------------------------------------------- retention
+
+
+def curves_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
+    """Pooled retention by months since first use, one line per model."""
+    models = list(view.categories)
+    pick = _legend_pick("model")
+    x = alt.X("k:Q", title="Months since first request", axis=alt.Axis(tickMinStep=1, format="d"))
+    y = alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=".0%"))
+    base = alt.Chart().encode(
+        x=x, y=y, color=_color("model", "Model", models, (), columns=2), opacity=_fade(pick)
+    )
+    lines = base.mark_line(strokeWidth=2).add_params(pick)
+    points = base.mark_point(filled=True, size=50).encode(
+        tooltip=[
+            alt.Tooltip("model:N", title="Model"),
+            alt.Tooltip("k:Q", title="Month"),
+            alt.Tooltip("retention:Q", title="Retention", format=".1%"),
+            alt.Tooltip("cohort_users_label:N", title="Cohort users"),
+        ]
+    )
+    values = [
+        {
+            "model": str(r["model"]),
+            "k": int(r["k"]),
+            "retention": float(r["retention"]),
+            "cohort_users_label": fmt_count(r["cohort_users"]),
+        }
+        for r in _records(view.chart_rows)
+        if pd.notna(r["retention"])
+    ]
+    return alt.LayerChart(layer=[lines, points], height=HEIGHT), values
+
+
+def heatmap_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
+    """Cohort × month retention, one panel per drawn model."""
+    models = list(view.categories)
+    rows = _records(view.chart_rows)
+    cohorts = sorted({r["cohort"].isoformat()[:7] for r in rows})
+    cell = (
+        alt.Chart()
+        .mark_rect()
+        .encode(
+            x=alt.X("k:O", title="Months since first request"),
+            y=alt.Y("cohort:O", title="Cohort", sort=cohorts),
+            color=alt.Color(
+                "retention:Q",
+                title="Retention",
+                scale=alt.Scale(scheme="blues", domain=[0, 1]),
+                legend=alt.Legend(format=".0%", orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("cohort:O", title="Cohort"),
+                alt.Tooltip("k:O", title="Month"),
+                alt.Tooltip("retention:Q", title="Retention", format=".1%"),
+                alt.Tooltip("cohort_users_label:N", title="Cohort users"),
+            ],
+        )
+        .properties(width=FACET_WIDTH, height=max(len(cohorts), 1) * 18)
+    )
+    values = [
+        {
+            "model": str(r["model"]),
+            "cohort": r["cohort"].isoformat()[:7],
+            "k": int(r["k"]),
+            "retention": float(r["retention"]),
+            "cohort_users_label": fmt_count(r["cohort_users"]),
+        }
+        for r in rows
+        if pd.notna(r["retention"])
+    ]
+    chart = cell.facet(
+        facet=alt.Facet("model:N", title=None, sort=models, header=alt.Header(labelLimit=FACET_WIDTH)),
+        columns=max(len(models), 1),
+        data=alt.InlineData(values=values),
+    )
+    return chart, values
+
+
+_KINDS: dict[str, Callable[[FigureView], tuple[Any, Values]]] = {
+    "volume": volume_chart,
+    "share": share_chart,
+    "ranking": ranking_chart,
+    "leaderboard": leaderboard_chart,
+    "lines": lines_chart,
+    "bars": bars_chart,
+    "stacked_bars": mix_chart,
+    "scatter": scatter_chart,
+    "curves": curves_chart,
+    "heatmap": heatmap_chart,
+    "flags": flags_chart,
+    "flows": flows_chart,
+}

@@ -4,12 +4,13 @@ This is the only place the report executes Ibis expressions; everything after wo
 pandas frames (view-models are built from them in :mod:`tokencensus.report.data`).
 
 The analyses read :class:`Sources`, built once per report by :func:`sources`: the request events,
-the shared rollups the analyses read instead of rescanning the events (see
-:mod:`tokencensus.analyses.rollup`), and the labelled requests when the lake has labels.
+the intermediate tables several analyses share (computed once), and the labelled requests when the
+lake has labels.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from tokencensus import analyses
-from tokencensus.engine import Tables
+from tokencensus.engine import Tables, materialise
 from tokencensus.report.data import ReportMeta
 
 
@@ -27,13 +28,11 @@ class Sources:
     """What the report's analyses read, all on one backend connection."""
 
     events: ir.Table
-    """Enriched events, one row per request (per-request quantiles need them)."""
-    rollup: ir.Table
-    """Events pre-aggregated per (week, month, model, user, country, finish reason, priced): the
-    same columns as ``events`` with ``requests`` as the weight; every sum and distinct-user count
-    the analyses take over it equals the one over ``events``."""
+    """Enriched events, one row per request."""
     activity: ir.Table
     """The (model, user, month) activity rollup of the retention analyses."""
+    triangle: ir.Table
+    """The retention triangle (every model × cohort × k), which three retention figures read."""
     labels: ir.Table | None = None
     labelled: ir.Table | None = None
     """Enriched events of the labelled requests only (events ⋈ labels on request_id)."""
@@ -43,14 +42,30 @@ Analysis = Callable[[Sources], ir.Table]
 
 
 def sources(tables: Tables) -> Sources:
-    """The report's sources over ``tables``: events, rollups and labelled events."""
+    """The report's sources over ``tables``, with what several analyses share computed once.
+
+    The (model, user, month) activity rollup, read by all five retention analyses, the retention
+    triangle built from it (read by three of them), and the labelled
+    requests (events ⋈ labels, a few percent of the events), read by every category figure, are
+    materialised (:func:`tokencensus.engine.materialise`). The other analyses read the events: a
+    rollup keeping users (needed for exact distinct-user counts) measured 65M rows for 100M
+    requests in bench/bench_report.py, too little reduction to pay for its build.
+    """
     events = tables.events
-    rollup = events
-    activity = analyses.monthly_activity(events)
+    activity = materialise(tables, analyses.monthly_activity(events), "activity")
     labelled = None
     if tables.labels is not None:
-        labelled = events
-    return Sources(events=events, rollup=rollup, activity=activity, labels=tables.labels, labelled=labelled)
+        ids = tables.labels.select(lab_request_id=tables.labels.request_id).distinct()
+        narrowed = events.semi_join(ids, events.request_id == ids.lab_request_id)
+        labelled = materialise(tables, narrowed, "labelled_events")
+    triangle = materialise(tables, analyses.retention_triangle(events, activity), "triangle")
+    return Sources(
+        events=events,
+        activity=activity,
+        triangle=triangle,
+        labels=tables.labels,
+        labelled=labelled,
+    )
 
 
 def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
@@ -58,34 +73,38 @@ def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
     n_curves = min(top_n, 5)
     return {
         # volume
-        "volume": lambda s: analyses.weekly_volume(s.rollup),
+        "volume": lambda s: analyses.weekly_volume(s.events),
         # open vs closed, origin, authors, models
-        "share_open": lambda s: analyses.share_open(s.rollup),
-        "share_origin": lambda s: analyses.share_origin(s.rollup),
-        "share_author": lambda s: analyses.share_author(s.rollup),
-        "top_models": lambda s: analyses.top_models(s.rollup, n=top_n, weeks=4),
-        "top_models_weekly": lambda s: analyses.top_models_weekly(s.rollup, n=top_n),
-        "leaderboard": lambda s: analyses.leaderboard(s.rollup, n=top_n),
-        "open_concentration": lambda s: analyses.open_concentration(s.rollup),
-        "share_new_models": lambda s: analyses.share_new_models(s.rollup, 90),
+        "share_open": lambda s: analyses.share_open(s.events),
+        "share_origin": lambda s: analyses.share_origin(s.events),
+        "share_author": lambda s: analyses.share_author(s.events),
+        "top_models": lambda s: analyses.top_models(s.events, n=top_n, weeks=4),
+        "top_models_weekly": lambda s: analyses.top_models_weekly(s.events, n=top_n),
+        "leaderboard": lambda s: analyses.leaderboard(s.events, n=top_n),
+        "open_concentration": lambda s: analyses.open_concentration(s.events),
+        "share_new_models": lambda s: analyses.share_new_models(s.events, 90),
         # size
-        "share_size": lambda s: analyses.share_size(s.rollup),
+        "share_size": lambda s: analyses.share_size(s.events),
         # agentic use
-        "share_reasoning": lambda s: analyses.share_reasoning(s.rollup),
-        "reasoning": lambda s: analyses.reasoning_weekly(s.rollup),
-        "tool_calls": lambda s: analyses.tool_calls_weekly(s.rollup),
+        "share_reasoning": lambda s: analyses.share_reasoning(s.events),
+        "reasoning": lambda s: analyses.reasoning_weekly(s.events),
+        "tool_calls": lambda s: analyses.tool_calls_weekly(s.events),
         "lengths": lambda s: analyses.lengths_weekly(s.events),
         # geography
-        "geo_continent": lambda s: analyses.region_share(s.rollup, "continent", "week"),
-        "geo_country": lambda s: analyses.region_share(s.rollup, "country", "month"),
+        "geo_continent": lambda s: analyses.region_share(s.events, "continent", "week"),
+        "geo_country": lambda s: analyses.region_share(s.events, "country", "month"),
         # cost vs usage
-        "cost_vs_usage": lambda s: analyses.model_costs(s.rollup),
+        "cost_vs_usage": lambda s: analyses.model_costs(s.events),
         # retention
-        "retention_curves": lambda s: analyses.retention_curves(s.rollup, n_curves, s.activity),
-        "retention_triangle": lambda s: analyses.retention_triangle(s.rollup, s.activity),
-        "glass_slipper": lambda s: analyses.foundational_cohorts(s.rollup, activity=s.activity),
-        "boomerang": lambda s: analyses.boomerangs(s.rollup, activity=s.activity),
-        "churn_flows": lambda s: analyses.churn_flows(s.rollup, s.activity),
+        "retention_curves": lambda s: analyses.retention_curves(
+            s.events, n_curves, s.activity, triangle=s.triangle
+        ),
+        "retention_triangle": lambda s: s.triangle.order_by(["model", "cohort", "k"]),
+        "glass_slipper": lambda s: analyses.foundational_cohorts(
+            s.events, activity=s.activity, triangle=s.triangle
+        ),
+        "boomerang": lambda s: analyses.boomerangs(s.events, activity=s.activity, triangle=s.triangle),
+        "churn_flows": lambda s: analyses.churn_flows(s.events, s.activity),
     }
 
 
@@ -97,34 +116,51 @@ def label_analyses() -> dict[str, Analysis]:
         return s.labelled, s.labels
 
     return {
-        "share_category": lambda s: analyses.category_share(*lab(s), population=s.rollup).rename(
+        "share_category": lambda s: analyses.category_share(*lab(s), population=s.events).rename(
             segment="category"
         ),
-        "category_segments": lambda s: analyses.mix_by_segment(*lab(s), population=s.rollup),
+        "category_segments": lambda s: analyses.mix_by_segment(*lab(s), population=s.events),
         "category_costs": lambda s: analyses.category_costs(*lab(s)),
-        "language": lambda s: analyses.language_share(*lab(s), population=s.rollup),
+        "language": lambda s: analyses.language_share(*lab(s), population=s.events),
     }
 
 
 def compute(
-    tables: Tables, *, min_users: int, top_n: int = 10, source: str = ""
+    tables: Tables,
+    *,
+    min_users: int,
+    top_n: int = 10,
+    source: str = "",
+    timings: dict[str, float] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
-    """Execute every figure's analysis and the summary numbers; return frames and report metadata."""
+    """Execute every figure's analysis and the summary numbers; return frames and report metadata.
+
+    ``timings``, when given, receives the seconds each step took (the shared sources under
+    "(sources)", then each figure id), for bench/bench_report.py.
+    """
+    start = time.perf_counter()
     src = sources(tables)
+    if timings is not None:
+        timings["(sources)"] = time.perf_counter() - start
     todo = figure_analyses(top_n)
     if src.labels is not None:
         todo |= label_analyses()
-    results = {name: _tidy(analysis(src).to_pandas()) for name, analysis in todo.items()}
-    return results, summarize(src.rollup, min_users=min_users, source=source)
+    results = {}
+    for name, analysis in todo.items():
+        start = time.perf_counter()
+        results[name] = _tidy(analysis(src).to_pandas())
+        if timings is not None:
+            timings[name] = time.perf_counter() - start
+    start = time.perf_counter()
+    meta = summarize(src.events, min_users=min_users, source=source)
+    if timings is not None:
+        timings["(summary)"] = time.perf_counter() - start
+    return results, meta
 
 
 def summarize(events: ir.Table, *, min_users: int, source: str = "") -> ReportMeta:
-    """The summary block: period, data size and the share of tokens whose model is unresolved.
-
-    ``events`` is the events or their rollup (whose ``ts_first`` / ``ts`` hold each cell's first and
-    last request time).
-    """
-    first = events["ts_first"] if "ts_first" in events.columns else events.ts
+    """The summary block: period, data size and the share of tokens whose model is unresolved."""
+    first = events.ts
     unresolved = events.tokens.sum(where=~events.resolved)
     row = (
         events.aggregate(
@@ -160,17 +196,53 @@ def _as_date(value: object) -> date:
 
 
 DATE_COLUMNS = ("week", "month", "cohort", "launch_cohort")
-COUNT_COLUMNS = ("requests", "input_tokens", "output_tokens", "tokens", "users", "rank", "k")
+COUNT_COLUMNS = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "tokens",
+    "users",
+    "rank",
+    "k",
+    "labelled",
+    "models",
+    "cohorts",
+    "cohort_users",
+    "active_users",
+    "later_cohorts",
+    "launch_users",
+    "churns",
+    "from_churns",
+    "prev_rank",
+    "prev_tokens",
+    "rank_change",
+)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Weeks, months and cohorts as datetime.date, integer counts as int64 (backends differ in what
-    they return)."""
+    """Weeks, months and cohorts as datetime.date, integer counts as int64 (nullable Int64 where a
+    count can be missing, e.g. a model's rank the week before it entered); backends differ in what
+    they return (floats, decimals)."""
     for col in DATE_COLUMNS:
         if col in frame.columns:
             frame[col] = pd.to_datetime(frame[col]).dt.date
     for col in COUNT_COLUMNS:
-        if col in frame.columns and not frame[col].isna().any():
-            # weighted estimates (category tokens) are floats: publish them rounded
-            frame[col] = frame[col].round().astype("int64")
+        if col not in frame.columns:
+            continue
+        # weighted estimates (category tokens) are floats: publish them rounded
+        values = pd.to_numeric(frame[col]).astype("float64").round()
+        frame[col] = values.astype("Int64" if values.isna().any() else "int64")
+    for col in frame.columns:
+        if pd.api.types.is_float_dtype(frame[col]):
+            frame[col] = _significant(frame[col])
     return frame.reset_index(drop=True)
+
+
+SIGNIFICANT_DIGITS = 12
+
+
+def _significant(values: pd.Series) -> pd.Series:
+    """Floats rounded to 12 significant digits: parallel engines sum floats in a varying order, so
+    the last bits of a spend or a share change from run to run; published to 12 digits, the same
+    data gives the same report, byte for byte."""
+    return values.map(lambda v: float(f"{v:.{SIGNIFICANT_DIGITS}g}") if pd.notna(v) else v).astype("float64")

@@ -17,6 +17,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import jinja2
@@ -24,7 +25,7 @@ import pandas as pd
 from markupsafe import Markup
 
 import tokencensus
-from tokencensus.report.data import SUPPRESSED, ReportView
+from tokencensus.report.data import ReportView
 
 # Draws every chart: each <script type="application/json" data-chart="ID"> holds the spec for the
 # element #ID. No actions menu (its export/editor links would reach the network).
@@ -96,15 +97,19 @@ def render_html(view: ReportView, specs: Mapping[str, dict[str, Any] | None], bu
 
 
 def figure_csv(frame: pd.DataFrame) -> str:
-    """A figure's published frame as CSV: ISO weeks, blanks for suppressed values, true/false flags."""
+    """A figure's published frame as CSV: ISO dates, blanks for suppressed values, true/false flags."""
     out = frame.copy()
-    if "week" in out.columns:
-        out["week"] = [w.isoformat() for w in out["week"]]
-    out[SUPPRESSED] = ["true" if s else "false" for s in out[SUPPRESSED]]
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = [_defuse(v) for v in out[col]]
+        series = out[col]
+        if pd.api.types.is_bool_dtype(series):
+            out[col] = ["" if _missing(v) else ("true" if v else "false") for v in series]
+        elif series.dtype == object or pd.api.types.is_string_dtype(series):
+            out[col] = [_defuse(v.isoformat() if isinstance(v, date) else v) for v in series]
     return str(out.to_csv(index=False, lineterminator="\n"))
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -119,7 +124,7 @@ def _defuse(value: object) -> object:
 
 def _plain(value: Any) -> Any:
     """A frame cell as a JSON value (dates as ISO strings, missing as null)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return None
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -129,11 +134,12 @@ def _plain(value: Any) -> Any:
 
 
 def render_json(view: ReportView) -> str:
-    """``report.json``: meta, summary, and per figure its headline, note and published data."""
+    """``report.json``: meta, summary, key findings, and per figure its headline, note and published data."""
     meta = {k: _plain(v) for k, v in vars(view.meta).items()}
     figures = [
         {
             "id": fig.id,
+            "section": fig.figure.section,
             "title": fig.figure.title,
             "headline": fig.headline,
             "note": fig.figure.note,
@@ -148,6 +154,11 @@ def render_json(view: ReportView) -> str:
         "title": view.meta.title,
         "meta": meta,
         "summary": {fact.label: fact.value for fact in view.summary},
+        "findings": [{"figure": f.figure_id, "text": f.text} for f in view.findings],
+        "sections": [
+            {"id": s.id, "title": s.section.title, "figures": [f.id for f in s.figures]}
+            for s in view.sections
+        ],
         "n_suppressed": view.n_suppressed,
         "figures": figures,
     }
@@ -164,18 +175,36 @@ def md_escape(text: str) -> str:
 
 
 def render_markdown(view: ReportView) -> str:
-    """``report.md``: summary, and per figure its headline, note and table of the last weeks."""
+    """``report.md``: summary and key findings, then per section and figure its headline, note and table."""
     lines = [f"# {md_escape(view.meta.title)}", ""]
     lines += [f"- **{fact.label}:** {md_escape(fact.value)}" for fact in view.summary]
-    for fig in view.figures:
-        lines += ["", f"## {md_escape(fig.figure.title)}", "", f"**{md_escape(fig.headline)}**", ""]
-        lines.append(f"_Method:_ {md_escape(fig.figure.note)}")
-        if fig.suppression_note:
-            lines += ["", md_escape(fig.suppression_note) + "."]
-        if fig.table.header:
-            lines += ["", "| " + " | ".join(md_escape(h) for h in fig.table.header) + " |"]
-            lines.append("|" + "|".join("---" for _ in fig.table.header) + "|")
-            lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in fig.table.rows]
-            lines += ["", md_escape(fig.table_caption)]
-        lines += ["", f"Data: [{fig.csv_path}]({fig.csv_path})"]
+    if view.findings:
+        lines += ["", "## Key findings", ""]
+        lines += [f"{i}. {md_escape(f.text)}" for i, f in enumerate(view.findings, 1)]
+    for section in view.sections:
+        lines += ["", f"## {md_escape(section.section.title)}"]
+        for fig in section.figures:
+            lines += ["", f"### {md_escape(fig.figure.title)}", "", f"**{md_escape(fig.headline)}**", ""]
+            lines.append(f"_Method:_ {md_escape(fig.figure.note)}")
+            if fig.suppression_note:
+                lines += ["", md_escape(fig.suppression_note) + "."]
+            if fig.table.header:
+                lines += ["", "| " + " | ".join(md_escape(h) for h in fig.table.header) + " |"]
+                lines.append("|" + "|".join("---" for _ in fig.table.header) + "|")
+                lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in fig.table.rows]
+                lines += ["", md_escape(fig.table_caption)]
+            lines += ["", f"Data: [{fig.csv_path}]({fig.csv_path})"]
     return "\n".join(lines) + "\n"
+
+
+def render_png(spec: dict[str, Any], title: str = "", subtitle: str = "", scale: float = 2.0) -> bytes:
+    """One chart as a PNG (for slides), drawn by vl-convert at a fixed width and ``scale``, with
+    ``title`` and ``subtitle`` (the figure's headline) on top."""
+    import altair as alt
+    import vl_convert
+
+    from tokencensus.report.charts import png_spec
+
+    wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    version = wanted if wanted in vl_convert.get_vegalite_versions() else None
+    return bytes(vl_convert.vegalite_to_png(png_spec(spec, title, subtitle), vl_version=version, scale=scale))

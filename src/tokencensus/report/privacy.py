@@ -1,0 +1,84 @@
+"""The report's privacy floor: every published cell is backed by at least ``min_users`` distinct users.
+
+:func:`suppress` is applied to every figure's frame before anything is computed from it, so
+headlines, tables, charts, PNGs, Markdown, JSON and CSVs only ever see the published values.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from tokencensus.errors import AnalysisError
+
+SUPPRESSED = "suppressed"
+"""Name of the boolean column :func:`suppress` adds, and the text tables show for a blanked cell."""
+
+KEY_COLUMNS = frozenset({"week", "month", "cohort", "launch_cohort", "k", "rank"})
+"""Columns that identify a cell rather than measure it (its week, cohort, month offset, rank):
+never blanked, so a suppressed row still says which cell it is."""
+
+DERIVED_TEXT = frozenset({"quadrant", "top_model"})
+"""Text columns computed from the cell's own values (a cost quadrant from its price and usage, the
+largest model of a week): blanked with the values they were derived from."""
+
+
+def suppress(df: pd.DataFrame, min_users: int) -> tuple[pd.DataFrame, int]:
+    """Blank every cell backed by fewer than ``min_users`` distinct users; return it and the count.
+
+    A suppressed row keeps its keys (week, segment, model, rank, k, ...) but its value columns
+    (tokens, share, requests, users, ...), its flags (foundational, boomerang, left_censored: derived
+    from the blanked values) and derived labels (:data:`DERIVED_TEXT`) become missing, and the
+    added ``suppressed`` column is True. Integer columns become nullable ``Int64`` and flags nullable
+    ``boolean`` so published values keep their type.
+    """
+    if "users" not in df.columns:
+        raise AnalysisError(
+            f"cannot apply the privacy floor: frame with columns {list(df.columns)} has no 'users' column; "
+            "every analysis feeding the report must count distinct users per cell"
+        )
+    out = df.copy()
+    mask = (out["users"].isna() | (out["users"] < min_users)).astype(bool).to_numpy()
+    for col in out.columns:
+        if col in KEY_COLUMNS:
+            continue
+        series = out[col]
+        if pd.api.types.is_bool_dtype(series):
+            out[col] = series.astype("boolean")
+            out.loc[mask, col] = pd.NA
+        elif pd.api.types.is_integer_dtype(series):
+            out[col] = series.astype("Int64")
+            out.loc[mask, col] = pd.NA
+        elif pd.api.types.is_numeric_dtype(series) or _numbers_as_objects(series):
+            out[col] = pd.to_numeric(series).astype("float64")
+            out.loc[mask, col] = math.nan
+        elif col in DERIVED_TEXT:
+            out[col] = series.astype(object)
+            out.loc[mask, col] = None
+    out[SUPPRESSED] = mask
+    return out, int(mask.sum())
+
+
+def _numbers_as_objects(series: pd.Series) -> bool:
+    """An object column holding only numbers and missing values (a backend's nullable integers or
+    decimals)."""
+    if series.dtype != object:
+        return False
+    present = series.dropna()
+    return not present.empty and all(
+        isinstance(v, numbers.Number) and not isinstance(v, (bool, np.bool_)) for v in present
+    )
+
+
+def suppression_note(n: int, min_users: int) -> str:
+    """E.g. "3 cells under 50 users suppressed" ("" when nothing was)."""
+    if n == 0:
+        return ""
+    return f"{n} {'cell' if n == 1 else 'cells'} under {min_users} {users_word(min_users)} suppressed"
+
+
+def users_word(n: int) -> str:
+    return "user" if n == 1 else "users"

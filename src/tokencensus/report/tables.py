@@ -1,0 +1,268 @@
+"""The small data table under each figure, formatted as strings from the published frame.
+
+A table shows what its chart draws in a readable form (the last weeks, the drawn rows); the figure's
+CSV has every row. A suppressed cell reads "suppressed"; a cell with no row reads "–".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from tokencensus.report.figures import WINDOW_WEEKS, FigureDef
+from tokencensus.report.headlines import country_name, language_name
+from tokencensus.report.numbers import (
+    fmt_count,
+    fmt_int,
+    fmt_pct,
+    fmt_points,
+    fmt_price,
+    fmt_ratio,
+    fmt_tokens,
+    missing,
+)
+from tokencensus.report.privacy import SUPPRESSED
+
+NO_ROW = "–"
+TABLE_MONTHS = 7
+"""Retention tables show months since first use 0 to this − 1."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small data table, already formatted: header cells and rows of strings."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+Format = Callable[[Any], str]
+Column = tuple[str, str, Format]
+"""(frame column, header, formatter)."""
+
+
+def _text(value: object) -> str:
+    return "" if missing(value) else str(value)
+
+
+def _iso(value: object) -> str:
+    return "" if missing(value) else value.isoformat()  # type: ignore[attr-defined]
+
+
+def _month(value: object) -> str:
+    return "" if missing(value) else value.strftime("%Y-%m")  # type: ignore[attr-defined]
+
+
+def _flag(value: object) -> str:
+    return "" if missing(value) else ("yes" if value else "no")
+
+
+def _ratio(value: object) -> str:
+    return "" if missing(value) else fmt_ratio(float(value))  # type: ignore[arg-type]
+
+
+def _decimal(value: object) -> str:
+    return "" if missing(value) else f"{float(value):.1f}"  # type: ignore[arg-type]
+
+
+def _change(record: Mapping[str, Any]) -> str:
+    """Rank change as an arrow: ▲2 climbed, ▼1 fell, = held, new (not ranked the week before)."""
+    if record[SUPPRESSED]:
+        return SUPPRESSED
+    change = record["rank_change"]
+    if missing(change):
+        return "new"
+    change = int(change)
+    return "=" if change == 0 else (f"▲{change}" if change > 0 else f"▼{-change}")
+
+
+def rows_table(frame: pd.DataFrame, keys: Sequence[Column], values: Sequence[Column]) -> Table:
+    """One table row per frame row: key cells always, value cells blank-marked when suppressed."""
+    rows = []
+    for r in frame.to_dict("records"):
+        cells = [fmt(r[col]) for col, _, fmt in keys]
+        if r[SUPPRESSED]:
+            cells += [SUPPRESSED] * len(values)
+        else:
+            cells += [fmt(r[col]) if col in r else "" for col, _, fmt in values]
+        rows.append(tuple(cells))
+    return Table(tuple(h for _, h, _ in (*keys, *values)), tuple(rows))
+
+
+def grid_table(
+    frame: pd.DataFrame, row: str, col: str, value: str, rows: Sequence[Any], cols: Sequence[Any], fmt: Format
+) -> list[tuple[str, ...]]:
+    """A row × column grid of ``value`` (e.g. category × week share)."""
+    cells = {(r[row], r[col]): r for r in frame.to_dict("records")}
+    out = []
+    for key in rows:
+        line = [str(key)]
+        for c in cols:
+            rec = cells.get((key, c))
+            line.append(NO_ROW if rec is None else (SUPPRESSED if rec[SUPPRESSED] else fmt(rec[value])))
+        out.append(tuple(line))
+    return out
+
+
+_COLUMNS: dict[str, tuple[Sequence[Column], Sequence[Column]]] = {
+    "top_models": (
+        [("rank", "Rank", str), ("model", "Model", _text), ("author", "Author", _text)],
+        [("tokens", "Tokens", fmt_count), ("share", "Share", fmt_pct)],
+    ),
+    "cost_vs_usage": (
+        [("model", "Model", _text)],
+        [
+            ("quadrant", "Quadrant", _text),
+            ("price_per_1m", "Price per 1M", fmt_price),
+            ("tokens", "Tokens", fmt_count),
+            ("users", "Users", fmt_count),
+        ],
+    ),
+    "category_costs": (
+        [("category", "Category", _text)],
+        [
+            ("quadrant", "Quadrant", _text),
+            ("price_per_1m", "Price per 1M", fmt_price),
+            ("tokens", "Tokens", fmt_count),
+            ("users", "Users", fmt_count),
+        ],
+    ),
+    "glass_slipper": (
+        [("model", "Model", _text), ("launch_cohort", "Launch cohort", _month)],
+        [
+            ("launch_retention", "Launch retention", fmt_pct),
+            ("later_median", "Later cohorts' median", fmt_pct),
+            ("lift", "Lift", _ratio),
+            ("launch_users", "Launch users", fmt_int),
+            ("foundational", "Foundational", _flag),
+        ],
+    ),
+    "boomerang": (
+        [("model", "Model", _text)],
+        [
+            ("cohorts", "Cohorts", fmt_int),
+            ("users", "Users", fmt_int),
+            ("dip_k", "Dip at month", lambda v: "" if missing(v) else str(int(v))),
+            ("rise", "Rise", fmt_points),
+            ("z", "z", _decimal),
+            ("boomerang", "Boomerang", _flag),
+        ],
+    ),
+    "churn_flows": (
+        [("from_model", "From", _text), ("to_model", "To", _text)],
+        [("churns", "Churns", fmt_int), ("share", "Share of churns from", fmt_pct)],
+    ),
+}
+
+
+def figure_table(
+    fig: FigureDef, frame: pd.DataFrame, plotted: pd.DataFrame, categories: Sequence[str]
+) -> tuple[Table, str]:
+    """The table of one figure and its caption; ``plotted`` are the rows its chart draws."""
+    if frame.empty:
+        return Table((), ()), ""
+    if fig.id in _COLUMNS:
+        keys, values = _COLUMNS[fig.id]
+        shown = frame if fig.kind == "ranking" else plotted
+        if fig.kind == "scatter":
+            shown = shown.sort_values("tokens", ascending=False, kind="stable").head(15)
+        noun = {"ranking": f"Last {WINDOW_WEEKS} weeks.", "scatter": "The 15 largest by tokens"}
+        caption = noun.get(fig.kind, f"The {len(shown)} rows drawn")
+        if fig.kind != "ranking":
+            caption += "; every row is in the CSV."
+        return rows_table(shown, keys, values), caption
+    kind = fig.kind
+    if kind == "leaderboard":
+        return leaderboard_table(frame)
+    if kind in ("curves", "heatmap"):
+        return retention_table(fig, frame, categories)
+    if kind == "bars":
+        return bars_table(fig, plotted)
+    if kind == "stacked_bars":
+        return mix_table(fig, frame, categories)
+    return weekly_table(fig, frame, categories)
+
+
+def weekly_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
+    """The last weeks: volume columns, lines' series, or a category × week grid of shares."""
+    weeks = sorted(set(frame["week"]))[-WINDOW_WEEKS:]
+    recent = frame[frame["week"].isin(weeks)]
+    caption = f"Last {len(weeks)} {'week' if len(weeks) == 1 else 'weeks'} shown; every week is in the CSV."
+    if fig.kind == "volume":
+        values: list[Column] = [
+            ("requests", "Requests", fmt_count),
+            ("input_tokens", "Input tokens", fmt_count),
+            ("output_tokens", "Output tokens", fmt_count),
+            ("tokens", "Tokens", fmt_count),
+            ("users", "Users", fmt_count),
+        ]
+        return rows_table(recent, [("week", "Week", _iso)], values), caption
+    if fig.kind == "lines":
+        fmt = fmt_pct if fig.percent else fmt_tokens
+        values = [(s.column, s.label, fmt) for s in fig.series]
+        return rows_table(recent, [("week", "Week", _iso)], values), caption
+    assert fig.category is not None
+    rows = grid_table(recent, fig.category, "week", fig.value, categories, weeks, fmt_pct)
+    header = (fig.category.capitalize(), *(w.isoformat() for w in weeks))
+    if fig.top and len(categories) < frame[fig.category].nunique():
+        caption = f"The {len(categories)} largest shown; " + caption[0].lower() + caption[1:]
+    return Table(header, tuple(rows)), caption
+
+
+def leaderboard_table(frame: pd.DataFrame) -> tuple[Table, str]:
+    """The last week's ranking with each model's rank change."""
+    last = max(frame["week"])
+    week = frame[frame["week"] == last].sort_values("rank", kind="stable")
+    rows = []
+    for r in week.to_dict("records"):
+        values = (
+            (SUPPRESSED,) * 3
+            if r[SUPPRESSED]
+            else (fmt_count(r["tokens"]), fmt_pct(r["share"]), fmt_points(r["share_change"]))
+        )
+        rows.append((str(r["rank"]), _change(r), _text(r["model"]), _text(r["author"]), *values))
+    header = ("Rank", "Change", "Model", "Author", "Tokens", "Share", "Share change")
+    return Table(header, tuple(rows)), f"Week of {last.isoformat()}; change against the week before."
+
+
+def retention_table(fig: FigureDef, frame: pd.DataFrame, models: Sequence[str]) -> tuple[Table, str]:
+    """Retention by month since first use: per model (curves) or per cohort of the first drawn model."""
+    ks = list(range(TABLE_MONTHS))
+    header = ("Model" if fig.kind == "curves" else "Cohort", *(f"Month {k}" for k in ks))
+    if fig.kind == "curves":
+        rows = grid_table(frame, "model", "k", "retention", models, ks, fmt_pct)
+        return Table(header, tuple(rows)), "Every month is in the CSV."
+    if not models:
+        return Table((), ()), ""
+    first = frame[frame["model"] == models[0]]
+    cohorts = sorted(set(first["cohort"]))
+    grid = grid_table(first, "cohort", "k", "retention", cohorts, ks, fmt_pct)
+    by_cohort = tuple((_month(date.fromisoformat(line[0])), *line[1:]) for line in grid)
+    return Table(header, by_cohort), f"Cohorts of {models[0]}; every model's cohorts are in the CSV."
+
+
+def bars_table(fig: FigureDef, plotted: pd.DataFrame) -> tuple[Table, str]:
+    """The drawn bars: name, share, tokens."""
+    assert fig.category is not None
+    name = country_name if fig.category == "country" else language_name
+    rows = rows_table(
+        plotted,
+        [(fig.category, fig.category.capitalize(), lambda v: name(str(v)))],
+        [(fig.value, "Share of tokens", fmt_pct), ("tokens", "Tokens", fmt_count)],
+    )
+    caption = f"The {len(plotted)} largest"
+    if "month" in plotted.columns and not plotted.empty:
+        caption += f" in {max(plotted['month']).strftime('%B %Y')}"
+    return rows, caption + "; every row is in the CSV."
+
+
+def mix_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
+    """Category (rows) × segment (columns) shares."""
+    segments = [s for s in fig.order if s in set(frame["segment"])]
+    segments += sorted(set(frame["segment"]) - set(segments))
+    rows = grid_table(frame, "category", "segment", "share", categories, segments, fmt_pct)
+    return Table(("Category", *segments), tuple(rows)), "Shares of each segment's classified tokens."
