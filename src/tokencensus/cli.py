@@ -125,7 +125,7 @@ def ingest(
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["html", "md", "json"]),
+    type=click.Choice(S.REPORT_FORMATS),
     default=("html",),
     show_default=True,
     help="Output format(s); repeat for several.",
@@ -195,6 +195,31 @@ def eval_classifier(
     opts = {"base_url": llm_url, "model": llm_model} if backend == "llm" else {}
     for result in run_evaluation(str(data), backend=backend, floor=floor, cross=cross_source, **opts):
         click.echo(result.format())
+
+
+@cli.command()
+@option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
+@option(S.BACKEND, type=click.Choice(S.BACKENDS))
+@option(S.MIN_USERS)
+@option(S.TOP_N)
+@option(S.HOST)
+@option(S.PORT, type=click.IntRange(0, 65535))
+def serve(lake: Path, backend: str, min_users: int, top_n: int, host: str, port: int) -> None:
+    """Serve a local dashboard: the report's charts re-computed under filters (date, author, segment,
+    country). Binds 127.0.0.1 by default; Ctrl-C stops it."""
+    from tokencensus.serve import serve as run_server
+
+    run_server(
+        lake,
+        backend=backend,
+        min_users=min_users,
+        top_n=top_n,
+        host=host,
+        port=port,
+        log=lambda line: console.print(Text(line)),
+        ready=lambda url: click.echo(f"Dashboard: {url} (Ctrl-C to stop)"),
+    )
+    click.echo("Stopped.")
 
 
 def main(argv: list[str] | None = None) -> None:

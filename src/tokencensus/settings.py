@@ -20,6 +20,9 @@ class Setting:
 LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (created on first ingest).")
 BACKENDS = ("duckdb", "pyspark")
 """Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
+REPORT_FORMATS = ("html", "md", "json", "png")
+"""Formats ``tokencensus report --format`` writes (report.FORMATS; here so the CLI need not import
+pandas)."""
 BACKEND = Setting(
     "backend",
     "duckdb",
@@ -58,6 +61,12 @@ MAX_USD = Setting("max-usd", 5.0, "Cost guard of the llm classifier: stop before
 EVAL_DATA = Setting(
     "data", "../shared/data", "Directory holding prompts/ (labelled public prompts) for eval-classifier."
 )
+HOST = Setting(
+    "host",
+    "127.0.0.1",
+    "Address `tokencensus serve` listens on; anything but loopback exposes the data (no authentication).",
+)
+PORT = Setting("port", 8765, "Port `tokencensus serve` listens on (0: any free port).")
 SEED = Setting("seed", 7, "Random seed of the simulator (same seed, same data).")
 
 ALL: tuple[Setting, ...] = (
@@ -79,4 +88,6 @@ ALL: tuple[Setting, ...] = (
     LLM_MODEL,
     MAX_USD,
     EVAL_DATA,
+    HOST,
+    PORT,
 )

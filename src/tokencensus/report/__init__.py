@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from tokencensus import settings
 from tokencensus.errors import ConfigError
 from tokencensus.report.data import FIGURES, ReportMeta, report_view, suppress
 
 __all__ = ["FORMATS", "ReportMeta", "ReportOutput", "build_report", "suppress"]
 
-FORMATS = ("html", "md", "json", "png")
+FORMATS = settings.REPORT_FORMATS
 """What ``formats`` may name; "png" writes ``figures/<figure>.png`` for every chart."""
 
 

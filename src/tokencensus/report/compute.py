@@ -58,7 +58,11 @@ def sources(tables: Tables) -> Sources:
         ids = tables.labels.select(lab_request_id=tables.labels.request_id).distinct()
         narrowed = events.semi_join(ids, events.request_id == ids.lab_request_id)
         labelled = materialise(tables, narrowed, "labelled_events")
-    triangle = materialise(tables, analyses.retention_triangle(events, activity), "triangle")
+    triangle = analyses.retention_triangle(events, activity)
+    if tables.backend == "duckdb":
+        # Spark cannot cache it: its k grid is an Ibis memtable, whose temporary view Ibis drops
+        # after the first query while the cached plan still names it.
+        triangle = materialise(tables, triangle, "triangle")
     return Sources(
         events=events,
         activity=activity,
