@@ -70,6 +70,16 @@ def generate(rows: int, lake: Path) -> None:
     marker.write_text(str(rows))
 
 
+class Progress(dict):
+    """The timings dict compute() fills, printing each step as it ends (a step that fails, e.g. on
+    DuckDB's memory limit, is then the one after the last line printed)."""
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        print(f"  done {key:26s} {value:7.2f} s  (peak RSS so far {peak:.2f} GB)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,7 +105,7 @@ def main() -> None:
     tables.con.raw_sql(f"SET threads = {args.threads}")
     tables.con.raw_sql(f"SET memory_limit = '{args.memory_limit}'")
     tables.con.raw_sql("SET preserve_insertion_order = false")
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = Progress()
     results, meta = compute(tables, min_users=50, source=str(lake), timings=timings)
     start = time.perf_counter()
     out = args.out or Path(tempfile.mkdtemp(prefix="tokencensus-bench-report-"))

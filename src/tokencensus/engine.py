@@ -19,7 +19,10 @@ Both run with a UTC session time zone: weeks are Monday-start and months start o
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -328,13 +331,26 @@ def enrich(raw: ir.Table, catalog: ir.Table, backend: str = "duckdb") -> ir.Tabl
     ).drop("cat_slug")
 
 
+SCRATCH = "tokencensus_scratch"
+"""Name of the DuckDB database :func:`materialise` attaches for intermediate tables."""
+
+
 def materialise(tables: Tables, expr: ir.Table, name: str) -> ir.Table:
     """Compute ``expr`` once and return a table over its stored result, for analyses that reuse it.
 
-    DuckDB keeps it as a temporary table of the connection (a scratch database file, which
-    compresses, measured 4× slower to write and read back for the report's activity rollup);
+    DuckDB stores it in a scratch database file, attached once per connection in a temporary
+    directory that is removed when the process exits: there DuckDB compresses the table and pages it
+    through its buffer manager, whereas an in-memory table of a large rollup (tens of millions of
+    (model, user, month) rows at 100M requests) stays whole in RAM and pushed the report past an
+    8 GB budget. Measured at 20M requests, the file costs no time and 0.9 GB less peak memory.
     Spark caches the DataFrame.
     """
     if tables.backend != "duckdb":
         return expr.cache()
-    return tables.con.create_table(name, expr, temp=True, overwrite=True)
+    con = tables.con
+    attached = {row[0] for row in con.raw_sql("SELECT database_name FROM duckdb_databases()").fetchall()}
+    if SCRATCH not in attached:
+        folder = tempfile.mkdtemp(prefix="tokencensus-scratch-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        con.raw_sql(f"ATTACH '{os.path.join(folder, 'scratch.duckdb')}' AS {SCRATCH}")
+    return con.create_table(name, expr, database=(SCRATCH, "main"), overwrite=True)
