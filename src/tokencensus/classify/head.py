@@ -35,8 +35,7 @@ from tokencensus.classify.evaluate import Scores, score
 from tokencensus.classify.scrub import scrub_texts
 from tokencensus.classify.synthetic import training_prompts
 from tokencensus.classify.taxonomy import load_taxonomy
-from tokencensus.classify.train import SYNTHETIC_PER_CATEGORY, balanced_weights
-from tokencensus.errors import MissingDependencyError
+from tokencensus.classify.train import SYNTHETIC_PER_CATEGORY, balanced_weights, softmax_regression
 
 L2 = {"static": 1e-5, "minilm": 1e-4}
 """L2 strength per encoder, picked by in-source and cross-source macro-F1 (1e-3 ... 1e-6 tried)."""
@@ -52,35 +51,18 @@ def fit_head(
     max_iter: int = 500,
 ) -> LinearHead:
     """Fit softmax regression on embeddings ``x`` (n × d) with category ``labels``."""
-    try:
-        from scipy import optimize
-    except ImportError as exc:
-        raise MissingDependencyError("training the embedding classifier", "embedding", "scipy") from exc
     classes = tuple(classes or load_taxonomy().ids)
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[c] for c in labels])
     x = np.asarray(x, dtype=np.float64)
-    n, d = x.shape
-    k = len(classes)
-    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    onehot = np.zeros((n, k))
-    onehot[np.arange(n), y] = 1.0
-    total = sw.sum()
-
-    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        w = theta[: d * k].reshape(d, k)
-        z = x @ w + theta[d * k :]
-        z -= z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        value = -(sw * logp[np.arange(n), y]).sum() / total + 0.5 * l2 * (w * w).sum()
-        g = (np.exp(logp) - onehot) * sw[:, None] / total
-        return value, np.concatenate([(x.T @ g + l2 * w).ravel(), g.sum(axis=0)])
-
-    res = optimize.minimize(
-        loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter}
+    w, b = softmax_regression(
+        x,
+        labels,
+        classes,
+        sample_weight,
+        l2=l2,
+        max_iter=max_iter,
+        need=("the embedding classifier", "embedding"),
     )
-    w = res.x[: d * k].reshape(d, k).astype(np.float32)
-    return LinearHead(w, res.x[d * k :].astype(np.float32), classes)
+    return LinearHead(w, b, classes)
 
 
 @dataclass

@@ -15,6 +15,7 @@ import argparse
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,15 +55,43 @@ def fit(
 ) -> LinearModel:
     """Fit the linear model on ``texts`` with category ``labels``."""
     try:
-        from scipy import optimize, sparse
+        from scipy import sparse
     except ImportError as exc:
         raise MissingDependencyError("training the default classifier", "train", "scipy") from exc
     classes = tuple(classes or load_taxonomy().ids)
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[c] for c in labels])
-    n, k, d = len(texts), len(classes), 2**bits
+    n, d = len(texts), 2**bits
     f = featurise(list(texts), bits)
     x = sparse.csr_matrix((f.norm[f.doc], (f.doc, f.bucket)), shape=(n, d), dtype=np.float64)
+    w, b = softmax_regression(
+        x, labels, classes, sample_weight, l2=l2, max_iter=max_iter, need=("the default classifier", "train")
+    )
+    return LinearModel(w, b, classes, bits)
+
+
+def softmax_regression(
+    x: Any,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    sample_weight: np.ndarray | None,
+    *,
+    l2: float,
+    max_iter: int,
+    need: tuple[str, str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted, L2-regularised softmax regression fitted with L-BFGS: weights (d × k) and biases.
+
+    ``x`` is n × d, a NumPy array or a SciPy sparse matrix; ``labels`` are ids in ``classes``.
+    ``need`` names what is being trained and the extra that brings scipy, for the error message.
+    Both classifier backends (hashed n-grams here, embeddings in :mod:`.head`) fit with it.
+    """
+    try:
+        from scipy import optimize
+    except ImportError as exc:
+        raise MissingDependencyError(f"training {need[0]}", need[1], "scipy") from exc
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[c] for c in labels])
+    n, d = x.shape
+    k = len(classes)
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     onehot = np.zeros((n, k))
     onehot[np.arange(n), y] = 1.0
@@ -70,8 +99,7 @@ def fit(
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: d * k].reshape(d, k)
-        b = theta[d * k :]
-        z = x @ w + b
+        z = x @ w + theta[d * k :]
         z -= z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         value = -(sw * logp[np.arange(n), y]).sum() / total + 0.5 * l2 * (w * w).sum()
@@ -79,10 +107,10 @@ def fit(
         grad_w = x.T @ g + l2 * w
         return value, np.concatenate([np.asarray(grad_w).ravel(), g.sum(axis=0)])
 
-    theta0 = np.zeros(d * k + k)
-    res = optimize.minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
-    w = res.x[: d * k].reshape(d, k).astype(np.float32)
-    return LinearModel(w, res.x[d * k :].astype(np.float32), classes, bits)
+    res = optimize.minimize(
+        loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter}
+    )
+    return res.x[: d * k].reshape(d, k).astype(np.float32), res.x[d * k :].astype(np.float32)
 
 
 def training_set(
