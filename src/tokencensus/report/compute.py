@@ -164,11 +164,10 @@ def compute(
 
 def summarize(events: ir.Table, *, min_users: int, source: str = "") -> ReportMeta:
     """The summary block: period, data size and the share of tokens whose model is unresolved."""
-    first = events.ts
     unresolved = events.tokens.sum(where=~events.resolved)
     row = (
         events.aggregate(
-            period_start=first.min().date(),
+            period_start=events.ts.min().date(),
             period_end=events.ts.max().date(),
             requests=events.requests.sum(),
             tokens=events.tokens.sum(),

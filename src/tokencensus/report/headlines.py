@@ -61,6 +61,12 @@ def windows(weeks: Sequence[date], size: int = WINDOW_WEEKS) -> Windows | None:
     return Windows(first=tuple(ordered[:n]), last=tuple(ordered[-n:]))
 
 
+def recent_weeks(frame: pd.DataFrame) -> tuple[date, ...]:
+    """The frame's last window of weeks, or all its weeks when it has under two."""
+    win = windows(list(frame["week"]))
+    return win.last if win else tuple(frame["week"])
+
+
 def _weeks(which: str, n: int, noun: bool = True) -> str:
     """ "the first four weeks" / "the last four" / "the first week" / "the last"."""
     if n == 1:
@@ -214,8 +220,7 @@ def _largest_recent(
     frame: pd.DataFrame, category: str, candidates: Sequence[str], share: str = "share"
 ) -> str:
     """The candidate with the largest share over the last weeks (ties: the first candidate)."""
-    win = windows(list(frame["week"]))
-    recent = win.last if win else tuple(frame["week"])
+    recent = recent_weeks(frame)
     shares = {c: window_share(frame, category, c, recent, share) or 0.0 for c in candidates}
     return max(candidates, key=lambda c: shares[c])
 
@@ -330,8 +335,7 @@ def headline_concentration(frame: pd.DataFrame) -> str:
     )
     if isinstance(text, Caveat):
         return text
-    win = windows(list(frame["week"]))
-    hhi = window_ratio(weighted, "_hhi", "tokens", win.last if win else list(frame["week"]))
+    hhi = window_ratio(weighted, "_hhi", "tokens", recent_weeks(frame))
     if hhi:
         effective = f"{1 / hhi:.1f}" if 1 / hhi < 9.95 else f"{1 / hhi:.0f}"
         text += f"; the effective number of open models was {effective.removesuffix('.0')} (1 / HHI)"
@@ -352,8 +356,7 @@ def headline_reasoning(frame: pd.DataFrame) -> str:
     )
     if isinstance(text, Caveat):
         return text
-    win = windows(list(frame["week"]))
-    weeks = win.last if win else list(frame["week"])
+    weeks = recent_weeks(frame)
     rows = _published(frame)
     rows = rows[rows["week"].isin(weeks)]
     within = rows["reasoning_model_tokens"].sum()
@@ -378,8 +381,7 @@ def headline_tool_calls(frame: pd.DataFrame) -> str:
     )
     if isinstance(text, Caveat):
         return text
-    win = windows(list(frame["week"]))
-    tokens = window_ratio(frame, "tool_call_tokens", "tokens", win.last if win else list(frame["week"]))
+    tokens = window_ratio(frame, "tool_call_tokens", "tokens", recent_weeks(frame))
     if tokens is not None:
         text += f", and those requests carried {fmt_pct(tokens)} of tokens"
     return text + "."
