@@ -67,6 +67,9 @@ class Tables:
     backend: str
     labels: ir.Table | None = None
     """The classifier's labels, when the lake has any (``tokencensus classify``)."""
+    base: ir.Table | None = None
+    """The request events with ``week``, ``month`` and ``tokens`` only (no catalog join): what the
+    report's rollups scan (:mod:`tokencensus.analyses.rollups`)."""
 
 
 def connect(backend: str = "duckdb", database: str | None = None, **options: Any) -> Any:
@@ -200,7 +203,8 @@ def tables_from(con: Any, raw: ir.Table, catalog: pa.Table | None, backend: str)
     if catalog is None:
         catalog = _packaged_catalog()
     cat = _register(con, backend, "catalog", catalog, overwrite=True)
-    return Tables(con=con, events=enrich(raw, cat, backend), catalog=cat, backend=backend)
+    base = with_periods(raw, backend)
+    return Tables(con=con, events=with_catalog(base, cat), catalog=cat, backend=backend, base=base)
 
 
 def _register(con: Any, backend: str, name: str, table: pa.Table, *, overwrite: bool) -> ir.Table:
@@ -284,7 +288,25 @@ def enrich(raw: ir.Table, catalog: ir.Table, backend: str = "duckdb") -> ir.Tabl
     """Events left-joined with the catalog, plus the derived columns.
 
     Added columns: ``tokens`` (input + output), ``week`` (Monday-start, UTC, a date), ``month``
-    (first day, a date), catalog attributes (``author``, ``open_weights``, ``origin``, ``params_b``,
+    (first day, a date) from :func:`with_periods`, and the catalog's from :func:`with_catalog`.
+    """
+    return with_catalog(with_periods(raw, backend), catalog)
+
+
+def with_periods(raw: ir.Table, backend: str = "duckdb") -> ir.Table:
+    """Events plus ``tokens`` (input + output), ``week`` (Monday-start, UTC) and ``month`` (first
+    day, UTC), both dates."""
+    return raw.mutate(
+        tokens=raw.input_tokens + raw.output_tokens,
+        week=utc_floor(raw.ts, "W", backend),
+        month=utc_floor(raw.ts, "M", backend),
+    )
+
+
+def with_catalog(events: ir.Table, catalog: ir.Table) -> ir.Table:
+    """Rows with a ``model`` column (events, or a rollup of them) left-joined with the catalog.
+
+    Added columns: catalog attributes (``author``, ``open_weights``, ``origin``, ``params_b``,
     ``size_class``, ``reasoning``, ``tools``, ``release_date``, ``input_price``, ``output_price``)
     with models missing from the catalog taking the explicit ``unknown`` values, ``resolved``
     (model found in the catalog), ``open_segment`` (Open weights / Closed / Unknown) and
@@ -303,7 +325,7 @@ def enrich(raw: ir.Table, catalog: ir.Table, backend: str = "duckdb") -> ir.Tabl
         input_price=catalog.input_price,
         output_price=catalog.output_price,
     ).filter(lambda c: c.cat_slug != UNKNOWN)
-    joined = raw.left_join(cat, raw.model == cat.cat_slug)
+    joined = events.left_join(cat, events.model == cat.cat_slug)
     resolved = joined.cat_slug.notnull()
     open_segment = ibis.cases(
         (joined.open_weights.isnull(), "Unknown"),
@@ -317,9 +339,6 @@ def enrich(raw: ir.Table, catalog: ir.Table, backend: str = "duckdb") -> ir.Tabl
         else_="Proprietary",
     )
     return joined.mutate(
-        tokens=joined.input_tokens + joined.output_tokens,
-        week=utc_floor(joined.ts, "W", backend),
-        month=utc_floor(joined.ts, "M", backend),
         resolved=resolved,
         author=joined.author.fill_null(UNKNOWN),
         origin=joined.origin.fill_null(UNKNOWN),

@@ -331,7 +331,7 @@ class Dashboard:
             return Snapshot(filters=filters, users=users, seconds=time.perf_counter() - started)
         source = f"{self.source} ({filters.describe()})" if self.source else filters.describe()
         results, meta = compute(
-            dataclasses.replace(self.tables, events=events),
+            dataclasses.replace(self.tables, events=events, base=events),
             min_users=self.min_users,
             top_n=self.top_n,
             source=source,

@@ -22,6 +22,7 @@ from tokencensus.analyses.concentration import (
 from tokencensus.analyses.costs import category_costs, fit_elasticity, model_costs
 from tokencensus.analyses.geography import region_share
 from tokencensus.analyses.market import (
+    leading_models,
     share_open,
     share_origin,
     share_reasoning,
@@ -47,6 +48,7 @@ __all__ = [
     "fit_elasticity",
     "foundational_cohorts",
     "leaderboard",
+    "leading_models",
     "lengths_weekly",
     "model_costs",
     "monthly_activity",

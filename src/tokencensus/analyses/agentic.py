@@ -26,6 +26,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from tokencensus.analyses.market import join_users, user_counts
+
 TOOL_CALLS = "tool_calls"
 DEFAULT_FLOOR = 0.25
 """Labels under this confidence count as category ``other`` (as in :mod:`.categories`)."""
@@ -47,7 +49,7 @@ def _keys(events: ir.Table, labels: ir.Table | None, floor: float) -> tuple[ir.T
     return with_category(events, labels, floor), ["week", "category"]
 
 
-def reasoning_weekly(events: ir.Table) -> ir.Table:
+def reasoning_weekly(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly reasoning-model token share and reasoning tokens / output tokens.
 
     Columns: week, tokens, reasoning_model_tokens, reasoning_model_share, output_tokens,
@@ -61,8 +63,9 @@ def reasoning_weekly(events: ir.Table) -> ir.Table:
         output_tokens=events.output_tokens.sum(),
         reasoning_tokens=events.reasoning_tokens.sum(),
         reasoning_model_output=events.output_tokens.sum(where=r),
-        users=events.user_id.nunique(),
+        **user_counts(events, ["week"], users),
     )
+    agg = join_users(agg, users, ["week"])
     f = "float64"
     return (
         agg.filter(agg.tokens > 0)
@@ -94,7 +97,10 @@ def reasoning_weekly(events: ir.Table) -> ir.Table:
 
 
 def tool_calls_weekly(
-    events: ir.Table, labels: ir.Table | None = None, floor: float = DEFAULT_FLOOR
+    events: ir.Table,
+    labels: ir.Table | None = None,
+    floor: float = DEFAULT_FLOOR,
+    users: ir.Table | None = None,
 ) -> ir.Table:
     """Weekly share of requests (and of tokens) that end in tool calls; by category with ``labels``.
 
@@ -108,8 +114,9 @@ def tool_calls_weekly(
         tool_call_requests=ev.requests.sum(where=is_tool),
         tokens=ev.tokens.sum(),
         tool_call_tokens=ev.tokens.sum(where=is_tool),
-        users=ev.user_id.nunique(),
+        **user_counts(ev, keys, users),
     )
+    agg = join_users(agg, users, keys)
     f = "float64"
     treq = agg.tool_call_requests.fill_null(0)
     ttok = agg.tool_call_tokens.fill_null(0)
@@ -157,23 +164,32 @@ def quantiles(rows: ir.Table, keys: list[str], col: str, qs: tuple[float, ...] =
 
 
 def lengths_weekly(
-    events: ir.Table, labels: ir.Table | None = None, floor: float = DEFAULT_FLOOR
+    events: ir.Table,
+    labels: ir.Table | None = None,
+    floor: float = DEFAULT_FLOOR,
+    users: ir.Table | None = None,
+    rows: ir.Table | None = None,
 ) -> ir.Table:
     """Weekly input/output tokens per request: mean, median, p90 and the input/output ratio.
 
     Columns: week, [category,] requests, input_tokens, output_tokens, mean_input_tokens,
     median_input_tokens, p90_input_tokens, mean_output_tokens, median_output_tokens,
     p90_output_tokens, input_output_ratio, users. Quantiles are exact (see :func:`quantiles`).
+
+    For a rollup of the events (no user ids, no single requests), ``users`` (week, users) supplies
+    the user counts and ``rows`` the request-level rows (with ``week``) the quantiles come from.
     """
     ev, keys = _keys(events, labels, floor)
     agg = ev.group_by(keys).aggregate(
         requests=ev.requests.sum(),
         input_tokens=ev.input_tokens.sum(),
         output_tokens=ev.output_tokens.sum(),
-        users=ev.user_id.nunique(),
+        **user_counts(ev, keys, users),
     )
+    agg = join_users(agg, users, keys)
+    single = ev if rows is None else rows
     for col in ("input_tokens", "output_tokens"):
-        q = quantiles(ev.filter(ev.requests == 1), keys, col)
+        q = quantiles(single.filter(single.requests == 1), keys, col)
         q = q.rename(**{f"q_{k}": k for k in keys})
         agg = agg.left_join(q, [agg[k] == q[f"q_{k}"] for k in keys]).drop(*(f"q_{k}" for k in keys))
     f = "float64"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import weekly_share
+from tokencensus.analyses.market import join_users, user_counts, weekly_share
 
 NEW = "Launched in the last {days} days"
 OLDER = "Older"
@@ -35,30 +35,32 @@ UNKNOWN_RELEASE = "Unknown"
 OPEN_WEIGHTS = "Open weights"
 
 
-def share_author(events: ir.Table) -> ir.Table:
+def share_author(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly token share by model author. Columns: week, author, tokens, share, users."""
-    return weekly_share(events, "author").rename(author="segment")
+    return weekly_share(events, "author", users).rename(author="segment")
 
 
-def _weekly_models(events: ir.Table) -> ir.Table:
-    """week, model, author, tokens, users, share (of the week), rank (1 = most tokens)."""
-    cells = events.group_by(["week", "model", "author"]).aggregate(
-        tokens=events.tokens.sum(), users=events.user_id.nunique()
-    )
+def _weekly_models(events: ir.Table, users: ir.Table | None = None, count_users: bool = True) -> ir.Table:
+    """week, model, author, tokens, [users,] share (of the week), rank (1 = most tokens)."""
+    count = user_counts(events, ["week", "model"], users) if count_users else {}
+    cells = events.group_by(["week", "model", "author"]).aggregate(tokens=events.tokens.sum(), **count)
+    if count_users:
+        cells = join_users(cells, users, ["week", "model"])
     total = cells.tokens.sum().over(group_by=cells.week)
     rank = ibis.row_number().over(group_by=cells.week, order_by=[cells.tokens.desc(), cells.model]) + 1
     return cells.filter(total > 0).mutate(share=cells.tokens / total, rank=rank)
 
 
-def leaderboard(events: ir.Table, n: int = 10) -> ir.Table:
+def leaderboard(events: ir.Table, n: int = 10, users: ir.Table | None = None) -> ir.Table:
     """Each week's ``n`` largest models by tokens, with the change from the week before.
 
     Columns: week, rank, model, author, tokens, share, users, prev_rank, prev_tokens, prev_share,
     rank_change (previous rank − rank), share_change (share − previous share), tokens_change
     (tokens / previous tokens − 1). Previous values are null for a model absent the week before
-    (and in the first week of the data).
+    (and in the first week of the data). ``users`` (week, model, users) supplies the counts for a
+    rollup without user ids; it needs to hold only the models that make a week's top ``n``.
     """
-    cur = _weekly_models(events)
+    cur = _weekly_models(events, users)
     prev = cur.select(
         p_model=cur.model,
         p_week=cur.week,
@@ -95,14 +97,15 @@ def leaderboard(events: ir.Table, n: int = 10) -> ir.Table:
     )
 
 
-def open_concentration(events: ir.Table) -> ir.Table:
+def open_concentration(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly concentration of open-weights tokens across open-weights models.
 
     Columns: week, models (open-weights models with tokens), tokens (open-weights tokens),
-    top_model, top1_share, top5_share, hhi, users (distinct users of open-weights models).
+    top_model, top1_share, top5_share, hhi, users (distinct users of open-weights models;
+    ``users`` (week, users) supplies them for a rollup without user ids).
     """
     open_ev = events.filter(events.open_segment == OPEN_WEIGHTS)
-    cells = _weekly_models(open_ev)
+    cells = _weekly_models(open_ev, count_users=False)
     per_week = cells.group_by("week").aggregate(
         models=cells.model.nunique(),
         tokens=cells.tokens.sum(),
@@ -111,24 +114,31 @@ def open_concentration(events: ir.Table) -> ir.Table:
         top5_share=cells.share.sum(where=cells["rank"] <= 5),
         hhi=(cells.share * cells.share).sum(),
     )
-    users = open_ev.group_by(u_week=open_ev.week).aggregate(users=open_ev.user_id.nunique())
-    joined = per_week.inner_join(users, per_week.week == users.u_week)
+    if users is None:
+        users = open_ev.group_by("week").aggregate(users=open_ev.user_id.nunique())
+    users = users.select(u_week="week", users="users")
+    joined = per_week.left_join(users, per_week.week == users.u_week)
+    joined = joined.mutate(users=joined.users.fill_null(0).cast("int64"))
     return joined.select(
         "week", "models", "tokens", "top_model", "top1_share", "top5_share", "hhi", "users"
     ).order_by("week")
 
 
-def share_new_models(events: ir.Table, days: int = 90) -> ir.Table:
+def new_model_label(events: ir.Table, days: int = 90) -> ir.StringValue:
+    """"Launched in the last {days} days", "Older" or "Unknown" (no release date), per row's week."""
+    week_end = events.week + ibis.interval(days=7)
+    released = events.release_date
+    return ibis.cases(
+        (released.isnull(), UNKNOWN_RELEASE),
+        ((released >= week_end - ibis.interval(days=days)) & (released < week_end), NEW.format(days=days)),
+        else_=OLDER,
+    )
+
+
+def share_new_models(events: ir.Table, days: int = 90, users: ir.Table | None = None) -> ir.Table:
     """Weekly token share of models launched within ``days`` days before the week's end.
 
     Segments: "Launched in the last {days} days", "Older", "Unknown" (no release date).
     Columns: week, segment, tokens, share, users.
     """
-    week_end = events.week + ibis.interval(days=7)
-    released = events.release_date
-    label = ibis.cases(
-        (released.isnull(), UNKNOWN_RELEASE),
-        ((released >= week_end - ibis.interval(days=days)) & (released < week_end), NEW.format(days=days)),
-        else_=OLDER,
-    )
-    return weekly_share(events, label)
+    return weekly_share(events, new_model_label(events, days), users)

@@ -35,37 +35,59 @@ def spend_sum(cost: ir.FloatingColumn) -> ir.FloatingScalar:
     return (cost * NANO).round().cast("int64").sum().cast("float64") / NANO
 
 
-def weekly_volume(events: ir.Table) -> ir.Table:
-    """Weekly requests, input/output/total tokens and distinct users, ordered by week.
+def user_counts(events: ir.Table, keys: list[str], users: ir.Table | None) -> dict[str, ir.Value]:
+    """The ``users`` aggregate of a group-by over ``keys``: distinct user ids, or nothing when the
+    counts come from a ``users`` table (then :func:`join_users` adds them to the cells)."""
+    return {"users": events.user_id.nunique()} if users is None else {}
 
-    Columns: week, requests, input_tokens, output_tokens, tokens, users.
+
+def join_users(cells: ir.Table, users: ir.Table | None, keys: list[str]) -> ir.Table:
+    """``cells`` with the distinct-user counts of ``users`` (columns: ``keys``, ``users``) joined
+    on ``keys``; a cell missing from ``users`` (backed only by rows without a user) has 0.
+
+    The report computes every figure's user counts in a few passes over the requests
+    (:mod:`tokencensus.analyses.rollups`) and runs the analyses on a rollup of the events, which
+    has no user ids; standalone, each analysis counts distinct ``user_id`` itself.
     """
-    return (
-        events.group_by("week")
-        .aggregate(
-            requests=events.requests.sum(),
-            input_tokens=events.input_tokens.sum(),
-            output_tokens=events.output_tokens.sum(),
-            tokens=events.tokens.sum(),
-            users=events.user_id.nunique(),
-        )
-        .order_by("week")
+    if users is None:
+        return cells
+    u = users.select(*(users[k].name(f"u_{k}") for k in keys), u_users=users.users)
+    joined = cells.left_join(u, [cells[k] == u[f"u_{k}"] for k in keys])
+    return joined.mutate(users=joined.u_users.fill_null(0).cast("int64")).drop(
+        "u_users", *(f"u_{k}" for k in keys)
     )
 
 
-def weekly_share(events: ir.Table, segment: ir.Value | str) -> ir.Table:
+def weekly_volume(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+    """Weekly requests, input/output/total tokens and distinct users, ordered by week.
+
+    Columns: week, requests, input_tokens, output_tokens, tokens, users. ``users`` (week, users)
+    supplies the counts when ``events`` is a rollup without user ids (:func:`join_users`).
+    """
+    cells = events.group_by("week").aggregate(
+        requests=events.requests.sum(),
+        input_tokens=events.input_tokens.sum(),
+        output_tokens=events.output_tokens.sum(),
+        tokens=events.tokens.sum(),
+        **user_counts(events, ["week"], users),
+    )
+    return join_users(cells, users, ["week"]).order_by("week")
+
+
+def weekly_share(events: ir.Table, segment: ir.Value | str, users: ir.Table | None = None) -> ir.Table:
     """Each segment's share of the week's tokens.
 
     ``segment`` is a column name of ``events`` or a string expression over it. Columns: week,
     segment, tokens, share, users; ordered by week then segment. Weeks where the segment total is 0
-    have no rows (a share of nothing is undefined).
+    have no rows (a share of nothing is undefined). ``users`` (week, segment, users) supplies the
+    counts when ``events`` is a rollup without user ids (:func:`join_users`).
     """
     seg = events[segment] if isinstance(segment, str) else segment
-    cells = (
-        events.mutate(segment=seg.cast("string"))
-        .group_by(["week", "segment"])
-        .aggregate(tokens=events.tokens.sum(), users=events.user_id.nunique())
+    labelled = events.mutate(segment=seg.cast("string"))
+    cells = labelled.group_by(["week", "segment"]).aggregate(
+        tokens=labelled.tokens.sum(), **user_counts(labelled, ["week", "segment"], users)
     )
+    cells = join_users(cells, users, ["week", "segment"])
     week_total = cells.tokens.sum().over(group_by=cells.week)
     return (
         cells.filter(week_total > 0)
@@ -75,25 +97,34 @@ def weekly_share(events: ir.Table, segment: ir.Value | str) -> ir.Table:
     )
 
 
-def share_open(events: ir.Table) -> ir.Table:
+def share_open(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly token share of open-weights vs closed models (and Unknown)."""
-    return weekly_share(events, "open_segment")
+    return weekly_share(events, "open_segment", users)
 
 
-def share_origin(events: ir.Table) -> ir.Table:
+def share_origin(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly token share of Chinese open, rest-of-world open and proprietary models."""
-    return weekly_share(events, "origin_segment")
+    return weekly_share(events, "origin_segment", users)
 
 
-def share_size(events: ir.Table) -> ir.Table:
+def size_label(events: ir.Table) -> ir.StringValue:
+    """Size class of open-weights rows, null for the rest (share_size covers open weights only)."""
+    return ibis.ifelse(events.open_segment == "Open weights", events.size_class, ibis.null("string"))
+
+
+def share_size(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly share of small / medium / large models within open-weights tokens."""
-    return weekly_share(events.filter(events.open_segment == "Open weights"), "size_class")
+    return weekly_share(events.filter(events.open_segment == "Open weights"), "size_class", users)
 
 
-def share_reasoning(events: ir.Table) -> ir.Table:
+def reasoning_label(events: ir.Table) -> ir.StringValue:
+    """"Reasoning" or "Non-reasoning" (the catalog's flag)."""
+    return ibis.ifelse(events.reasoning, "Reasoning", "Non-reasoning")
+
+
+def share_reasoning(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly token share of reasoning models (catalog flag) vs the rest."""
-    label = ibis.ifelse(events.reasoning, "Reasoning", "Non-reasoning")
-    return weekly_share(events, label)
+    return weekly_share(events, reasoning_label(events), users)
 
 
 def recent(events: ir.Table, weeks: int) -> ir.Table:
@@ -102,16 +133,18 @@ def recent(events: ir.Table, weeks: int) -> ir.Table:
     return events.filter(events.week > last - ibis.interval(days=7 * weeks))
 
 
-def top_models(events: ir.Table, n: int = 10, weeks: int | None = 4) -> ir.Table:
+def top_models(events: ir.Table, n: int = 10, weeks: int | None = 4, users: ir.Table | None = None) -> ir.Table:
     """The ``n`` models with most tokens over the last ``weeks`` weeks (all data if None).
 
     Columns: rank (1 = most tokens), model, author, tokens, share (of all tokens in the window),
-    users. Ties are broken by model name so the ranking is deterministic.
+    users. Ties are broken by model name so the ranking is deterministic. ``users`` (model, users)
+    supplies the counts for a rollup without user ids (:func:`join_users`).
     """
     window = recent(events, weeks) if weeks else events
     per_model = window.group_by(["model", "author"]).aggregate(
-        tokens=window.tokens.sum(), users=window.user_id.nunique()
+        tokens=window.tokens.sum(), **user_counts(window, ["model"], users)
     )
+    per_model = join_users(per_model, users, ["model"])
     total = per_model.tokens.sum().over()
     ranked = per_model.mutate(
         share=per_model.tokens / total,
@@ -124,11 +157,22 @@ def top_models(events: ir.Table, n: int = 10, weeks: int | None = 4) -> ir.Table
     )
 
 
-def top_models_weekly(events: ir.Table, n: int = 10) -> ir.Table:
+def leading_models(events: ir.Table, n: int) -> ir.Table:
+    """The ``n`` models with most tokens over all the data (column ``model``; ties by name)."""
+    per_model = events.group_by("model").aggregate(tokens=events.tokens.sum())
+    rank = ibis.row_number().over(order_by=[per_model.tokens.desc(), per_model.model])
+    return per_model.mutate(rank=rank).filter(lambda t: t["rank"] < n).select("model")
+
+
+def leader_label(events: ir.Table, leaders: ir.Column) -> ir.StringValue:
+    """The model when it is one of ``leaders``, else "Other"."""
+    return ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
+
+
+def top_models_weekly(events: ir.Table, n: int = 10, users: ir.Table | None = None) -> ir.Table:
     """Weekly token share of the ``n`` largest models over the whole period, the rest as "Other".
 
     Columns: week, model, tokens, share, users.
     """
-    leaders = top_models(events, n=n, weeks=None).model
-    label = ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
-    return weekly_share(events, label).rename(model="segment")
+    leaders = leading_models(events, n).model
+    return weekly_share(events, leader_label(events, leaders), users).rename(model="segment")

@@ -43,6 +43,7 @@ import ibis
 import ibis.expr.types as ir
 
 NONE = "(none)"
+OTHER_MODELS = "Other models"
 MAX_K = 600
 """Longest retention horizon in months (50 years): the k grid the triangle is built on."""
 
@@ -261,11 +262,18 @@ def boomerangs(
     ).order_by("model")
 
 
-def churn_flows(events: ir.Table, activity: ir.Table | None = None, new_only: bool = False) -> ir.Table:
+def churn_flows(
+    events: ir.Table,
+    activity: ir.Table | None = None,
+    new_only: bool = False,
+    models: list[str] | None = None,
+) -> ir.Table:
     """Where users who stop using a model go the next month (model → model flows).
 
-    Columns: from_model, to_model ("(none)" when no other model), churns (user-months), users
-    (distinct users), from_churns (all churns from the model), share (churns / from_churns).
+    ``models`` (default: every model) are the models followed: flows start from one of them, and a
+    destination outside them counts once per churn as "Other models". Columns: from_model,
+    to_model ("(none)" when no other model), churns (user-months), users (distinct users),
+    from_churns (all churns from the model), share (churns / from_churns).
     """
     act = monthly_activity(events) if activity is None else activity
     slim = act.select("model", "user_id", "mi")
@@ -275,6 +283,8 @@ def churn_flows(events: ir.Table, activity: ir.Table | None = None, new_only: bo
         nxt, [slim.model == nxt.n_model, slim.user_id == nxt.n_user, slim.mi == nxt.n_mi]
     ).cross_join(bounds)
     churned = churned.filter(churned.mi + 1 < churned.end_mi).select("model", "user_id", "mi")
+    if models is not None:
+        churned = churned.filter(churned.model.isin(models))
     dest = slim.select(d_model="model", d_user="user_id", d_mi=slim.mi - 1)
     if new_only:
         cur = slim.select(c_model="model", c_user="user_id", c_mi="mi")
@@ -285,12 +295,15 @@ def churn_flows(events: ir.Table, activity: ir.Table | None = None, new_only: bo
         dest,
         [churned.user_id == dest.d_user, churned.mi == dest.d_mi, churned.model != dest.d_model],
     )
+    to_model = moves.d_model
+    if models is not None:
+        to_model = ibis.ifelse(to_model.isnull() | to_model.isin(models), to_model, OTHER_MODELS)
     moves = moves.select(
         from_model=moves.model,
-        to_model=moves.d_model.fill_null(NONE),
+        to_model=to_model.fill_null(NONE),
         user_id=moves.user_id,
         mi=moves.mi,
-    )
+    ).distinct()
     flows = moves.group_by(["from_model", "to_model"]).aggregate(
         churns=moves.count(), users=moves.user_id.nunique()
     )

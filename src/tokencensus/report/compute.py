@@ -13,26 +13,42 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from tokencensus import analyses
-from tokencensus.engine import Tables, materialise
+from tokencensus.analyses import rollups
+from tokencensus.engine import Tables, materialise, with_catalog
 from tokencensus.report.data import ReportMeta
 
 
 @dataclass(frozen=True)
 class Sources:
-    """What the report's analyses read, all on one backend connection."""
+    """What the report's analyses read, all on one backend connection (built by :func:`sources`)."""
 
     events: ir.Table
     """Enriched events, one row per request."""
+    cells: ir.Table
+    """The events' sums per (week, month, model, provider, ...) with the catalog's columns
+    (:func:`tokencensus.analyses.rollups.model_cube`): the events every sum reads."""
+    geo: ir.Table
+    """Sums per (week, month, country) (:func:`tokencensus.analyses.rollups.geo_cube`)."""
+    rows: ir.Table
+    """The request events with week and month, no catalog (request lengths' quantiles)."""
+    users: dict[str, ir.Table]
+    """Exact distinct-user counts behind each figure's cells, by figure id."""
     activity: ir.Table
-    """The (model, user, month) activity rollup of the retention analyses."""
+    """Tokens of requests with a user per (model, month): which models the retention curves show,
+    and the data's first month."""
     triangle: ir.Table
     """The retention triangle (every model × cohort × k), which three retention figures read."""
+    churn: ir.Table
+    """Churn flows between the ``top_n`` models with most tokens."""
+    total_users: int
     labels: ir.Table | None = None
     labelled: ir.Table | None = None
     """Enriched events of the labelled requests only (events ⋈ labels on request_id)."""
@@ -40,75 +56,258 @@ class Sources:
 
 Analysis = Callable[[Sources], ir.Table]
 
+NEW_MODEL_DAYS = 90
 
-def sources(tables: Tables) -> Sources:
-    """The report's sources over ``tables``, with what several analyses share computed once.
 
-    The (model, user, month) activity rollup, read by all five retention analyses, the retention
-    triangle built from it (read by three of them), and the labelled
-    requests (events ⋈ labels, a few percent of the events), read by every category figure, are
-    materialised (:func:`tokencensus.engine.materialise`). The other analyses read the events: a
-    rollup keeping users (needed for exact distinct-user counts) measured 65M rows for 100M
-    requests in bench/bench_report.py, too little reduction to pay for its build.
+def _segment_labels(cells: ir.Table, top_n: int) -> dict[str, ir.Value]:
+    """Each weekly figure's segment label, as its analysis defines it, over the cells' rows."""
+    leaders = analyses.leading_models(cells, top_n).model
+    weekly = analyses.concentration._weekly_models(cells, count_users=False)
+    board = weekly.filter(weekly["rank"] <= top_n).select("model").distinct().model
+    return {
+        "share_open": cells.open_segment,
+        "share_origin": cells.origin_segment,
+        "share_size": analyses.market.size_label(cells),
+        "share_reasoning": analyses.market.reasoning_label(cells),
+        "share_author": cells.author,
+        "share_new_models": analyses.concentration.new_model_label(cells, NEW_MODEL_DAYS),
+        "top_models_weekly": analyses.market.leader_label(cells, leaders),
+        "leaderboard": ibis.ifelse(cells.model.isin(board), cells.model, ibis.null("string")),
+    }
+
+
+def _week_masks(cells: ir.Table, top_n: int) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """Each (week, model)'s segment bits, and what each bit stands for: (figure id, segment)."""
+    labels = {name: expr.cast("string") for name, expr in _segment_labels(cells, top_n).items()}
+    frame = cells.select("week", "model", **labels).distinct().to_pandas()
+    meaning: list[tuple[str, str]] = []
+    masks = [0] * len(frame)
+    for name in labels:
+        values = sorted(v for v in frame[name].dropna().unique())
+        position = {v: len(meaning) + i for i, v in enumerate(values)}
+        meaning += [(name, v) for v in values]
+        for row, value in enumerate(frame[name]):
+            if isinstance(value, str):
+                masks[row] |= 1 << position[value]
+    words = rollups.n_words(len(meaning))
+    columns = {
+        "week": pa.array([_as_date(w) for w in frame["week"]], pa.date32()),
+        "model": pa.array(frame["model"], pa.string()),
+    }
+    limit = (1 << rollups.WORD_BITS) - 1
+    for j in range(words):
+        shift = rollups.WORD_BITS * j
+        columns[f"s{j}"] = pa.array([(m >> shift) & limit for m in masks], pa.int64())
+    return pa.table(columns), meaning
+
+
+def _dates(values: list[date]) -> pa.Array:
+    return pa.array(values, pa.date32())
+
+
+def _month_start(mi: int) -> date:
+    return date(mi // 12, mi % 12 + 1, 1)
+
+
+def sources(tables: Tables, top_n: int = 10) -> Sources:
+    """The report's sources over ``tables``: the rollups every figure reads, computed once.
+
+    Four passes over the requests (:mod:`tokencensus.analyses.rollups`) plus two small ones: the
+    sums cubes, the weekly users of every segment, the (model, user) month sets behind retention,
+    and the (user, country) week and month sets behind geography, all users and churn flows. The
+    figures then read these: their numbers equal those of the standalone analyses on the events
+    (tests/test_rollups.py). The labelled requests (events ⋈ labels, a few percent of the events)
+    are materialised for the category figures.
     """
     events = tables.events
-    activity = materialise(tables, analyses.monthly_activity(events), "activity")
+    base = tables.base if tables.base is not None else events
+    cube = materialise(tables, rollups.model_cube(base), "model_cube")
+    cells = with_catalog(cube, tables.catalog)
+    geo = materialise(tables, rollups.geo_cube(base), "geo_cube")
+
+    # bounds: the data's weeks, and the months of requests with a user (retention's months)
+    b = cube.aggregate(
+        first_week=cube.week.min(),
+        last_week=cube.week.max(),
+        first_month=cube.month.min(where=cube.has_user),
+        last_month=cube.month.max(where=cube.has_user),
+        last_ts=cube.ts_max.max(where=cube.has_user),
+    ).to_pandas().iloc[0]
+    first_week, last_week = _as_date(b["first_week"]), _as_date(b["last_week"])
+    n_weeks = (last_week - first_week).days // 7 + 1
+    if pd.isna(b["first_month"]):
+        first_mi = end_mi = 0
+        n_months = 1
+    else:
+        first_m, last_m = _as_date(b["first_month"]), _as_date(b["last_month"])
+        first_mi = first_m.year * 12 + first_m.month - 1
+        n_months = last_m.year * 12 + last_m.month - first_mi
+        after = (pd.Timestamp(b["last_ts"]).tz_convert(None).normalize() + pd.Timedelta(days=1)).date()
+        end_mi = after.year * 12 + after.month - 1
+
+    masks, meaning = _week_masks(cells, top_n)
+    wide = rollups.week_segment_users(base, ibis.memtable(masks), len(meaning)).to_pandas()
+    weeks = _dates([_as_date(w) for w in wide["week"]])
+    users: dict[str, ir.Table] = {"all": ibis.memtable(pa.table({"week": weeks, "users": wide["users"]}))}
+    for name in {m[0] for m in meaning}:
+        parts = [
+            pa.table({"week": weeks, "segment": [value] * len(wide), "users": wide[f"p{i}"]})
+            for i, (fig, value) in enumerate(meaning)
+            if fig == name
+        ]
+        users[name] = ibis.memtable(pa.concat_tables(parts))
+    users["leaderboard"] = users["leaderboard"].rename(model="segment")
+    users["open_concentration"] = (
+        users["share_open"].filter(lambda t: t.segment == "Open weights").select("week", "users")
+    )
+
+    months = materialise(tables, rollups.model_month_masks(base, first_mi, n_months), "model_months")
+    triangle = materialise(
+        tables, rollups.triangle_from_masks(months, first_mi, end_mi, n_months), "triangle"
+    )
+    users["cost_vs_usage"] = rollups.model_users(months)
+    window = pd.Timestamp(last_week - timedelta(days=7 * 3), tz="UTC")
+    recent = base.filter(base.ts >= window.to_pydatetime())
+    users["top_models"] = recent.group_by("model").aggregate(users=recent.user_id.nunique())
+
+    follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
+    accounts = materialise(
+        tables,
+        rollups.account_masks(base, first_week, n_weeks, first_mi, n_months, follow),
+        "accounts",
+    )
+    users["geo_country"] = _country_users(accounts, first_mi, n_months)
+    users["geo_continent"] = _continent_users(accounts, first_week, n_weeks)
+    total_users = int(accounts.aggregate(n=accounts.user_id.nunique()).to_pandas().iloc[0]["n"] or 0)
+    churn = _churn(accounts, follow, n_months, end_mi - first_mi)
+
     labelled = None
     if tables.labels is not None:
         ids = tables.labels.select(lab_request_id=tables.labels.request_id).distinct()
         narrowed = events.semi_join(ids, events.request_id == ids.lab_request_id)
         labelled = materialise(tables, narrowed, "labelled_events")
-    triangle = analyses.retention_triangle(events, activity)
-    if tables.backend == "duckdb":
-        # Spark cannot cache it: its k grid is an Ibis memtable, whose temporary view Ibis drops
-        # after the first query while the cached plan still names it.
-        triangle = materialise(tables, triangle, "triangle")
+    activity = cells.filter(cells.has_user).select("model", "month", "tokens")
     return Sources(
         events=events,
+        cells=cells,
+        geo=geo,
+        rows=base,
+        users=users,
         activity=activity,
         triangle=triangle,
+        churn=churn,
+        total_users=total_users,
         labels=tables.labels,
         labelled=labelled,
     )
 
 
+def _long(wide: pd.DataFrame, key: str, period: str, dates: list[date]) -> pd.DataFrame:
+    """A wide frame of ``p{i}`` counts per ``key`` as rows (period, key, users), zeros left out."""
+    frames = [
+        pd.DataFrame({period: d, key: wide[key], "users": wide[f"p{i}"]}) for i, d in enumerate(dates)
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    return out[out["users"] > 0]
+
+
+def _memtable(frame: pd.DataFrame, period: str, key: str) -> ir.Table:
+    return ibis.memtable(
+        pa.table(
+            {
+                period: _dates(list(frame[period])),
+                key: pa.array(frame[key], pa.string()),
+                "users": pa.array(frame["users"], pa.int64()),
+            }
+        )
+    )
+
+
+def _country_users(accounts: ir.Table, first_mi: int, n_months: int) -> ir.Table:
+    """(month, country, users) from the accounts' month sets."""
+    acc = analyses.geography.with_region(accounts)
+    wide = acc.group_by("country").aggregate(**rollups.bit_totals(acc, "m", n_months)).to_pandas()
+    frame = _long(wide, "country", "month", [_month_start(first_mi + i) for i in range(n_months)])
+    return _memtable(frame, "month", "country")
+
+
+def _continent_users(accounts: ir.Table, first_week: date, n_weeks: int) -> ir.Table:
+    """(week, continent, users) from the accounts' week sets (a user counted once per continent)."""
+    acc = analyses.geography.with_region(accounts)
+    words = [f"w{j}" for j in range(rollups.n_words(n_weeks))]
+    per = acc.group_by(["user_id", "continent"]).aggregate(**{w: rollups.bit_or(acc[w]) for w in words})
+    wide = per.group_by("continent").aggregate(**rollups.bit_totals(per, "w", n_weeks)).to_pandas()
+    frame = _long(wide, "continent", "week", [first_week + timedelta(days=7 * i) for i in range(n_weeks)])
+    return _memtable(frame, "week", "continent")
+
+
+def _churn(accounts: ir.Table, follow: list[str], n_months: int, complete: int) -> ir.Table:
+    """The churn flows between the followed models, as :func:`analyses.churn_flows` lays them out."""
+    none, other = analyses.retention.NONE, analyses.retention.OTHER_MODELS
+    wide = rollups.churn_from_masks(accounts, follow, n_months, complete, none, other).to_pandas()
+    rows = []
+    for a, model in enumerate(follow):
+        total = int(wide[f"t_{a}"].iloc[0] or 0)
+        targets = {str(b): m for b, m in enumerate(follow) if b != a} | {"o": other, "n": none}
+        for b, target in targets.items():
+            churns = int(wide[f"c_{a}_{b}"].iloc[0] or 0)
+            if churns:
+                users = int(wide[f"u_{a}_{b}"].iloc[0])
+                rows.append((model, target, churns, users, total, churns / total))
+    frame = pd.DataFrame(rows, columns=["from_model", "to_model", "churns", "users", "from_churns", "share"])
+    frame = frame.astype({"churns": "int64", "users": "int64", "from_churns": "int64", "share": "float64"})
+    table = ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
+    return table.order_by(["from_model", ibis.desc("churns"), "to_model"])
+
+
 def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
-    """The analyses behind the report's figures, keyed by figure id, in report order."""
+    """The analyses behind the report's figures, keyed by figure id, in report order.
+
+    They read the :class:`Sources` built for the same ``top_n``.
+    """
     n_curves = min(top_n, 5)
     return {
         # volume
-        "volume": lambda s: analyses.weekly_volume(s.events),
+        "volume": lambda s: analyses.weekly_volume(s.cells, users=s.users["all"]),
         # open vs closed, origin, authors, models
-        "share_open": lambda s: analyses.share_open(s.events),
-        "share_origin": lambda s: analyses.share_origin(s.events),
-        "share_author": lambda s: analyses.share_author(s.events),
-        "top_models": lambda s: analyses.top_models(s.events, n=top_n, weeks=4),
-        "top_models_weekly": lambda s: analyses.top_models_weekly(s.events, n=top_n),
-        "leaderboard": lambda s: analyses.leaderboard(s.events, n=top_n),
-        "open_concentration": lambda s: analyses.open_concentration(s.events),
-        "share_new_models": lambda s: analyses.share_new_models(s.events, 90),
+        "share_open": lambda s: analyses.share_open(s.cells, users=s.users["share_open"]),
+        "share_origin": lambda s: analyses.share_origin(s.cells, users=s.users["share_origin"]),
+        "share_author": lambda s: analyses.share_author(s.cells, users=s.users["share_author"]),
+        "top_models": lambda s: analyses.top_models(s.cells, n=top_n, weeks=4, users=s.users["top_models"]),
+        "top_models_weekly": lambda s: analyses.top_models_weekly(
+            s.cells, n=top_n, users=s.users["top_models_weekly"]
+        ),
+        "leaderboard": lambda s: analyses.leaderboard(s.cells, n=top_n, users=s.users["leaderboard"]),
+        "open_concentration": lambda s: analyses.open_concentration(
+            s.cells, users=s.users["open_concentration"]
+        ),
+        "share_new_models": lambda s: analyses.share_new_models(
+            s.cells, NEW_MODEL_DAYS, users=s.users["share_new_models"]
+        ),
         # size
-        "share_size": lambda s: analyses.share_size(s.events),
+        "share_size": lambda s: analyses.share_size(s.cells, users=s.users["share_size"]),
         # agentic use
-        "share_reasoning": lambda s: analyses.share_reasoning(s.events),
-        "reasoning": lambda s: analyses.reasoning_weekly(s.events),
-        "tool_calls": lambda s: analyses.tool_calls_weekly(s.events),
-        "lengths": lambda s: analyses.lengths_weekly(s.events),
+        "share_reasoning": lambda s: analyses.share_reasoning(s.cells, users=s.users["share_reasoning"]),
+        "reasoning": lambda s: analyses.reasoning_weekly(s.cells, users=s.users["all"]),
+        "tool_calls": lambda s: analyses.tool_calls_weekly(s.cells, users=s.users["all"]),
+        "lengths": lambda s: analyses.lengths_weekly(s.cells, users=s.users["all"], rows=s.rows),
         # geography
-        "geo_continent": lambda s: analyses.region_share(s.events, "continent", "week"),
-        "geo_country": lambda s: analyses.region_share(s.events, "country", "month"),
+        "geo_continent": lambda s: analyses.region_share(
+            s.geo, "continent", "week", users=s.users["geo_continent"]
+        ),
+        "geo_country": lambda s: analyses.region_share(s.geo, "country", "month", users=s.users["geo_country"]),
         # cost vs usage
-        "cost_vs_usage": lambda s: analyses.model_costs(s.events),
+        "cost_vs_usage": lambda s: analyses.model_costs(s.cells, users=s.users["cost_vs_usage"]),
         # retention
         "retention_curves": lambda s: analyses.retention_curves(
-            s.events, n_curves, s.activity, triangle=s.triangle
+            s.cells, n_curves, s.activity, triangle=s.triangle
         ),
         "retention_triangle": lambda s: s.triangle.order_by(["model", "cohort", "k"]),
         "glass_slipper": lambda s: analyses.foundational_cohorts(
-            s.events, activity=s.activity, triangle=s.triangle
+            s.cells, activity=s.activity, triangle=s.triangle
         ),
-        "boomerang": lambda s: analyses.boomerangs(s.events, activity=s.activity, triangle=s.triangle),
-        "churn_flows": lambda s: analyses.churn_flows(s.events, s.activity),
+        "boomerang": lambda s: analyses.boomerangs(s.cells, activity=s.activity, triangle=s.triangle),
+        "churn_flows": lambda s: s.churn,
     }
 
 
@@ -120,12 +319,12 @@ def label_analyses() -> dict[str, Analysis]:
         return s.labelled, s.labels
 
     return {
-        "share_category": lambda s: analyses.category_share(*lab(s), population=s.events).rename(
+        "share_category": lambda s: analyses.category_share(*lab(s), population=s.cells).rename(
             segment="category"
         ),
-        "category_segments": lambda s: analyses.mix_by_segment(*lab(s), population=s.events),
+        "category_segments": lambda s: analyses.mix_by_segment(*lab(s), population=s.cells),
         "category_costs": lambda s: analyses.category_costs(*lab(s)),
-        "language": lambda s: analyses.language_share(*lab(s), population=s.events),
+        "language": lambda s: analyses.language_share(*lab(s), population=s.cells),
     }
 
 
@@ -143,7 +342,7 @@ def compute(
     "(sources)", then each figure id), for bench/bench_report.py.
     """
     start = time.perf_counter()
-    src = sources(tables)
+    src = sources(tables, top_n)
     if timings is not None:
         timings["(sources)"] = time.perf_counter() - start
     todo = figure_analyses(top_n)
@@ -156,25 +355,30 @@ def compute(
         if timings is not None:
             timings[name] = time.perf_counter() - start
     start = time.perf_counter()
-    meta = summarize(src.events, min_users=min_users, source=source)
+    meta = summarize(src.cells, min_users=min_users, source=source, users=src.total_users)
     if timings is not None:
         timings["(summary)"] = time.perf_counter() - start
     return results, meta
 
 
-def summarize(events: ir.Table, *, min_users: int, source: str = "") -> ReportMeta:
-    """The summary block: period, data size and the share of tokens whose model is unresolved."""
-    unresolved = events.tokens.sum(where=~events.resolved)
+def summarize(cells: ir.Table, *, min_users: int, source: str = "", users: int | None = None) -> ReportMeta:
+    """The summary block: period, data size and the share of tokens whose model is unresolved.
+
+    ``cells`` is the events or their rollup (:func:`tokencensus.analyses.rollups.model_cube`,
+    with ``ts_min``/``ts_max`` and no user ids: then ``users`` gives the distinct users).
+    """
+    rollup = "ts_min" in cells.columns
+    unresolved = cells.tokens.sum(where=~cells.resolved)
     row = (
-        events.aggregate(
-            period_start=events.ts.min().date(),
-            period_end=events.ts.max().date(),
-            requests=events.requests.sum(),
-            tokens=events.tokens.sum(),
+        cells.aggregate(
+            period_start=(cells.ts_min if rollup else cells.ts).min().date(),
+            period_end=(cells.ts_max if rollup else cells.ts).max().date(),
+            requests=cells.requests.sum(),
+            tokens=cells.tokens.sum(),
             unresolved=unresolved,
-            users=events.user_id.nunique(),
-            models=events.model.nunique(),
-            providers=events.provider.nunique(),
+            models=cells.model.nunique(),
+            providers=cells.provider.nunique(),
+            **({} if users is not None else {"users": cells.user_id.nunique()}),
         )
         .to_pandas()
         .iloc[0]
@@ -185,7 +389,7 @@ def summarize(events: ir.Table, *, min_users: int, source: str = "") -> ReportMe
         period_end=_as_date(row["period_end"]),
         requests=int(row["requests"]),
         tokens=tokens,
-        users=int(row["users"]),
+        users=int(users if users is not None else row["users"]),
         models=int(row["models"]),
         providers=int(row["providers"]),
         unresolved_share=float(row["unresolved"] or 0) / tokens if tokens else 0.0,

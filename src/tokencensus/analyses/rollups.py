@@ -1,0 +1,326 @@
+"""The report's rollups: every figure's numbers from a handful of passes over the requests.
+
+Run one by one, the analyses scan the requests once each and count distinct users with a hash
+table as large as their (period, cell, user) triples: at 100M simulated requests a single weekly
+count of distinct users costs ~10 s on 2 cores, and the report has ~25 of them. The report instead
+reads what these functions build (see :func:`tokencensus.report.compute.sources`):
+
+* :func:`model_cube` and :func:`geo_cube`: sums per (week, month, model, provider, finish reason,
+  with a user, priced) and per (week, month, country, priced). They are events in the sense of
+  :mod:`tokencensus.engine` (pre-aggregated rows with a ``requests`` weight and the same column
+  names), so every sum an analysis takes reads the same from them; they hold no user ids.
+* :func:`week_segment_users`: one pass over (week, user). Each (week, model) carries a bit mask
+  of the segment values its tokens count under in every figure (open weights, origin, size, author,
+  top models, ...); OR-ing the masks over a user's requests of the week and counting, per bit, the
+  users whose mask has it, gives the exact distinct users of every weekly cell of every figure.
+* :func:`model_month_masks`: one pass over (model, user), keeping each pair's first month and the
+  bit set of its active months, then counting pairs per (model, first month, months set): the
+  retention triangle (:func:`triangle_from_masks`) and each model's users come from it.
+* :func:`account_masks`: one pass over (user, country), with bit sets of active weeks and months
+  (all models, each followed model, the rest): users by country and month, by continent and week,
+  all users, and the churn flows between the followed models (:func:`churn_from_masks`).
+
+A mask is a list of 64-bit words holding 63 bits each (:data:`WORD_BITS`; the sign bit is left
+unused), so any number of weeks, months or segment values fits. Counts are exact; the report
+checks them against the standalone analyses (tests/test_rollups.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from tokencensus.analyses.market import NANO
+
+WORD_BITS = 63
+"""Bits used per 64-bit mask word (the sign bit stays clear, so shifts and tests stay simple)."""
+
+
+@ibis.udf.agg.builtin(name="bit_or")
+def bit_or(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+    """Bitwise OR of a column (DuckDB's and Spark's own ``bit_or``)."""
+
+
+@ibis.udf.scalar.builtin(name="bit_count")
+def bit_count(x: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+    """Number of set bits (DuckDB's and Spark's own ``bit_count``)."""
+
+
+def n_words(n_bits: int) -> int:
+    """Words needed for ``n_bits`` positions."""
+    return max(1, -(-n_bits // WORD_BITS))
+
+
+def _int(value: int) -> ir.IntegerScalar:
+    return ibis.literal(value).cast("int64")
+
+
+# Bitwise operators, each operand wrapped in a function call: SQL engines disagree on the
+# precedence of &, |, ~, << and >> (DuckDB, like PostgreSQL, gives them one level, left to right),
+# and the generated SQL does not parenthesise them, so ``a & ~b >> 1`` would read as ``(a & ~b) >> 1``.
+def _wrap(x: ir.IntegerValue) -> ir.IntegerValue:
+    return ibis.coalesce(x, _int(0))
+
+
+def band(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.IntegerValue:
+    """a AND b."""
+    return _wrap(_wrap(a) & _wrap(b))
+
+
+def bor(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.IntegerValue:
+    """a OR b."""
+    return _wrap(_wrap(a) | _wrap(b))
+
+
+def bnot(a: ir.IntegerValue) -> ir.IntegerValue:
+    """NOT a (the 63 used bits and the sign bit)."""
+    return _wrap(~_wrap(a))
+
+
+def shr(a: ir.IntegerValue, n: int | ir.IntegerValue) -> ir.IntegerValue:
+    """a >> n."""
+    return _wrap(_wrap(a) >> (n if isinstance(n, int) else _wrap(n)))
+
+
+def shl(a: ir.IntegerValue, n: int | ir.IntegerValue) -> ir.IntegerValue:
+    """a << n."""
+    return _wrap(_wrap(a) << (n if isinstance(n, int) else _wrap(n)))
+
+
+def bit(index: ir.IntegerValue, word: int) -> ir.IntegerValue:
+    """The mask word ``word`` of a single position ``index`` (0 when it falls in another word)."""
+    local = index.cast("int64") - WORD_BITS * word
+    return ibis.ifelse((local >= 0) & (local < WORD_BITS), shl(_int(1), local), _int(0))
+
+
+def mask_or(index: ir.IntegerValue, words: int, prefix: str, where: ir.BooleanValue | None = None) -> dict:
+    """Aggregates ``{prefix}{j}``: the OR over a group's rows of position ``index`` (rows where
+    ``where`` holds), for each of ``words`` words."""
+    out = {}
+    for j in range(words):
+        value = bit(index, j)
+        if where is not None:
+            value = ibis.ifelse(where, value, _int(0))
+        out[f"{prefix}{j}"] = bit_or(value)
+    return out
+
+
+def has_bit(t: ir.Table, prefix: str, words: int, position: int | ir.IntegerValue) -> ir.IntegerValue:
+    """1 when the mask ``{prefix}0..`` of each row has ``position`` set, else 0."""
+    if isinstance(position, int):
+        word, local = divmod(position, WORD_BITS)
+        return band(shr(t[f"{prefix}{word}"], local), _int(1))
+    out = _int(0)
+    for j in range(words):
+        local = position.cast("int64") - WORD_BITS * j
+        inside = (local >= 0) & (local < WORD_BITS)
+        out = out + ibis.ifelse(inside, band(shr(t[f"{prefix}{j}"], local.clip(lower=0)), _int(1)), _int(0))
+    return out
+
+
+def bit_totals(t: ir.Table, prefix: str, positions: int, weight: ir.IntegerValue | None = None) -> dict:
+    """Aggregates ``p{i}``: Σ weight over the rows whose mask ``{prefix}..`` has bit ``i`` set."""
+    w = _int(1) if weight is None else weight
+    return {f"p{i}": (has_bit(t, prefix, n_words(positions), i) * w).sum() for i in range(positions)}
+
+
+# -- sums -----------------------------------------------------------------------------------------
+def _sums(base: ir.Table) -> dict:
+    priced = base.cost_usd.notnull()
+    return {
+        "requests": base.requests.sum(),
+        "input_tokens": base.input_tokens.sum(),
+        "output_tokens": base.output_tokens.sum(),
+        "tokens": base.tokens.sum(),
+        "cost_nano": (base.cost_usd * NANO).round().cast("int64").sum(where=priced),
+    }
+
+
+def _with_cost(cube: ir.Table) -> ir.Table:
+    """``cost_usd`` from the exact nano-dollar sum (null for the unpriced cells)."""
+    return cube.mutate(
+        cost_usd=ibis.ifelse(cube.priced, cube.cost_nano.cast("float64") / NANO, ibis.null("float64"))
+    ).drop("cost_nano")
+
+
+def model_cube(base: ir.Table) -> ir.Table:
+    """Sums per (week, month, model, provider, finish_reason, has_user, priced).
+
+    ``base`` is the events with ``week``, ``month`` and ``tokens`` (:func:`~tokencensus.engine.
+    with_periods`). Columns: the keys, requests, input_tokens, output_tokens, reasoning_tokens,
+    tokens, cost_usd (exact: summed in nano-dollars; null where unpriced), ts_min, ts_max.
+    """
+    t = base.mutate(
+        finish_reason=base.finish_reason.cast("string"),
+        has_user=base.user_id.notnull(),
+        priced=base.cost_usd.notnull(),
+    )
+    keys = ["week", "month", "model", "provider", "finish_reason", "has_user", "priced"]
+    cube = t.group_by(keys).aggregate(
+        **_sums(t),
+        reasoning_tokens=t.reasoning_tokens.sum(),
+        ts_min=t.ts.min(),
+        ts_max=t.ts.max(),
+    )
+    return _with_cost(cube)
+
+
+def geo_cube(base: ir.Table) -> ir.Table:
+    """Sums per (week, month, country, priced): requests, input/output tokens, tokens, cost_usd."""
+    t = base.mutate(priced=base.cost_usd.notnull())
+    return _with_cost(t.group_by(["week", "month", "country", "priced"]).aggregate(**_sums(t)))
+
+
+# -- weekly users of every segment ------------------------------------------------------------------
+def week_segment_users(base: ir.Table, masks: ir.Table, positions: int) -> ir.Table:
+    """Per week: users (all) and ``p{i}`` = users with bit ``i`` in the OR of their week's masks.
+
+    ``masks`` has ``week``, ``model`` and the words ``s0..`` of each (week, model)'s segment bits.
+    """
+    words = n_words(positions)
+    ev = base.filter(base.user_id.notnull()).select("week", "model", "user_id")
+    m = masks.rename(m_week="week", m_model="model")
+    joined = ev.inner_join(m, [ev.week == m.m_week, ev.model == m.m_model])
+    per_user = joined.group_by(["week", "user_id"]).aggregate(
+        **{f"s{j}": bit_or(joined[f"s{j}"]) for j in range(words)}
+    )
+    combos = per_user.group_by(["week", *(f"s{j}" for j in range(words))]).aggregate(n=per_user.count())
+    return combos.group_by("week").aggregate(
+        users=combos.n.sum(), **bit_totals(combos, "s", positions, combos.n)
+    )
+
+
+# -- retention ------------------------------------------------------------------------------------
+def month_index(month: ir.DateValue) -> ir.IntegerValue:
+    """Months since year 0 (year × 12 + month − 1)."""
+    return month.year().cast("int64") * 12 + month.month().cast("int64") - 1
+
+
+def model_month_masks(base: ir.Table, first_mi: int, n_months: int) -> ir.Table:
+    """(model, user) pairs counted per model, first month and set of active months.
+
+    Months are indexed from ``first_mi`` (0 = the data's first month with users). Columns: model,
+    cohort_mi (absolute month index of the first month), m0.. (active months), n (users).
+    """
+    ev = base.filter(base.user_id.notnull())
+    rel = month_index(ev.month) - first_mi
+    per = ev.group_by(["model", "user_id"]).aggregate(
+        cohort=rel.min(), **mask_or(rel, n_words(n_months), "m")
+    )
+    words = [f"m{j}" for j in range(n_words(n_months))]
+    out = per.group_by(["model", "cohort", *words]).aggregate(n=per.count())
+    return out.mutate(cohort_mi=out.cohort + first_mi).drop("cohort")
+
+
+def triangle_from_masks(masks: ir.Table, first_mi: int, end_mi: int, n_months: int) -> ir.Table:
+    """The retention triangle (:func:`~tokencensus.analyses.retention.retention_triangle`'s rows
+    and columns) from :func:`model_month_masks`; ``end_mi`` is the first incomplete month index."""
+    words = n_words(n_months)
+    ks = ibis.memtable({"k": list(range(max(n_months, 1)))})
+    grid = masks.cross_join(ks)
+    grid = grid.filter((grid.k == 0) | (grid.cohort_mi + grid.k < end_mi))
+    active = has_bit(grid, "m", words, grid.cohort_mi - first_mi + grid.k)
+    cells = grid.group_by(["model", "cohort_mi", "k"]).aggregate(
+        cohort_users=grid.n.sum(), active_users=(grid.n * active).sum()
+    )
+    year = (cells.cohort_mi // 12).cast("int32")
+    month = (cells.cohort_mi % 12 + 1).cast("int32")
+    return cells.select(
+        "model",
+        cohort=ibis.date(year, month, 1),
+        k=cells.k,
+        cohort_users=cells.cohort_users,
+        active_users=cells.active_users,
+        retention=cells.active_users.cast("float64") / cells.cohort_users.cast("float64"),
+        users=cells.cohort_users,
+        left_censored=cells.cohort_mi == first_mi,
+    ).order_by(["model", "cohort", "k"])
+
+
+def model_users(masks: ir.Table) -> ir.Table:
+    """Distinct users of each model over the data (model, users), from :func:`model_month_masks`."""
+    return masks.group_by("model").aggregate(users=masks.n.sum())
+
+
+# -- accounts: geography, all users, churn ----------------------------------------------------------
+def account_masks(
+    base: ir.Table,
+    first_week: ir.DateValue,
+    n_weeks: int,
+    first_mi: int,
+    n_months: int,
+    follow: Sequence[str],
+) -> ir.Table:
+    """One row per (user, country): active weeks ``w..``, active months ``m..`` (any model), the
+    months on each followed model ``f{i}_..`` and on the other models ``o..``."""
+    ev = base.filter(base.user_id.notnull())
+    wi = ev.week.delta(first_week, unit="day") // 7
+    mi = month_index(ev.month) - first_mi
+    mw = n_words(n_months)
+    aggs = {**mask_or(wi, n_words(n_weeks), "w"), **mask_or(mi, mw, "m")}
+    for i, model in enumerate(follow):
+        aggs |= mask_or(mi, mw, f"f{i}_", where=ev.model == model)
+    others = ~ev.model.isin(list(follow)) if follow else ibis.literal(True)
+    aggs |= mask_or(mi, mw, "o", where=others)
+    return ev.group_by(["user_id", "country"]).aggregate(**aggs)
+
+
+def _shift_down(t: ir.Table, prefix: str, words: int) -> list[ir.IntegerValue]:
+    """The mask ``{prefix}..`` shifted one position down (bit i+1 → bit i), word by word."""
+    out = []
+    for j in range(words):
+        value = shr(t[f"{prefix}{j}"], 1)
+        if j + 1 < words:
+            value = bor(value, shl(band(t[f"{prefix}{j + 1}"], _int(1)), WORD_BITS - 1))
+        out.append(value)
+    return out
+
+
+def churn_from_masks(
+    accounts: ir.Table, follow: Sequence[str], n_months: int, complete: int, none: str, other: str
+) -> ir.Table:
+    """Churn flows (:func:`~tokencensus.analyses.retention.churn_flows` with ``models=follow``) from
+    :func:`account_masks`: one wide row of churns, users and from_churns per flow.
+
+    ``complete`` = months (from the first) that are complete: a churn after month i needs i + 1 <
+    ``complete``. Columns ``c_{a}_{b}`` (churns a → b), ``u_{a}_{b}`` (users) and ``t_{a}`` (all
+    churns from a), with b a followed index, "o" (other models) or "n" (none).
+    """
+    mw = n_words(n_months)
+    prefixes = [f"f{i}_" for i in range(len(follow))] + ["o", "m"]
+    per_user = accounts.group_by("user_id").aggregate(
+        **{f"{p}{j}": bit_or(accounts[f"{p}{j}"]) for p in prefixes for j in range(mw)}
+    )
+    valid = [_int(_low_bits(complete - 1, j)) for j in range(mw)]
+    down = {p: _shift_down(per_user, p, mw) for p in prefixes}
+    aggs = {}
+    for a in range(len(follow)):
+        own = [per_user[f"f{a}_{j}"] for j in range(mw)]
+        churn = [band(band(own[j], bnot(down[f"f{a}_"][j])), valid[j]) for j in range(mw)]
+        aggs[f"t_{a}"] = _popcount(churn).sum()
+        targets = {str(b): [d for d in down[f"f{b}_"]] for b in range(len(follow)) if b != a}
+        targets["o"] = down["o"]
+        targets["n"] = [bnot(d) for d in down["m"]]
+        for b, dest in targets.items():
+            hit = [band(churn[j], dest[j]) for j in range(mw)]
+            count = _popcount(hit)
+            aggs[f"c_{a}_{b}"] = count.sum()
+            aggs[f"u_{a}_{b}"] = (count > 0).cast("int64").sum()
+    return per_user.aggregate(**aggs)
+
+
+def _low_bits(n: int, word: int) -> int:
+    """Word ``word`` of a mask with positions 0 .. n − 1 set."""
+    lo = WORD_BITS * word
+    k = min(max(n - lo, 0), WORD_BITS)
+    return (1 << k) - 1
+
+
+def _popcount(words: list[ir.IntegerValue]) -> ir.IntegerValue:
+    total = bit_count(words[0])
+    for w in words[1:]:
+        total = total + bit_count(w)
+    return total.cast("int64")
