@@ -188,7 +188,7 @@ class Engines:
             self.events[key] = tables.events
             self.labels[key] = tables.labels
             if dataset == "lake":
-                self.sources[key] = sources(tables)
+                self.sources[key] = sources(tables, top_n=3)
         return self.events[key]
 
     def expr(self, dataset: str, backend: str, fn: Analysis, tiny_events, tiny_catalog) -> ir.Table:

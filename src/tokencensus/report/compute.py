@@ -109,7 +109,7 @@ def _month_start(mi: int) -> date:
     return date(mi // 12, mi % 12 + 1, 1)
 
 
-def sources(tables: Tables, top_n: int = 10) -> Sources:
+def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = None) -> Sources:
     """The report's sources over ``tables``: the rollups every figure reads, computed once.
 
     Four passes over the requests (:mod:`tokencensus.analyses.rollups`) plus two small ones: the
@@ -117,13 +117,15 @@ def sources(tables: Tables, top_n: int = 10) -> Sources:
     and the (user, country) week and month sets behind geography, all users and churn flows. The
     figures then read these: their numbers equal those of the standalone analyses on the events
     (tests/test_rollups.py). The labelled requests (events ⋈ labels, a few percent of the events)
-    are materialised for the category figures.
+    are materialised for the category figures. ``timings`` receives each pass's seconds.
     """
+    clock = _Clock(timings)
     events = tables.events
     base = tables.base if tables.base is not None else events
     cube = materialise(tables, rollups.model_cube(base), "model_cube")
     cells = with_catalog(cube, tables.catalog)
     geo = materialise(tables, rollups.geo_cube(base), "geo_cube")
+    clock("(sums)")
 
     # bounds: the data's weeks, and the months of requests with a user (retention's months)
     b = cube.aggregate(
@@ -160,15 +162,20 @@ def sources(tables: Tables, top_n: int = 10) -> Sources:
     users["open_concentration"] = (
         users["share_open"].filter(lambda t: t.segment == "Open weights").select("week", "users")
     )
+    clock("(weekly users)")
 
     months = materialise(tables, rollups.model_month_masks(base, first_mi, n_months), "model_months")
     triangle = materialise(
         tables, rollups.triangle_from_masks(months, first_mi, end_mi, n_months), "triangle"
     )
     users["cost_vs_usage"] = rollups.model_users(months)
+    clock("(model months)")
     window = pd.Timestamp(last_week - timedelta(days=7 * 3), tz="UTC")
     recent = base.filter(base.ts >= window.to_pydatetime())
-    users["top_models"] = recent.group_by("model").aggregate(users=recent.user_id.nunique())
+    users["top_models"] = materialise(
+        tables, recent.group_by("model").aggregate(users=recent.user_id.nunique()), "recent_users"
+    )
+    clock("(recent users)")
 
     follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
     accounts = materialise(
@@ -180,12 +187,14 @@ def sources(tables: Tables, top_n: int = 10) -> Sources:
     users["geo_continent"] = _continent_users(accounts, first_week, n_weeks)
     total_users = int(accounts.aggregate(n=accounts.user_id.nunique()).to_pandas().iloc[0]["n"] or 0)
     churn = _churn(accounts, follow, n_months, end_mi - first_mi)
+    clock("(accounts)")
 
     labelled = None
     if tables.labels is not None:
         ids = tables.labels.select(lab_request_id=tables.labels.request_id).distinct()
         narrowed = events.semi_join(ids, events.request_id == ids.lab_request_id)
         labelled = materialise(tables, narrowed, "labelled_events")
+        clock("(labelled)")
     activity = cells.filter(cells.has_user).select("model", "month", "tokens")
     return Sources(
         events=events,
@@ -200,6 +209,19 @@ def sources(tables: Tables, top_n: int = 10) -> Sources:
         labels=tables.labels,
         labelled=labelled,
     )
+
+
+class _Clock:
+    """Records the seconds since the previous call under each name (when given a dict)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.last = timings, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = now - self.last
+        self.last = now
 
 
 def _long(wide: pd.DataFrame, key: str, period: str, dates: list[date]) -> pd.DataFrame:
@@ -339,12 +361,9 @@ def compute(
     """Execute every figure's analysis and the summary numbers; return frames and report metadata.
 
     ``timings``, when given, receives the seconds each step took (the shared sources under
-    "(sources)", then each figure id), for bench/bench_report.py.
+    passes of :func:`sources`, then each figure id), for bench/bench_report.py.
     """
-    start = time.perf_counter()
-    src = sources(tables, top_n)
-    if timings is not None:
-        timings["(sources)"] = time.perf_counter() - start
+    src = sources(tables, top_n, timings)
     todo = figure_analyses(top_n)
     if src.labels is not None:
         todo |= label_analyses()

@@ -1,0 +1,176 @@
+"""The report's rollups give the same numbers as the standalone analyses.
+
+The report computes every figure from a few passes (tokencensus.analyses.rollups): sums cubes,
+users counted through bit masks of segments, weeks and months. Here each report figure is checked
+against the analysis run directly on the events, on simulated lakes (one spanning more than 63
+weeks, so week masks take two words), and the month-mask retention and churn rollups on hand-made
+data spanning more than 63 months (two-word month masks, churns across the word boundary).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from tokencensus import analyses
+from tokencensus.analyses import retention, rollups
+from tokencensus.engine import open_lake, open_table
+from tokencensus.lake import Lake
+from tokencensus.report.compute import _churn, _tidy, figure_analyses, sources
+from tokencensus.simulate import SimConfig, simulate
+
+TOP_N = 4
+
+
+def reference(events, top_n: int, follow: list[str]) -> dict:
+    """Each report figure's analysis, run standalone on the events (distinct users counted directly)."""
+    return {
+        "volume": lambda: analyses.weekly_volume(events),
+        "share_open": lambda: analyses.share_open(events),
+        "share_origin": lambda: analyses.share_origin(events),
+        "share_author": lambda: analyses.share_author(events),
+        "top_models": lambda: analyses.top_models(events, n=top_n, weeks=4),
+        "top_models_weekly": lambda: analyses.top_models_weekly(events, n=top_n),
+        "leaderboard": lambda: analyses.leaderboard(events, n=top_n),
+        "open_concentration": lambda: analyses.open_concentration(events),
+        "share_new_models": lambda: analyses.share_new_models(events, 90),
+        "share_size": lambda: analyses.share_size(events),
+        "share_reasoning": lambda: analyses.share_reasoning(events),
+        "reasoning": lambda: analyses.reasoning_weekly(events),
+        "tool_calls": lambda: analyses.tool_calls_weekly(events),
+        "lengths": lambda: analyses.lengths_weekly(events),
+        "geo_continent": lambda: analyses.region_share(events, "continent", "week"),
+        "geo_country": lambda: analyses.region_share(events, "country", "month"),
+        "cost_vs_usage": lambda: analyses.model_costs(events),
+        "retention_curves": lambda: analyses.retention_curves(events, min(top_n, 5)),
+        "retention_triangle": lambda: analyses.retention_triangle(events),
+        "glass_slipper": lambda: analyses.foundational_cohorts(events),
+        "boomerang": lambda: analyses.boomerangs(events),
+        "churn_flows": lambda: analyses.churn_flows(events, models=follow),
+    }
+
+
+@pytest.fixture(scope="module", params=[(8, 5), (70, 9)], ids=["8-weeks", "70-weeks"])
+def lake(request, tmp_path_factory) -> Lake:
+    weeks, seed = request.param
+    sim = simulate(SimConfig(requests=30_000, users=2_500, weeks=weeks, seed=seed))
+    lake = Lake(tmp_path_factory.mktemp("rollup-lake"))
+    lake.append(sim.events, "sim")
+    return lake
+
+
+def test_every_report_figure_equals_the_standalone_analysis(lake):
+    tables = open_lake(lake)
+    src = sources(tables, TOP_N)
+    follow = list(analyses.leading_models(tables.events, TOP_N).to_pandas()["model"])
+    want = reference(tables.events, TOP_N, follow)
+    figures = figure_analyses(TOP_N)
+    assert set(figures) == set(want)
+    empty = set()
+    for name, analysis in figures.items():
+        got = _tidy(analysis(src).to_pandas())
+        expected = _tidy(want[name]().to_pandas())
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)
+        if got.empty:
+            empty.add(name)
+    # 8 weeks hold no month-3 retention and under two complete months: no churn can be seen
+    assert empty <= ({"glass_slipper", "boomerang", "churn_flows"} if len(volume_weeks(src)) < 10 else set())
+    # users behind the cells are really counted: the weekly users are not all equal to the week's
+    volume = _tidy(figures["volume"](src).to_pandas())
+    share = _tidy(figures["share_open"](src).to_pandas())
+    assert (share.groupby("week")["users"].sum() >= volume.set_index("week")["users"]).all()
+    assert src.total_users == int(tables.events.user_id.nunique().to_pandas())
+
+
+def volume_weeks(src) -> list:
+    return list(_tidy(figure_analyses(TOP_N)["volume"](src).to_pandas())["week"])
+
+
+def test_summary_from_the_rollup_equals_the_events(lake):
+    from tokencensus.report.compute import summarize
+
+    tables = open_lake(lake)
+    src = sources(tables, TOP_N)
+    fast = summarize(src.cells, min_users=50, users=src.total_users)
+    slow = summarize(tables.events, min_users=50)
+    assert fast == slow
+
+
+# -- month masks over more than 63 months ---------------------------------------------------------
+A, B, C = "cn/open-large", "eu/open-small", "us/closed"
+
+
+def month(i: int) -> datetime:
+    """The 10th of month i after January 2020 (i = 0 .. 79)."""
+    return datetime(2020 + i // 12, i % 12 + 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def long_events(tiny_catalog):
+    """Users over 76 months: churns in month 62 → 63 and 63 → 64 cross the 63-bit word boundary."""
+    visits = []
+    for i in range(0, 76):  # u1 on A every month, u2 on A every other month
+        visits.append(("u1", A, i))
+        if i % 2 == 0:
+            visits.append(("u2", A, i))
+    visits += [("u3", A, 62), ("u3", B, 63), ("u3", C, 63)]  # leaves A after 62 for B and C
+    visits += [("u4", B, 63), ("u4", A, 64), ("u4", C, 65)]  # A from 64 on, then only C
+    visits += [("u5", C, 70), ("u5", A, 71)]
+    visits.append(("u6", B, 75))  # the data ends on the 10th of month 75: an incomplete month
+    n = len(visits)
+    table = pa.table(
+        {
+            "request_id": [f"r{i}" for i in range(n)],
+            "ts": pa.array([month(i) for _, _, i in visits], pa.timestamp("us", tz="UTC")),
+            "user_id": [u for u, _, _ in visits],
+            "model": [m for _, m, _ in visits],
+            "input_tokens": pa.array([10] * n, pa.int64()),
+            "output_tokens": pa.array([5] * n, pa.int64()),
+            "requests": pa.array([1] * n, pa.int64()),
+            "country": ["FR"] * n,
+        }
+    )
+    return open_table(table, catalog=tiny_catalog)
+
+
+def test_month_masks_span_two_words(long_events):
+    events, base = long_events.events, long_events.base
+    first_mi, n_months = 2020 * 12, 76
+    end_mi = first_mi + 75  # the data ends on the 10th of its last month: incomplete
+    masks = rollups.model_month_masks(base, first_mi, n_months)
+    assert rollups.n_words(n_months) == 2
+    got = _tidy(rollups.triangle_from_masks(masks, first_mi, end_mi, n_months).to_pandas())
+    want = _tidy(retention.retention_triangle(events).to_pandas())
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    # u1 at k = 70 of A's first cohort, past the first word
+    a = got[(got.model == A) & (got.cohort == date(2020, 1, 1))].set_index("k")
+    assert a.loc[70, "active_users"] == 2 and a.loc[69, "active_users"] == 1
+
+    follow = [A, B]
+    accounts = rollups.account_masks(base, date(2019, 12, 30), 340, first_mi, n_months, follow)
+    flows = _tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
+    want = _tidy(retention.churn_flows(events, models=follow).to_pandas())
+    pd.testing.assert_frame_equal(flows, want, check_dtype=False)
+    # u3 leaves A after month 62 for B and for C (another model), across the word boundary
+    moves = flows.set_index(["from_model", "to_model"])
+    assert moves.loc[(A, B), "users"] >= 1 and moves.loc[(A, retention.OTHER_MODELS), "users"] >= 1
+
+
+def test_bit_helpers_across_words():
+    positions = [0, 1, 62, 63, 64, 125, 126, 130]
+    t = ibis.memtable({"i": positions})
+    words = rollups.n_words(131)
+    per = t.aggregate(**rollups.mask_or(t.i, words, "m"))
+    row = per.to_pandas().iloc[0]
+    mask = sum(int(row[f"m{j}"]) << (rollups.WORD_BITS * j) for j in range(words))
+    assert mask == sum(1 << p for p in positions)
+    totals = per.aggregate(**rollups.bit_totals(per, "m", 131)).to_pandas().iloc[0]
+    assert [p for p in range(131) if totals[f"p{p}"]] == positions
+    down = per.select(*(d.name(f"d{j}") for j, d in enumerate(rollups._shift_down(per, "m", words))))
+    row = down.to_pandas().iloc[0]
+    shifted = sum(int(row[f"d{j}"]) << (rollups.WORD_BITS * j) for j in range(words))
+    assert shifted == sum(1 << (p - 1) for p in positions if p > 0)
