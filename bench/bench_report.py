@@ -3,7 +3,7 @@
 Generation (``iter_simulate`` month by month, written straight to the lake's day partitions) runs in
 a subprocess so that the measured peak RSS is the analyses' own. DuckDB gets 2 threads and a memory
 limit (``--memory-limit``). It runs the report's own compute step
-(:func:`tokencensus.report.compute.compute`: shared sources, then every figure's analysis, then
+(:func:`tokencensus.report.compute.compute`: the rollup passes, then every figure's analysis, then
 the summary) and renders the HTML, timing each step.
 
 Usage::

@@ -125,7 +125,7 @@ def open_concentration(events: ir.Table, users: ir.Table | None = None) -> ir.Ta
 
 
 def new_model_label(events: ir.Table, days: int = 90) -> ir.StringValue:
-    """"Launched in the last {days} days", "Older" or "Unknown" (no release date), per row's week."""
+    """ "Launched in the last {days} days", "Older" or "Unknown" (no release date), per row's week."""
     week_end = events.week + ibis.interval(days=7)
     released = events.release_date
     return ibis.cases(

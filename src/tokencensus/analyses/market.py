@@ -118,7 +118,7 @@ def share_size(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
 
 
 def reasoning_label(events: ir.Table) -> ir.StringValue:
-    """"Reasoning" or "Non-reasoning" (the catalog's flag)."""
+    """ "Reasoning" or "Non-reasoning" (the catalog's flag)."""
     return ibis.ifelse(events.reasoning, "Reasoning", "Non-reasoning")
 
 
@@ -133,7 +133,9 @@ def recent(events: ir.Table, weeks: int) -> ir.Table:
     return events.filter(events.week > last - ibis.interval(days=7 * weeks))
 
 
-def top_models(events: ir.Table, n: int = 10, weeks: int | None = 4, users: ir.Table | None = None) -> ir.Table:
+def top_models(
+    events: ir.Table, n: int = 10, weeks: int | None = 4, users: ir.Table | None = None
+) -> ir.Table:
     """The ``n`` models with most tokens over the last ``weeks`` weeks (all data if None).
 
     Columns: rank (1 = most tokens), model, author, tokens, share (of all tokens in the window),

@@ -32,7 +32,9 @@ Definitions (DESIGN.md; docs/analyses.md):
   m + 1 (m + 1 complete and in the data). The churn *goes to* model B when the user is active on B
   in m + 1 (with ``new_only``, only if not already on B in m). "(none)" counts churns with no other
   model that month. ``share`` = churns A → B / all churns from A; a churned user may use several
-  models, so a model's shares sum to ≥ 1.
+  models, so a model's shares sum to ≥ 1. With ``models`` (the report follows its top models),
+  flows start from those models only, and a churn to any model outside them counts once, as
+  "Other models".
 * ``users`` = distinct users behind a cell: the cohort size for triangle cells and curves (the
   population the rate describes), the moving users for flows.
 """

@@ -3,9 +3,10 @@
 This is the only place the report executes Ibis expressions; everything after works on plain
 pandas frames (view-models are built from them in :mod:`tokencensus.report.data`).
 
-The analyses read :class:`Sources`, built once per report by :func:`sources`: the request events,
-the intermediate tables several analyses share (computed once), and the labelled requests when the
-lake has labels.
+The analyses read :class:`Sources`, built once per report by :func:`sources`: the rollups of
+:mod:`tokencensus.analyses.rollups` (sums cubes and the exact distinct-user counts of every
+figure's cells, from a few passes over the requests), and the labelled requests when the lake has
+labels. Each figure then runs its analysis function on the rollups.
 """
 
 from __future__ import annotations
@@ -128,13 +129,17 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     clock("(sums)")
 
     # bounds: the data's weeks, and the months of requests with a user (retention's months)
-    b = cube.aggregate(
-        first_week=cube.week.min(),
-        last_week=cube.week.max(),
-        first_month=cube.month.min(where=cube.has_user),
-        last_month=cube.month.max(where=cube.has_user),
-        last_ts=cube.ts_max.max(where=cube.has_user),
-    ).to_pandas().iloc[0]
+    b = (
+        cube.aggregate(
+            first_week=cube.week.min(),
+            last_week=cube.week.max(),
+            first_month=cube.month.min(where=cube.has_user),
+            last_month=cube.month.max(where=cube.has_user),
+            last_ts=cube.ts_max.max(where=cube.has_user),
+        )
+        .to_pandas()
+        .iloc[0]
+    )
     first_week, last_week = _as_date(b["first_week"]), _as_date(b["last_week"])
     n_weeks = (last_week - first_week).days // 7 + 1
     if pd.isna(b["first_month"]):
@@ -144,7 +149,9 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
         first_m, last_m = _as_date(b["first_month"]), _as_date(b["last_month"])
         first_mi = first_m.year * 12 + first_m.month - 1
         n_months = last_m.year * 12 + last_m.month - first_mi
-        after = (pd.Timestamp(b["last_ts"]).tz_convert(None).normalize() + pd.Timedelta(days=1)).date()
+        last_ts = pd.Timestamp(b["last_ts"])  # UTC; Spark returns it without a zone
+        last_ts = last_ts.tz_convert(None) if last_ts.tzinfo is not None else last_ts
+        after = (last_ts.normalize() + pd.Timedelta(days=1)).date()
         end_mi = after.year * 12 + after.month - 1
 
     masks, meaning = _week_masks(cells, top_n)
@@ -165,9 +172,11 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     clock("(weekly users)")
 
     months = materialise(tables, rollups.model_month_masks(base, first_mi, n_months), "model_months")
-    triangle = materialise(
-        tables, rollups.triangle_from_masks(months, first_mi, end_mi, n_months), "triangle"
-    )
+    triangle = rollups.triangle_from_masks(months, first_mi, end_mi, n_months)
+    if tables.backend == "duckdb":
+        # Spark cannot cache it: its k grid is an Ibis memtable, whose temporary view Ibis drops
+        # after the first query while the cached plan still names it.
+        triangle = materialise(tables, triangle, "triangle")
     users["cost_vs_usage"] = rollups.model_users(months)
     clock("(model months)")
     window = pd.Timestamp(last_week - timedelta(days=7 * 3), tz="UTC")
@@ -226,9 +235,7 @@ class _Clock:
 
 def _long(wide: pd.DataFrame, key: str, period: str, dates: list[date]) -> pd.DataFrame:
     """A wide frame of ``p{i}`` counts per ``key`` as rows (period, key, users), zeros left out."""
-    frames = [
-        pd.DataFrame({period: d, key: wide[key], "users": wide[f"p{i}"]}) for i, d in enumerate(dates)
-    ]
+    frames = [pd.DataFrame({period: d, key: wide[key], "users": wide[f"p{i}"]}) for i, d in enumerate(dates)]
     out = pd.concat(frames, ignore_index=True)
     return out[out["users"] > 0]
 
@@ -317,7 +324,9 @@ def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
         "geo_continent": lambda s: analyses.region_share(
             s.geo, "continent", "week", users=s.users["geo_continent"]
         ),
-        "geo_country": lambda s: analyses.region_share(s.geo, "country", "month", users=s.users["geo_country"]),
+        "geo_country": lambda s: analyses.region_share(
+            s.geo, "country", "month", users=s.users["geo_country"]
+        ),
         # cost vs usage
         "cost_vs_usage": lambda s: analyses.model_costs(s.cells, users=s.users["cost_vs_usage"]),
         # retention
@@ -360,8 +369,8 @@ def compute(
 ) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
     """Execute every figure's analysis and the summary numbers; return frames and report metadata.
 
-    ``timings``, when given, receives the seconds each step took (the shared sources under
-    passes of :func:`sources`, then each figure id), for bench/bench_report.py.
+    ``timings``, when given, receives the seconds each step took (the rollup passes of
+    :func:`sources`, then each figure id), for bench/bench_report.py.
     """
     src = sources(tables, top_n, timings)
     todo = figure_analyses(top_n)

@@ -390,9 +390,10 @@ FIGURES: tuple[FigureDef, ...] = (
         "Where churned users go",
         "retention",
         "flows",
-        "A user churns from model A after month m when active on A in m and not in m + 1; the churn goes "
-        "to every model the user is active on in m + 1, or to (none). Share = churns A → B / churns "
-        "from A. The chart draws the 15 largest flows to another model; the CSV keeps every flow.",
+        "Flows from the top models (by tokens). A user churns from model A after month m when active "
+        "on A in m and not in m + 1; the churn goes to every top model the user is active on in m + 1, "
+        "once to Other models when the user is on any other model, or to (none). Share = churns A → B "
+        "/ churns from A. The chart draws the 15 largest flows to another model; the CSV keeps every flow.",
         value="share",
         top=15,
         table_open=True,
