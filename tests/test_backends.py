@@ -57,6 +57,7 @@ ANALYSES: list[tuple[str, Analysis]] = [
     ("top_models", lambda ev: analyses.top_models(ev, n=3, weeks=None)),
     ("top_models_recent", lambda ev: analyses.top_models(ev, n=10, weeks=1)),
     ("top_models_weekly", lambda ev: analyses.top_models_weekly(ev, n=2)),
+    ("leading_models", lambda ev: analyses.leading_models(ev, 3).order_by("model")),
     # the engine's own work: the catalog join, unknown-model defaults, UTC weeks and months
     ("enriched_events", lambda ev: ev),
 ]
