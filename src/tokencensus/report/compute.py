@@ -58,6 +58,17 @@ class Sources:
 Analysis = Callable[[Sources], ir.Table]
 
 NEW_MODEL_DAYS = 90
+SEGMENT_FIGURES = (
+    "share_open",
+    "share_origin",
+    "share_size",
+    "share_reasoning",
+    "share_author",
+    "share_new_models",
+    "top_models_weekly",
+    "leaderboard",
+)
+"""The weekly figures whose users come from the segment bits of :func:`_week_masks`."""
 
 
 def _segment_labels(cells: ir.Table, top_n: int) -> dict[str, ir.Value]:
@@ -80,6 +91,7 @@ def _segment_labels(cells: ir.Table, top_n: int) -> dict[str, ir.Value]:
 def _week_masks(cells: ir.Table, top_n: int) -> tuple[pa.Table, list[tuple[str, str]]]:
     """Each (week, model)'s segment bits, and what each bit stands for: (figure id, segment)."""
     labels = {name: expr.cast("string") for name, expr in _segment_labels(cells, top_n).items()}
+    assert tuple(labels) == SEGMENT_FIGURES
     frame = cells.select("week", "model", **labels).distinct().to_pandas()
     meaning: list[tuple[str, str]] = []
     masks = [0] * len(frame)
@@ -165,6 +177,11 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
             if fig == name
         ]
         users[name] = ibis.memtable(pa.concat_tables(parts))
+    empty = pa.table(
+        {"week": _dates([]), "segment": pa.array([], pa.string()), "users": pa.array([], pa.int64())}
+    )
+    for name in SEGMENT_FIGURES:  # a filtered view may leave a figure without any segment
+        users.setdefault(name, ibis.memtable(empty))
     users["leaderboard"] = users["leaderboard"].rename(model="segment")
     users["open_concentration"] = (
         users["share_open"].filter(lambda t: t.segment == "Open weights").select("week", "users")
