@@ -145,6 +145,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
         cube.aggregate(
             first_week=cube.week.min(),
             last_week=cube.week.max(),
+            data_month=cube.month.min(),
             first_month=cube.month.min(where=cube.has_user),
             last_month=cube.month.max(where=cube.has_user),
             last_ts=cube.ts_max.max(where=cube.has_user),
@@ -154,8 +155,9 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     )
     first_week, last_week = _as_date(b["first_week"]), _as_date(b["last_week"])
     n_weeks = (last_week - first_week).days // 7 + 1
-    if pd.isna(b["first_month"]):
-        first_mi = end_mi = 0
+    if pd.isna(b["first_month"]):  # no request has a user (e.g. an account's pre-aggregated export)
+        data_month = _as_date(b["data_month"])
+        first_mi = end_mi = data_month.year * 12 + data_month.month - 1
         n_months = 1
     else:
         first_m, last_m = _as_date(b["first_month"]), _as_date(b["last_month"])
