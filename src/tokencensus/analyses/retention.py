@@ -50,7 +50,7 @@ MAX_K = 600
 """Longest retention horizon in months (50 years): the k grid the triangle is built on."""
 
 
-def _month_index(month: ir.DateValue) -> ir.IntegerValue:
+def month_index(month: ir.DateValue) -> ir.IntegerValue:
     """Months since year 0 (portable month arithmetic: no interval-of-months on dates)."""
     return month.year() * 12 + month.month() - 1
 
@@ -65,14 +65,14 @@ def monthly_activity(events: ir.Table) -> ir.Table:
     agg = ev.group_by(["model", "user_id", "month"]).aggregate(
         requests=ev.requests.sum(), tokens=ev.tokens.sum(), last_day=ev.ts.max().date()
     )
-    return agg.mutate(mi=_month_index(agg.month))
+    return agg.mutate(mi=month_index(agg.month))
 
 
 def _bounds(activity: ir.Table) -> ir.Table:
     """One row: first_mi (data's first month), end_mi (first month index NOT complete)."""
     return activity.aggregate(
         first_mi=activity.mi.min(),
-        end_mi=_month_index((activity.last_day.max() + ibis.interval(days=1)).truncate("M")),
+        end_mi=month_index((activity.last_day.max() + ibis.interval(days=1)).truncate("M")),
     )
 
 
@@ -100,7 +100,7 @@ def retention_triangle(events: ir.Table, activity: ir.Table | None = None) -> ir
     sizes = (
         active.filter(active.k == 0)
         .select("model", "cohort", cohort_users="active_users")
-        .mutate(cohort_mi=lambda t: _month_index(t.cohort))
+        .mutate(cohort_mi=lambda t: month_index(t.cohort))
     )
     # Every observable k of every cohort, so that months nobody returned read as 0, not missing.
     ks = ibis.memtable({"k_": list(range(MAX_K))})

@@ -34,6 +34,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from tokencensus.analyses.market import NANO
+from tokencensus.analyses.retention import month_index
 
 WORD_BITS = 63
 """Bits used per 64-bit mask word (the sign bit stays clear, so shifts and tests stay simple)."""
@@ -194,11 +195,6 @@ def week_segment_users(base: ir.Table, masks: ir.Table, positions: int) -> ir.Ta
 
 
 # -- retention ------------------------------------------------------------------------------------
-def month_index(month: ir.DateValue) -> ir.IntegerValue:
-    """Months since year 0 (year × 12 + month − 1)."""
-    return month.year().cast("int64") * 12 + month.month().cast("int64") - 1
-
-
 def model_month_masks(base: ir.Table, first_mi: int, n_months: int) -> ir.Table:
     """(model, user) pairs counted per model, first month and set of active months.
 
@@ -206,7 +202,7 @@ def model_month_masks(base: ir.Table, first_mi: int, n_months: int) -> ir.Table:
     cohort_mi (absolute month index of the first month), m0.. (active months), n (users).
     """
     ev = base.filter(base.user_id.notnull())
-    rel = month_index(ev.month) - first_mi
+    rel = month_index(ev.month).cast("int64") - first_mi
     per = ev.group_by(["model", "user_id"]).aggregate(
         cohort=rel.min(), **mask_or(rel, n_words(n_months), "m")
     )
@@ -258,7 +254,7 @@ def account_masks(
     months on each followed model ``f{i}_..`` and on the other models ``o..``."""
     ev = base.filter(base.user_id.notnull())
     wi = ev.week.delta(first_week, unit="day") // 7
-    mi = month_index(ev.month) - first_mi
+    mi = month_index(ev.month).cast("int64") - first_mi
     mw = n_words(n_months)
     aggs = {**mask_or(wi, n_words(n_weeks), "w"), **mask_or(mi, mw, "m")}
     for i, model in enumerate(follow):
@@ -279,9 +275,7 @@ def _shift_down(t: ir.Table, prefix: str, words: int) -> list[ir.IntegerValue]:
     return out
 
 
-def churn_from_masks(
-    accounts: ir.Table, follow: Sequence[str], n_months: int, complete: int, none: str, other: str
-) -> ir.Table:
+def churn_from_masks(accounts: ir.Table, follow: Sequence[str], n_months: int, complete: int) -> ir.Table:
     """Churn flows (:func:`~tokencensus.analyses.retention.churn_flows` with ``models=follow``) from
     :func:`account_masks`: one wide row of churns, users and from_churns per flow.
 
@@ -301,7 +295,7 @@ def churn_from_masks(
         own = [per_user[f"f{a}_{j}"] for j in range(mw)]
         churn = [band(band(own[j], bnot(down[f"f{a}_"][j])), valid[j]) for j in range(mw)]
         aggs[f"t_{a}"] = _popcount(churn).sum()
-        targets = {str(b): [d for d in down[f"f{b}_"]] for b in range(len(follow)) if b != a}
+        targets = {str(b): down[f"f{b}_"] for b in range(len(follow)) if b != a}
         targets["o"] = down["o"]
         targets["n"] = [bnot(d) for d in down["m"]]
         for b, dest in targets.items():

@@ -118,7 +118,13 @@ def _dates(values: list[date]) -> pa.Array:
     return pa.array(values, pa.date32())
 
 
+def _month_number(day: date) -> int:
+    """Months since year 0 of ``day``'s month (:func:`analyses.retention.month_index` in Python)."""
+    return day.year * 12 + day.month - 1
+
+
 def _month_start(mi: int) -> date:
+    """The first day of month number ``mi`` (the inverse of :func:`_month_number`)."""
     return date(mi // 12, mi % 12 + 1, 1)
 
 
@@ -157,16 +163,16 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     n_weeks = (last_week - first_week).days // 7 + 1
     if pd.isna(b["first_month"]):  # no request has a user (e.g. an account's pre-aggregated export)
         data_month = _as_date(b["data_month"])
-        first_mi = end_mi = data_month.year * 12 + data_month.month - 1
+        first_mi = end_mi = _month_number(data_month)
         n_months = 1
     else:
         first_m, last_m = _as_date(b["first_month"]), _as_date(b["last_month"])
-        first_mi = first_m.year * 12 + first_m.month - 1
-        n_months = last_m.year * 12 + last_m.month - first_mi
+        first_mi = _month_number(first_m)
+        n_months = _month_number(last_m) + 1 - first_mi
         last_ts = pd.Timestamp(b["last_ts"])  # UTC; Spark returns it without a zone
         last_ts = last_ts.tz_convert(None) if last_ts.tzinfo is not None else last_ts
         after = (last_ts.normalize() + pd.Timedelta(days=1)).date()
-        end_mi = after.year * 12 + after.month - 1
+        end_mi = _month_number(after)
 
     masks, meaning = _week_masks(cells, top_n)
     wide = rollups.week_segment_users(base, ibis.memtable(masks), len(meaning)).to_pandas()
@@ -292,7 +298,7 @@ def _continent_users(accounts: ir.Table, first_week: date, n_weeks: int) -> ir.T
 def _churn(accounts: ir.Table, follow: list[str], n_months: int, complete: int) -> ir.Table:
     """The churn flows between the followed models, as :func:`analyses.churn_flows` lays them out."""
     none, other = analyses.retention.NONE, analyses.retention.OTHER_MODELS
-    wide = rollups.churn_from_masks(accounts, follow, n_months, complete, none, other).to_pandas()
+    wide = rollups.churn_from_masks(accounts, follow, n_months, complete).to_pandas()
     rows = []
     for a, model in enumerate(follow):
         total = int(wide[f"t_{a}"].iloc[0] or 0)
