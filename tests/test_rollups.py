@@ -9,7 +9,8 @@ data spanning more than 63 months (two-word month masks, churns across the word 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, timedelta
 
 import ibis
 import pandas as pd
@@ -18,7 +19,7 @@ import pytest
 
 from tokencensus import analyses
 from tokencensus.analyses import retention, rollups
-from tokencensus.engine import open_lake, open_table
+from tokencensus.engine import open_lake, open_table, utc_floor
 from tokencensus.lake import Lake
 from tokencensus.report.compute import _churn, _tidy, figure_analyses, sources
 from tokencensus.simulate import SimConfig, simulate
@@ -176,3 +177,25 @@ def test_bit_helpers_across_words():
     row = down.to_pandas().iloc[0]
     shifted = sum(int(row[f"d{j}"]) << (rollups.WORD_BITS * j) for j in range(words))
     assert shifted == sum(1 << (p - 1) for p in positions if p > 0)
+
+
+def test_utc_floor_is_the_calendar_week_and_month():
+    """DuckDB's integer-arithmetic weeks and months equal the calendar's, before and after 1970."""
+    rng = random.Random(5)
+    start = datetime(1700, 1, 1, tzinfo=UTC)
+    stamps = [start + timedelta(seconds=rng.randrange(0, 420 * 365 * 86400)) for _ in range(3000)]
+    stamps += [
+        datetime(1969, 12, 28, 23, 59, 59, 999999, tzinfo=UTC),  # a Sunday: the week of Monday 22nd
+        datetime(1969, 12, 29, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 2, tzinfo=UTC),
+    ]
+    con = ibis.duckdb.connect()
+    t = ibis.memtable(pa.table({"ts": pa.array(stamps, pa.timestamp("us", tz="UTC"))}))
+    got = con.to_pyarrow(
+        t.select(week=utc_floor(t.ts, "W", "duckdb"), month=utc_floor(t.ts, "M", "duckdb"))
+    ).to_pylist()
+    for ts, row in zip(stamps, got, strict=True):
+        day = ts.date()
+        assert row == {"week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}, ts

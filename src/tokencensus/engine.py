@@ -25,7 +25,6 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -269,19 +268,40 @@ def _epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[val
 US_PER_DAY = 86_400_000_000
 
 
+@ibis.udf.scalar.builtin(name="divide")
+def _divide(a: dt.int64, b: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+    """DuckDB's integer division (truncating; used on non-negative operands only)."""
+
+
+@ibis.udf.scalar.builtin(name="add")
+def _add_days(day: dt.date, n: dt.int32) -> dt.date:  # type: ignore[empty-body]
+    """DuckDB's DATE + INTEGER: the date ``n`` days after ``day``."""
+
+
+EPOCH_SHIFT_DAYS = 7 * 20_000
+"""Days added to the epoch before dividing, so that integer division floors for every timestamp
+after 1586 (a multiple of 7 keeps week boundaries on Mondays)."""
+
+
 def utc_floor(ts: ir.TimestampValue, unit: str, backend: str) -> ir.DateValue:
     """The first day (a date) of the UTC week ("W", Monday-start) or month ("M") holding ``ts``.
 
-    On DuckDB the day comes from integer arithmetic on the epoch, as a time-zone-free timestamp:
-    truncating a ``TIMESTAMPTZ`` goes through the ICU time-zone library and costs about 0.2 s per
-    million rows, which every analysis would pay for its ``week``. Elsewhere it is
-    ``ts.truncate(unit)`` in the UTC session zone.
+    On DuckDB the day comes from integer arithmetic on the epoch: truncating a ``TIMESTAMPTZ``
+    goes through the ICU time-zone library and costs about 0.2 s per million rows, which every
+    analysis would pay for its ``week``; the week is whole integer arithmetic (DATE + days, 0.7 s
+    per 100M rows less than truncating a timestamp). Elsewhere it is ``ts.truncate(unit)`` in the
+    UTC session zone.
     """
     if backend != "duckdb":
         return ts.truncate(unit).date()
-    days = (_epoch_us(ts) // US_PER_DAY).cast("int64")
-    naive = ibis.literal(datetime(1970, 1, 1)) + days.as_interval("D")
-    return naive.truncate(unit).date()
+    us = _epoch_us(ts)
+    epoch = ibis.date(1970, 1, 1)
+    shift = EPOCH_SHIFT_DAYS
+    if unit == "W":  # 1970-01-01 was a Thursday: Monday-start weeks count from day -3
+        weeks = _divide(us + (shift + 3) * US_PER_DAY, 7 * US_PER_DAY)
+        return _add_days(epoch, (weeks * 7 - 3 - shift).cast("int32"))
+    days = _divide(us + shift * US_PER_DAY, US_PER_DAY) - shift
+    return _add_days(epoch, days.cast("int32")).truncate(unit).cast("date")
 
 
 def enrich(raw: ir.Table, catalog: ir.Table, backend: str = "duckdb") -> ir.Table:

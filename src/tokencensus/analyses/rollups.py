@@ -5,8 +5,9 @@ table as large as their (period, cell, user) triples: at 100M simulated requests
 count of distinct users costs ~10 s on 2 cores, and the report has ~25 of them. The report instead
 reads what these functions build (see :func:`tokencensus.report.compute.sources`):
 
-* :func:`model_cube` and :func:`geo_cube`: sums per (week, month, model, provider, finish reason,
-  with a user, priced) and per (week, month, country, priced). They are events in the sense of
+* :func:`sums`, taken apart by :func:`model_cube` and :func:`geo_cube`: sums per (week, month,
+  model, provider, finish reason, with a user, priced) and per (week, month, country, priced),
+  both from one pass (:func:`grouping_sets`). They are events in the sense of
   :mod:`tokencensus.engine` (pre-aggregated rows with a ``requests`` weight and the same column
   names), so every sum an analysis takes reads the same from them; they hold no user ids.
 * :func:`week_segment_users`: one pass over (week, user). Each (week, model) carries a bit mask
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import sqlglot.expressions as sge
 
 from tokencensus.analyses.market import NANO
 from tokencensus.analyses.retention import month_index
@@ -128,6 +130,52 @@ def bit_totals(t: ir.Table, prefix: str, positions: int, weight: ir.IntegerValue
     return {f"p{i}": (has_bit(t, prefix, n_words(positions), i) * w).sum() for i in range(positions)}
 
 
+# -- one pass, several groupings ------------------------------------------------------------------
+def grouping_sets(table: ir.Table, sets: Sequence[Sequence[str]], aggs: dict[str, ir.Scalar]) -> ir.Table:
+    """``aggs`` of ``table`` per each grouping of ``sets``, all in one pass (SQL ``GROUPING SETS``).
+
+    Every aggregate is computed for every grouping. Columns: the keys of all sets (null where a
+    row's grouping lacks them), ``g_{key}`` (1 where the row's grouping lacks ``key``, else 0) for
+    each key not in every set, then the aggregates. One scan feeding several small groupings costs
+    about one grouping: cheaper than a pass each, and than storing a large input for several
+    passes. Ibis has no grouping sets, so the aggregate is compiled on the table's backend and its
+    ``GROUP BY`` replaced (DuckDB, Spark and most SQL engines have ``GROUPING SETS``).
+    """
+    keys = list(dict.fromkeys(k for s in sets for k in s))
+    partial = [k for k in keys if any(k not in s for s in sets)]
+    expr = table.group_by(keys).aggregate(**aggs)
+    con = ibis.get_backend(table)
+    query = con.compiler.to_sqlglot(expr)
+    if not isinstance(query, sge.Select) or query.args.get("group") is None:  # pragma: no cover
+        raise TypeError(f"expected a grouped SELECT for grouping sets, got {type(query).__name__}")
+    column = {}
+    for k, e in zip(keys, query.expressions, strict=False):
+        column[k] = e.this if isinstance(e, sge.Alias) else e
+    tuples = [sge.Tuple(expressions=[column[k].copy() for k in s]) for s in sets]
+    query.set("group", sge.Group(grouping_sets=[sge.GroupingSets(expressions=tuples)]))
+    flags = [
+        sge.Alias(
+            this=sge.Cast(this=sge.Anonymous(this="GROUPING", expressions=[column[k].copy()]), to=_BIGINT),
+            alias=sge.to_identifier(f"g_{k}", quoted=True),
+        )
+        for k in partial
+    ]
+    n_keys = len(keys)
+    query.set("expressions", [*query.expressions[:n_keys], *flags, *query.expressions[n_keys:]])
+    schema = expr.schema()
+    out = ibis.schema(
+        {
+            **{k: schema[k] for k in keys},
+            **{f"g_{k}": dt.int64 for k in partial},
+            **{k: schema[k] for k in aggs},
+        }
+    )
+    return con.sql(query.sql(dialect=con.compiler.dialect), schema=out)
+
+
+_BIGINT = sge.DataType.build("bigint")
+
+
 # -- sums -----------------------------------------------------------------------------------------
 def _sums(base: ir.Table) -> dict:
     priced = base.cost_usd.notnull()
@@ -147,32 +195,48 @@ def _with_cost(cube: ir.Table) -> ir.Table:
     ).drop("cost_nano")
 
 
-def model_cube(base: ir.Table) -> ir.Table:
-    """Sums per (week, month, model, provider, finish_reason, has_user, priced).
+MODEL_KEYS = ("week", "month", "model", "provider", "finish_reason", "has_user", "priced")
+GEO_KEYS = ("week", "month", "country", "priced")
+
+
+def sums(base: ir.Table) -> ir.Table:
+    """The sums of both cubes in one pass over the requests (:func:`grouping_sets`): rows per
+    (week, month, model, provider, finish_reason, has_user, priced), where ``g_country`` = 1, and
+    per (week, month, country, priced), where ``g_model`` = 1.
 
     ``base`` is the events with ``week``, ``month`` and ``tokens`` (:func:`~tokencensus.engine.
-    with_periods`). Columns: the keys, requests, input_tokens, output_tokens, reasoning_tokens,
-    tokens, cost_usd (exact: summed in nano-dollars; null where unpriced), ts_min, ts_max.
+    with_periods`). :func:`model_cube` and :func:`geo_cube` take them apart.
     """
     t = base.mutate(
         finish_reason=base.finish_reason.cast("string"),
         has_user=base.user_id.notnull(),
         priced=base.cost_usd.notnull(),
     )
-    keys = ["week", "month", "model", "provider", "finish_reason", "has_user", "priced"]
-    cube = t.group_by(keys).aggregate(
+    aggs = {
         **_sums(t),
-        reasoning_tokens=t.reasoning_tokens.sum(),
-        ts_min=t.ts.min(),
-        ts_max=t.ts.max(),
-    )
-    return _with_cost(cube)
+        "reasoning_tokens": t.reasoning_tokens.sum(),
+        "ts_min": t.ts.min(),
+        "ts_max": t.ts.max(),
+    }
+    return grouping_sets(t, [MODEL_KEYS, GEO_KEYS], aggs)
 
 
-def geo_cube(base: ir.Table) -> ir.Table:
-    """Sums per (week, month, country, priced): requests, input/output tokens, tokens, cost_usd."""
-    t = base.mutate(priced=base.cost_usd.notnull())
-    return _with_cost(t.group_by(["week", "month", "country", "priced"]).aggregate(**_sums(t)))
+def model_cube(sums_: ir.Table) -> ir.Table:
+    """Sums per (week, month, model, provider, finish_reason, has_user, priced), from :func:`sums`.
+
+    Columns: the keys, requests, input_tokens, output_tokens, tokens, reasoning_tokens, ts_min,
+    ts_max, cost_usd (exact: summed in nano-dollars; null where unpriced).
+    """
+    t = sums_.filter(sums_.g_country == 1)
+    sums_cols = ["requests", "input_tokens", "output_tokens", "tokens", "cost_nano", "reasoning_tokens"]
+    return _with_cost(t.select(*MODEL_KEYS, *sums_cols, "ts_min", "ts_max"))
+
+
+def geo_cube(sums_: ir.Table) -> ir.Table:
+    """Sums per (week, month, country, priced), from :func:`sums`: requests, input/output tokens,
+    tokens, cost_usd."""
+    t = sums_.filter(sums_.g_model == 1)
+    return _with_cost(t.select(*GEO_KEYS, "requests", "input_tokens", "output_tokens", "tokens", "cost_nano"))
 
 
 # -- weekly users of every segment ------------------------------------------------------------------

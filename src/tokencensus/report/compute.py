@@ -141,9 +141,10 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     clock = _Clock(timings)
     events = tables.events
     base = tables.base if tables.base is not None else events
-    cube = materialise(tables, rollups.model_cube(base), "model_cube")
+    both = materialise(tables, rollups.sums(base), "sums")
+    cube = materialise(tables, rollups.model_cube(both), "model_cube")
     cells = with_catalog(cube, tables.catalog)
-    geo = materialise(tables, rollups.geo_cube(base), "geo_cube")
+    geo = materialise(tables, rollups.geo_cube(both), "geo_cube")
     clock("(sums)")
 
     # bounds: the data's weeks, and the months of requests with a user (retention's months)
