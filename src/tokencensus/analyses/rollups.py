@@ -130,6 +130,9 @@ def bit_totals(t: ir.Table, prefix: str, positions: int, weight: ir.IntegerValue
     return {f"p{i}": (has_bit(t, prefix, n_words(positions), i) * w).sum() for i in range(positions)}
 
 
+_BIGINT = sge.DataType.build("bigint")
+
+
 # -- one pass, several groupings ------------------------------------------------------------------
 def grouping_sets(table: ir.Table, sets: Sequence[Sequence[str]], aggs: dict[str, ir.Scalar]) -> ir.Table:
     """``aggs`` of ``table`` per each grouping of ``sets``, all in one pass (SQL ``GROUPING SETS``).
@@ -173,10 +176,11 @@ def grouping_sets(table: ir.Table, sets: Sequence[Sequence[str]], aggs: dict[str
     return con.sql(query.sql(dialect=con.compiler.dialect), schema=out)
 
 
-_BIGINT = sge.DataType.build("bigint")
-
-
 # -- sums -----------------------------------------------------------------------------------------
+SUM_COLUMNS = ("requests", "input_tokens", "output_tokens", "tokens", "cost_nano")
+"""The columns of :func:`_sums`, which both cubes carry."""
+
+
 def _sums(base: ir.Table) -> dict:
     priced = base.cost_usd.notnull()
     return {
@@ -228,15 +232,14 @@ def model_cube(sums_: ir.Table) -> ir.Table:
     ts_max, cost_usd (exact: summed in nano-dollars; null where unpriced).
     """
     t = sums_.filter(sums_.g_country == 1)
-    sums_cols = ["requests", "input_tokens", "output_tokens", "tokens", "cost_nano", "reasoning_tokens"]
-    return _with_cost(t.select(*MODEL_KEYS, *sums_cols, "ts_min", "ts_max"))
+    return _with_cost(t.select(*MODEL_KEYS, *SUM_COLUMNS, "reasoning_tokens", "ts_min", "ts_max"))
 
 
 def geo_cube(sums_: ir.Table) -> ir.Table:
     """Sums per (week, month, country, priced), from :func:`sums`: requests, input/output tokens,
     tokens, cost_usd."""
     t = sums_.filter(sums_.g_model == 1)
-    return _with_cost(t.select(*GEO_KEYS, "requests", "input_tokens", "output_tokens", "tokens", "cost_nano"))
+    return _with_cost(t.select(*GEO_KEYS, *SUM_COLUMNS))
 
 
 # -- weekly users of every segment ------------------------------------------------------------------
