@@ -19,7 +19,7 @@ import pytest
 
 from tokencensus import analyses
 from tokencensus.analyses import retention, rollups
-from tokencensus.engine import open_lake, open_table, utc_floor
+from tokencensus.engine import open_lake, open_table, register, utc_floor
 from tokencensus.lake import Lake
 from tokencensus.report.compute import _churn, _tidy, figure_analyses, sources
 from tokencensus.simulate import SimConfig, simulate
@@ -144,7 +144,8 @@ def test_month_masks_span_two_words(long_events):
     events, base = long_events.events, long_events.base
     first_mi, n_months = 2020 * 12, 76
     end_mi = first_mi + 75  # the data ends on the 10th of its last month: incomplete
-    masks = rollups.model_month_masks(base, first_mi, n_months)
+    dim = register(long_events, "month_model_dim", rollups.month_model_dim([A, B, C], first_mi, n_months))
+    masks = rollups.model_month_masks(base, dim, first_mi, n_months)
     assert rollups.n_words(n_months) == 2
     got = _tidy(rollups.triangle_from_masks(masks, first_mi, end_mi, n_months).to_pandas())
     want = _tidy(retention.retention_triangle(events).to_pandas())
@@ -154,7 +155,10 @@ def test_month_masks_span_two_words(long_events):
     assert a.loc[70, "active_users"] == 2 and a.loc[69, "active_users"] == 1
 
     follow = [A, B]
-    accounts = rollups.account_masks(base, date(2019, 12, 30), 340, first_mi, n_months, follow)
+    dim = rollups.account_dim([A, B, C], follow, date(2019, 12, 30), 340, first_mi, n_months)
+    accounts = rollups.account_masks(
+        base, register(long_events, "account_dim", dim), len(follow), 340, n_months
+    )
     flows = _tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
     want = _tidy(retention.churn_flows(events, models=follow).to_pandas())
     pd.testing.assert_frame_equal(flows, want, check_dtype=False)

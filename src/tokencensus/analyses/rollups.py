@@ -29,14 +29,15 @@ checks them against the standalone analyses (tests/test_rollups.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pyarrow as pa
 import sqlglot.expressions as sge
 
 from tokencensus.analyses.market import NANO
-from tokencensus.analyses.retention import month_index
 
 WORD_BITS = 63
 """Bits used per 64-bit mask word (the sign bit stays clear, so shifts and tests stay simple)."""
@@ -219,8 +220,8 @@ def sums(base: ir.Table) -> ir.Table:
     aggs = {
         **_sums(t),
         "reasoning_tokens": t.reasoning_tokens.sum(),
-        "ts_min": t.ts.min(),
-        "ts_max": t.ts.max(),
+        "day_min": t.day.min(),
+        "day_max": t.day.max(),
     }
     return grouping_sets(t, [MODEL_KEYS, GEO_KEYS], aggs)
 
@@ -228,11 +229,12 @@ def sums(base: ir.Table) -> ir.Table:
 def model_cube(sums_: ir.Table) -> ir.Table:
     """Sums per (week, month, model, provider, finish_reason, has_user, priced), from :func:`sums`.
 
-    Columns: the keys, requests, input_tokens, output_tokens, tokens, reasoning_tokens, ts_min,
-    ts_max, cost_usd (exact: summed in nano-dollars; null where unpriced).
+    Columns: the keys, requests, input_tokens, output_tokens, tokens, reasoning_tokens, day_min and
+    day_max (the first and last UTC day of its requests), cost_usd (exact: summed in nano-dollars;
+    null where unpriced).
     """
     t = sums_.filter(sums_.g_country == 1)
-    return _with_cost(t.select(*MODEL_KEYS, *SUM_COLUMNS, "reasoning_tokens", "ts_min", "ts_max"))
+    return _with_cost(t.select(*MODEL_KEYS, *SUM_COLUMNS, "reasoning_tokens", "day_min", "day_max"))
 
 
 def geo_cube(sums_: ir.Table) -> ir.Table:
@@ -261,21 +263,74 @@ def week_segment_users(base: ir.Table, masks: ir.Table, positions: int) -> ir.Ta
     )
 
 
+# -- dimension tables -----------------------------------------------------------------------------
+# The user passes group ~100M requests into millions of (period, user) or (model, user) groups,
+# where every per-row expression and every aggregate costs about a second per 100M rows on 2 cores,
+# and a string model in a group key costs ~5 s more than an integer one. So each request's bits
+# come from a join with a small table of (period, model) rows built here, in Python: the model's
+# number, and each mask word with the request's bit already placed. The passes then only OR
+# columns together.
+def month_number(day: date) -> int:
+    """Months since year 0 (:func:`~tokencensus.analyses.retention.month_index` in Python)."""
+    return day.year * 12 + day.month - 1
+
+
+def _words_of(position: int, words: int) -> list[int]:
+    """The ``words`` mask words of a single bit ``position``."""
+    word, local = divmod(position, WORD_BITS)
+    return [1 << local if j == word else 0 for j in range(words)]
+
+
+def month_model_dim(models: Sequence[str], first_mi: int, n_months: int) -> pa.Table:
+    """One row per (month, model) for :func:`model_month_masks`: ``d_month``, ``d_model``, ``mid``
+    (the model's index in ``models``) and ``m0..`` (the month's bit; month 0 = ``first_mi``)."""
+    words = n_words(n_months)
+    rows = [(rel, mid, model) for rel in range(n_months) for mid, model in enumerate(models)]
+    bits = [_words_of(rel, words) for rel, _, _ in rows]
+    return pa.table(
+        {
+            "d_month": pa.array([month_start(first_mi + rel) for rel, _, _ in rows], pa.date32()),
+            "d_model": pa.array([model for _, _, model in rows], pa.string()),
+            "mid": pa.array([mid for _, mid, _ in rows], pa.int32()),
+            **{f"m{j}": pa.array([b[j] for b in bits], pa.int64()) for j in range(words)},
+        }
+    )
+
+
+def month_start(mi: int) -> date:
+    """The first day of month number ``mi`` (the inverse of :func:`month_number`)."""
+    return date(mi // 12, mi % 12 + 1, 1)
+
+
 # -- retention ------------------------------------------------------------------------------------
-def model_month_masks(base: ir.Table, first_mi: int, n_months: int) -> ir.Table:
+def model_month_masks(base: ir.Table, dim: ir.Table, first_mi: int, n_months: int) -> ir.Table:
     """(model, user) pairs counted per model, first month and set of active months.
 
-    Months are indexed from ``first_mi`` (0 = the data's first month with users). Columns: model,
-    cohort_mi (absolute month index of the first month), m0.. (active months), n (users).
+    ``dim`` is :func:`month_model_dim` for every model of ``base`` and months ``first_mi`` ..
+    ``first_mi + n_months - 1`` (every month with a user), on ``base``'s backend. Columns: model,
+    cohort_mi (absolute month index of the pair's first month, the lowest bit of its set), m0..
+    (active months, bit 0 = ``first_mi``), n (users).
     """
-    ev = base.filter(base.user_id.notnull())
-    rel = month_index(ev.month).cast("int64") - first_mi
-    per = ev.group_by(["model", "user_id"]).aggregate(
-        cohort=rel.min(), **mask_or(rel, n_words(n_months), "m")
-    )
     words = [f"m{j}" for j in range(n_words(n_months))]
-    out = per.group_by(["model", "cohort", *words]).aggregate(n=per.count())
-    return out.mutate(cohort_mi=out.cohort + first_mi).drop("cohort")
+    ev = base.filter(base.user_id.notnull()).select("month", "model", "user_id")
+    joined = ev.inner_join(dim, [ev.month == dim.d_month, ev.model == dim.d_model])
+    per = joined.group_by(["mid", "user_id"]).aggregate(**{w: bit_or(joined[w]) for w in words})
+    counted = per.group_by(["mid", *words]).aggregate(n=per.count())
+    names = dim.select(n_mid="mid", model="d_model").distinct()
+    out = counted.inner_join(names, counted.mid == names.n_mid)
+    return out.select(
+        "model", cohort_mi=lowest_bit(out, words) + first_mi, **{w: out[w] for w in words}, n=out.n
+    )
+
+
+def lowest_bit(t: ir.Table, words: Sequence[str]) -> ir.IntegerValue:
+    """Position of the lowest set bit of each row's mask ``words`` (null when it is empty)."""
+    out = ibis.null("int64")
+    for j in reversed(range(len(words))):
+        w = t[words[j]]
+        trailing = bit_count(band(w, -w) - 1) + WORD_BITS * j
+        out = ibis.ifelse(w != 0, trailing, out)
+    return out
 
 
 def triangle_from_masks(masks: ir.Table, first_mi: int, end_mi: int, n_months: int) -> ir.Table:
@@ -309,26 +364,92 @@ def model_users(masks: ir.Table) -> ir.Table:
 
 
 # -- accounts: geography, all users, churn ----------------------------------------------------------
-def account_masks(
-    base: ir.Table,
-    first_week: ir.DateValue,
+def account_dim(
+    models: Sequence[str],
+    follow: Sequence[str],
+    first_week: date,
     n_weeks: int,
     first_mi: int,
     n_months: int,
-    follow: Sequence[str],
-) -> ir.Table:
+) -> pa.Table:
+    """One row per (week, month, model) for :func:`account_masks`: ``d_week``, ``d_month``,
+    ``d_model``, ``w0..`` (the week's bit; week 0 = ``first_week``) and ``k0..`` (the bit of the
+    month in its model slot: each followed model, then one for all other models; see
+    :func:`slot_position`). Weeks that straddle two months have a row for each month."""
+    slot = {model: i for i, model in enumerate(follow)}
+    others = len(follow)
+    ww, kw = n_words(n_weeks), packed_words(len(follow) + 1, n_months)
+    cols: dict[str, list] = {"d_week": [], "d_month": [], "d_model": [], **{f"w{j}": [] for j in range(ww)}}
+    cols |= {f"k{j}": [] for j in range(kw)}
+    for wi in range(n_weeks):
+        week = first_week + timedelta(days=7 * wi)
+        months = sorted({month_number(week + timedelta(days=d)) for d in range(7)})
+        for mi in (m for m in months if first_mi <= m < first_mi + n_months):
+            for model in models:
+                word, local = slot_position(slot.get(model, others), mi - first_mi, n_months)
+                cols["d_week"].append(week)
+                cols["d_month"].append(month_start(mi))
+                cols["d_model"].append(model)
+                for j, value in enumerate(_words_of(wi, ww)):
+                    cols[f"w{j}"].append(value)
+                for j in range(kw):
+                    cols[f"k{j}"].append(1 << local if j == word else 0)
+    types = {"d_week": pa.date32(), "d_month": pa.date32(), "d_model": pa.string()}
+    return pa.table({name: pa.array(values, types.get(name, pa.int64())) for name, values in cols.items()})
+
+
+def slot_position(slot: int, rel: int, n_months: int) -> tuple[int, int]:
+    """(word, bit) of month ``rel`` of model slot ``slot`` in the accounts' words ``k..``.
+
+    When a month set fits a word, slots sit side by side, as many per word as fit without
+    straddling two words (4 per word for 13 months); otherwise each slot has words of its own."""
+    if n_months <= WORD_BITS:
+        per_word = WORD_BITS // n_months
+        return slot // per_word, (slot % per_word) * n_months + rel
+    return slot * n_words(n_months) + rel // WORD_BITS, rel % WORD_BITS
+
+
+def packed_words(slots: int, n_months: int) -> int:
+    """Words ``k..`` that hold the month sets of ``slots`` slots (:func:`slot_position`)."""
+    last_word, _ = slot_position(slots - 1, n_months - 1, n_months)
+    return last_word + 1
+
+
+def account_masks(base: ir.Table, dim: ir.Table, n_follow: int, n_weeks: int, n_months: int) -> ir.Table:
     """One row per (user, country): active weeks ``w..``, active months ``m..`` (any model), the
-    months on each followed model ``f{i}_..`` and on the other models ``o..``."""
-    ev = base.filter(base.user_id.notnull())
-    wi = ev.week.delta(first_week, unit="day") // 7
-    mi = month_index(ev.month).cast("int64") - first_mi
+    months on each followed model ``f{i}_..`` and on the other models ``o..``.
+
+    ``dim`` is :func:`account_dim` for every model of ``base`` and its ``n_follow`` followed models,
+    on ``base``'s backend. The months of every slot come packed in the words ``k..`` (4 aggregates
+    in all for 52 weeks, 13 months and 10 followed models, instead of 13 masks) and are taken apart
+    on the (user, country) rows.
+    """
+    ev = base.filter(base.user_id.notnull()).select("week", "month", "model", "user_id", "country")
+    joined = ev.inner_join(dim, [ev.week == dim.d_week, ev.month == dim.d_month, ev.model == dim.d_model])
+    weeks = [f"w{j}" for j in range(n_words(n_weeks))]
+    packed = [f"k{j}" for j in range(packed_words(n_follow + 1, n_months))]
+    acc = joined.group_by(["user_id", "country"]).aggregate(**{c: bit_or(joined[c]) for c in weeks + packed})
     mw = n_words(n_months)
-    aggs = {**mask_or(wi, n_words(n_weeks), "w"), **mask_or(mi, mw, "m")}
-    for i, model in enumerate(follow):
-        aggs |= mask_or(mi, mw, f"f{i}_", where=ev.model == model)
-    others = ~ev.model.isin(list(follow)) if follow else ibis.literal(True)
-    aggs |= mask_or(mi, mw, "o", where=others)
-    return ev.group_by(["user_id", "country"]).aggregate(**aggs)
+
+    def months_of(slot: int) -> list[ir.IntegerValue]:
+        if n_months > WORD_BITS:
+            word, _ = slot_position(slot, 0, n_months)
+            return [acc[f"k{word + j}"] for j in range(mw)]
+        word, local = slot_position(slot, 0, n_months)
+        return [band(shr(acc[f"k{word}"], local), _int((1 << n_months) - 1))]
+
+    slots = [months_of(i) for i in range(n_follow + 1)]
+    every = slots[0]
+    for other in slots[1:]:
+        every = [bor(a, b) for a, b in zip(every, other, strict=True)]
+    return acc.select(
+        "user_id",
+        "country",
+        *weeks,
+        **{f"m{j}": every[j] for j in range(mw)},
+        **{f"f{i}_{j}": slots[i][j] for i in range(n_follow) for j in range(mw)},
+        **{f"o{j}": slots[-1][j] for j in range(mw)},
+    )
 
 
 def _shift_down(t: ir.Table, prefix: str, words: int) -> list[ir.IntegerValue]:

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from tokencensus import analyses
 from tokencensus.analyses import rollups
-from tokencensus.engine import Tables, materialise, with_catalog
+from tokencensus.engine import Tables, materialise, register, with_catalog
 from tokencensus.report.data import ReportMeta
 
 
@@ -118,16 +118,6 @@ def _dates(values: list[date]) -> pa.Array:
     return pa.array(values, pa.date32())
 
 
-def _month_number(day: date) -> int:
-    """Months since year 0 of ``day``'s month (:func:`analyses.retention.month_index` in Python)."""
-    return day.year * 12 + day.month - 1
-
-
-def _month_start(mi: int) -> date:
-    """The first day of month number ``mi`` (the inverse of :func:`_month_number`)."""
-    return date(mi // 12, mi % 12 + 1, 1)
-
-
 def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = None) -> Sources:
     """The report's sources over ``tables``: the rollups every figure reads, computed once.
 
@@ -155,7 +145,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
             data_month=cube.month.min(),
             first_month=cube.month.min(where=cube.has_user),
             last_month=cube.month.max(where=cube.has_user),
-            last_ts=cube.ts_max.max(where=cube.has_user),
+            last_day=cube.day_max.max(where=cube.has_user),
         )
         .to_pandas()
         .iloc[0]
@@ -164,16 +154,14 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     n_weeks = (last_week - first_week).days // 7 + 1
     if pd.isna(b["first_month"]):  # no request has a user (e.g. an account's pre-aggregated export)
         data_month = _as_date(b["data_month"])
-        first_mi = end_mi = _month_number(data_month)
+        first_mi = end_mi = rollups.month_number(data_month)
         n_months = 1
     else:
         first_m, last_m = _as_date(b["first_month"]), _as_date(b["last_month"])
-        first_mi = _month_number(first_m)
-        n_months = _month_number(last_m) + 1 - first_mi
-        last_ts = pd.Timestamp(b["last_ts"])  # UTC; Spark returns it without a zone
-        last_ts = last_ts.tz_convert(None) if last_ts.tzinfo is not None else last_ts
-        after = (last_ts.normalize() + pd.Timedelta(days=1)).date()
-        end_mi = _month_number(after)
+        first_mi = rollups.month_number(first_m)
+        n_months = rollups.month_number(last_m) + 1 - first_mi
+        after = _as_date(b["last_day"]) + timedelta(days=1)
+        end_mi = rollups.month_number(after)
 
     masks, meaning = _week_masks(cells, top_n)
     wide = rollups.week_segment_users(base, ibis.memtable(masks), len(meaning)).to_pandas()
@@ -197,7 +185,9 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     )
     clock("(weekly users)")
 
-    months = materialise(tables, rollups.model_month_masks(base, first_mi, n_months), "model_months")
+    models = sorted(cube.select("model").distinct().to_pandas()["model"])
+    dim = register(tables, "month_model_dim", rollups.month_model_dim(models, first_mi, n_months))
+    months = materialise(tables, rollups.model_month_masks(base, dim, first_mi, n_months), "model_months")
     triangle = rollups.triangle_from_masks(months, first_mi, end_mi, n_months)
     if tables.backend == "duckdb":
         # Spark cannot cache it: its k grid is an Ibis memtable, whose temporary view Ibis drops
@@ -205,6 +195,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
         triangle = materialise(tables, triangle, "triangle")
     users["cost_vs_usage"] = rollups.model_users(months)
     clock("(model months)")
+    # on ts, not week: the engine skips the files and row groups before the window by their statistics
     window = pd.Timestamp(last_week - timedelta(days=7 * 3), tz="UTC")
     recent = base.filter(base.ts >= window.to_pydatetime())
     users["top_models"] = materialise(
@@ -213,10 +204,10 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     clock("(recent users)")
 
     follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
+    dim = rollups.account_dim(models, follow, first_week, n_weeks, first_mi, n_months)
+    dim = register(tables, "account_dim", dim)
     accounts = materialise(
-        tables,
-        rollups.account_masks(base, first_week, n_weeks, first_mi, n_months, follow),
-        "accounts",
+        tables, rollups.account_masks(base, dim, len(follow), n_weeks, n_months), "accounts"
     )
     users["geo_country"] = _country_users(accounts, first_mi, n_months)
     users["geo_continent"] = _continent_users(accounts, first_week, n_weeks)
@@ -282,7 +273,7 @@ def _country_users(accounts: ir.Table, first_mi: int, n_months: int) -> ir.Table
     """(month, country, users) from the accounts' month sets."""
     acc = analyses.geography.with_region(accounts)
     wide = acc.group_by("country").aggregate(**rollups.bit_totals(acc, "m", n_months)).to_pandas()
-    frame = _long(wide, "country", "month", [_month_start(first_mi + i) for i in range(n_months)])
+    frame = _long(wide, "country", "month", [rollups.month_start(first_mi + i) for i in range(n_months)])
     return _memtable(frame, "month", "country")
 
 
@@ -419,14 +410,14 @@ def summarize(cells: ir.Table, *, min_users: int, source: str = "", users: int |
     """The summary block: period, data size and the share of tokens whose model is unresolved.
 
     ``cells`` is the events or their rollup (:func:`tokencensus.analyses.rollups.model_cube`,
-    with ``ts_min``/``ts_max`` and no user ids: then ``users`` gives the distinct users).
+    with ``day_min``/``day_max`` and no user ids: then ``users`` gives the distinct users).
     """
-    rollup = "ts_min" in cells.columns
+    rollup = "day_min" in cells.columns
     unresolved = cells.tokens.sum(where=~cells.resolved)
     row = (
         cells.aggregate(
-            period_start=(cells.ts_min if rollup else cells.ts).min().date(),
-            period_end=(cells.ts_max if rollup else cells.ts).max().date(),
+            period_start=cells.day_min.min() if rollup else cells.ts.min().date(),
+            period_end=cells.day_max.max() if rollup else cells.ts.max().date(),
             requests=cells.requests.sum(),
             tokens=cells.tokens.sum(),
             unresolved=unresolved,
