@@ -179,6 +179,10 @@ def test_html_makes_no_network_reference(built: tuple[ReportOutput, str]) -> Non
 
 def test_every_figure_has_a_chart_with_inline_data(built: tuple[ReportOutput, str]) -> None:
     import vl_convert
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    vegalite_schema = load_schema()
 
     _, page = built
     specs = specs_of(page)
@@ -188,6 +192,7 @@ def test_every_figure_has_a_chart_with_inline_data(built: tuple[ReportOutput, st
         values = spec["data"]["values"]
         assert isinstance(values, list) and values
         assert "datasets" not in spec and "url" not in json.dumps(spec["data"])
+        validate_jsonschema(spec, vegalite_schema)  # the schema, which chart_spec leaves unchecked
         vega = vl_convert.vegalite_to_vega(spec)  # compiles: a valid Vega-Lite spec
         assert vega["data"]
     # Suppressed cells are not drawn.

@@ -17,6 +17,7 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from tokencensus.report.data import FigureView
 from tokencensus.report.headlines import country_name, language_name
@@ -82,18 +83,24 @@ Values = list[dict[str, Any]]
 
 
 def chart_spec(view: FigureView) -> dict[str, Any] | None:
-    """The Vega-Lite spec of one figure (data inline), or None when it has nothing to draw."""
+    """The Vega-Lite spec of one figure (data inline), or None when it has nothing to draw.
+
+    Altair checks every object it builds, and the whole spec, against the Vega-Lite schema: ~2 s
+    for the report's charts, most of it on the inline rows. Here it does not; the tests check every
+    chart of the report against the schema instead (tests/test_report.py).
+    """
     if view.chart_rows.empty:
         return None
     draw = _KINDS.get(view.figure.kind)
     if draw is None:
         raise ValueError(f"figure {view.id!r}: unknown chart kind {view.figure.kind!r}")
-    chart, values = draw(view)
-    if not values:
-        return None
-    if not isinstance(chart, alt.FacetChart):  # a facet carries its data; its panels have fixed widths
-        chart = chart.properties(data=alt.InlineData(values=values), width="container")
-    return inline_datasets(chart.configure(font=FONT).to_dict())
+    with debug_mode(False):
+        chart, values = draw(view)
+        if not values:
+            return None
+        if not isinstance(chart, alt.FacetChart):  # a facet carries its data; its panels have fixed widths
+            chart = chart.properties(data=alt.InlineData(values=values), width="container")
+        return inline_datasets(chart.configure(font=FONT).to_dict(validate=False))
 
 
 def png_spec(

@@ -340,7 +340,8 @@ def plotted(
         kept = rows[(rows["price_per_1m"] > 0) & (rows["tokens"] > 0)]
         return kept, ()
     if kind == "heatmap":
-        models = tuple(c for c in categories if c in set(rows["model"].astype(str)))[:top]
+        present = set(rows["model"].astype(str))
+        models = tuple(c for c in categories if c in present)[:top]
         return rows[rows["model"].astype(str).isin(models)], models
     if kind == "flags":
         kept = rows[rows[fig.value].notna() & (rows[fig.value] > 0)]
