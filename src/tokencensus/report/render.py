@@ -13,11 +13,14 @@ close the tag, while ``JSON.parse`` still returns the original string.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -42,22 +45,49 @@ for (const source of document.querySelectorAll("script[data-chart]")) {
 
 @functools.cache
 def javascript_bundle() -> str:
-    """Vega + Vega-Lite + Vega-Embed and :data:`RENDER_SNIPPET` as one ES module (cached: ~1.4 s).
+    """Vega + Vega-Lite + Vega-Embed and :data:`RENDER_SNIPPET` as one ES module.
 
-    The Vega-Lite version matches the schema Altair writes when vl-convert has it.
+    The Vega-Lite version matches the schema Altair writes when vl-convert has it. Bundling takes
+    ~1.5 s, so the result is kept in the user's cache directory (:func:`cache_dir`), under a name
+    that changes with vl-convert's version, the Vega-Lite version and the snippet; where that
+    directory cannot be written, every process bundles anew.
     """
     import altair as alt
     import vl_convert
 
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     version = wanted if wanted in vl_convert.get_vegalite_versions() else None
+    key = hashlib.sha256(f"{vl_convert.__version__}\n{version}\n{RENDER_SNIPPET}".encode()).hexdigest()[:20]
+    path = cache_dir() / f"vega-bundle-{key}.js"
+    try:
+        return _checked_bundle(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     bundle = vl_convert.javascript_bundle(snippet=RENDER_SNIPPET, vl_version=version)
     # Inside <script>, only "</script" ends the element and "<!--" changes how it is parsed; in JS
     # source "<\/" means the same as "</" within strings and regexes, where these could occur.
-    bundle = re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
-    if "<!--" in bundle:
-        raise RuntimeError("the vl-convert JavaScript bundle contains '<!--' and cannot be inlined")
+    bundle = _checked_bundle(re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(bundle, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
     return bundle
+
+
+def _checked_bundle(bundle: str) -> str:
+    if "<!--" in bundle or re.search(r"</script", bundle, flags=re.IGNORECASE):
+        raise ValueError("the vl-convert JavaScript bundle cannot be inlined ('<!--' or '</script' in it)")
+    return bundle
+
+
+def cache_dir() -> Path:
+    """Where tokencensus keeps what it can rebuild: ``$XDG_CACHE_HOME/tokencensus``, by default
+    ``~/.cache/tokencensus``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tokencensus"
 
 
 def script_json(value: Any) -> Markup:
