@@ -134,7 +134,8 @@ def long_events(tiny_catalog):
             "input_tokens": pa.array([10] * n, pa.int64()),
             "output_tokens": pa.array([5] * n, pa.int64()),
             "requests": pa.array([1] * n, pa.int64()),
-            "country": ["FR"] * n,
+            # u4 is seen in two countries (a row per country in the accounts)
+            "country": ["DE" if (u, i) == ("u4", 65) else "FR" for u, _, i in visits],
         }
     )
     return open_table(table, catalog=tiny_catalog)
@@ -162,6 +163,12 @@ def test_month_masks_span_two_words(long_events):
     flows = _tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
     want = _tidy(retention.churn_flows(events, models=follow).to_pandas())
     pd.testing.assert_frame_equal(flows, want, check_dtype=False)
+    # without the user seen in two countries, the accounts need no merging per user
+    single = accounts.filter(accounts.user_id != "u4")
+    merged = _tidy(_churn(single, follow, n_months, end_mi - first_mi).to_pandas())
+    as_is = _tidy(_churn(single, follow, n_months, end_mi - first_mi, one_row_per_user=True).to_pandas())
+    pd.testing.assert_frame_equal(as_is, merged)
+    assert accounts.count().to_pandas() == single.user_id.nunique().to_pandas() + 2
     # u3 leaves A after month 62 for B and for C (another model), across the word boundary
     moves = flows.set_index(["from_model", "to_model"])
     assert moves.loc[(A, B), "users"] >= 1 and moves.loc[(A, retention.OTHER_MODELS), "users"] >= 1

@@ -211,8 +211,11 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     )
     users["geo_country"] = _country_users(accounts, first_mi, n_months)
     users["geo_continent"] = _continent_users(accounts, first_week, n_weeks)
-    total_users = int(accounts.aggregate(n=accounts.user_id.nunique()).to_pandas().iloc[0]["n"] or 0)
-    churn = _churn(accounts, follow, n_months, end_mi - first_mi)
+    counts = accounts.aggregate(rows=accounts.count(), users=accounts.user_id.nunique()).to_pandas().iloc[0]
+    total_users = int(counts["users"] or 0)
+    churn = _churn(
+        accounts, follow, n_months, end_mi - first_mi, one_row_per_user=counts["rows"] == total_users
+    )
     clock("(accounts)")
 
     labelled = None
@@ -287,10 +290,14 @@ def _continent_users(accounts: ir.Table, first_week: date, n_weeks: int) -> ir.T
     return _memtable(frame, "week", "continent")
 
 
-def _churn(accounts: ir.Table, follow: list[str], n_months: int, complete: int) -> ir.Table:
+def _churn(
+    accounts: ir.Table, follow: list[str], n_months: int, complete: int, *, one_row_per_user: bool = False
+) -> ir.Table:
     """The churn flows between the followed models, as :func:`analyses.churn_flows` lays them out."""
     none, other = analyses.retention.NONE, analyses.retention.OTHER_MODELS
-    wide = rollups.churn_from_masks(accounts, follow, n_months, complete).to_pandas()
+    wide = rollups.churn_from_masks(
+        accounts, follow, n_months, complete, one_row_per_user=one_row_per_user
+    ).to_pandas()
     rows = []
     for a, model in enumerate(follow):
         total = int(wide[f"t_{a}"].iloc[0] or 0)
