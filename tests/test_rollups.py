@@ -145,9 +145,15 @@ def test_month_masks_span_two_words(long_events):
     events, base = long_events.events, long_events.base
     first_mi, n_months = 2020 * 12, 76
     end_mi = first_mi + 75  # the data ends on the 10th of its last month: incomplete
-    dim = register(long_events, "month_model_dim", rollups.month_model_dim([A, B, C], first_mi, n_months))
-    masks = rollups.model_month_masks(base, dim, first_mi, n_months)
+    follow = [A, B]
+    recent_from = date(2026, 2, 23)  # a Monday: months 74 and 75 come after it
+    dim = rollups.user_dim([A, B, C], follow, date(2019, 12, 30), 340, first_mi, n_months, recent_from)
+    dim = register(long_events, "user_dim", dim)
+    both = rollups.user_masks(base, dim, len(follow), 340, n_months)
+    masks = rollups.model_month_masks(both, dim, first_mi, n_months)
     assert rollups.n_words(n_months) == 2
+    recent = rollups.recent_users(both, dim).to_pandas().set_index("model")["users"].to_dict()
+    assert recent == {A: 2, B: 1}  # u1 and u2 on A (months 74, 75), u6 on B (month 75)
     got = _tidy(rollups.triangle_from_masks(masks, first_mi, end_mi, n_months).to_pandas())
     want = _tidy(retention.retention_triangle(events).to_pandas())
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
@@ -155,11 +161,7 @@ def test_month_masks_span_two_words(long_events):
     a = got[(got.model == A) & (got.cohort == date(2020, 1, 1))].set_index("k")
     assert a.loc[70, "active_users"] == 2 and a.loc[69, "active_users"] == 1
 
-    follow = [A, B]
-    dim = rollups.account_dim([A, B, C], follow, date(2019, 12, 30), 340, first_mi, n_months)
-    accounts = rollups.account_masks(
-        base, register(long_events, "account_dim", dim), len(follow), 340, n_months
-    )
+    accounts = rollups.account_masks(both, len(follow), 340, n_months)
     flows = _tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
     want = _tidy(retention.churn_flows(events, models=follow).to_pandas())
     pd.testing.assert_frame_equal(flows, want, check_dtype=False)
@@ -210,3 +212,60 @@ def test_utc_floor_is_the_calendar_week_and_month():
     for ts, row in zip(stamps, got, strict=True):
         day = ts.date()
         assert row == {"week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}, ts
+
+
+def _boundary_events() -> pa.Table:
+    """Requests a second either side of week and month boundaries (UTC)."""
+    stamps = [
+        datetime(2025, 5, 31, 23, 59, 59, tzinfo=UTC),  # Saturday, May: week of 26 May
+        datetime(2025, 6, 1, 23, 59, 59, tzinfo=UTC),  # Sunday, June: still the week of 26 May
+        datetime(2025, 6, 2, 0, 0, 0, tzinfo=UTC),  # Monday: a new week
+        datetime(2025, 6, 30, 23, 59, 59, tzinfo=UTC),  # Monday 30 June
+        datetime(2025, 7, 1, 0, 0, 1, tzinfo=UTC),  # Tuesday, July, the week of 30 June
+    ]
+    n = len(stamps)
+    return pa.table(
+        {
+            "request_id": [f"r{i}" for i in range(n)],
+            "ts": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+            "user_id": [f"u{i}" for i in range(n)],
+            "model": ["m"] * n,
+            "input_tokens": pa.array([1] * n, pa.int64()),
+        }
+    )
+
+
+def test_periods_come_from_the_partition_only_where_every_file_holds_its_day(tmp_path, caplog):
+    lake = Lake(tmp_path / "lake")
+    lake.append(_boundary_events(), "edges")
+    want = {
+        "day": [date(2025, 5, 31), date(2025, 6, 1), date(2025, 6, 2), date(2025, 6, 30), date(2025, 7, 1)],
+        "week": [
+            date(2025, 5, 26),
+            date(2025, 5, 26),
+            date(2025, 6, 2),
+            date(2025, 6, 30),
+            date(2025, 6, 30),
+        ],
+        "month": [date(2025, 5, 1), date(2025, 6, 1), date(2025, 6, 1), date(2025, 6, 1), date(2025, 7, 1)],
+    }
+
+    def periods(tables) -> dict[str, list[date]]:
+        frame = tables.base.order_by("ts").select("day", "week", "month").to_pandas()
+        return {c: [pd.Timestamp(v).date() for v in frame[c]] for c in want}
+
+    with caplog.at_level("WARNING", logger="tokencensus.engine"):
+        tables = open_lake(lake)
+    assert "date" in tables.con.table("events_raw").columns  # read from the partitions
+    assert periods(tables) == want and not caplog.records
+    assert periods(open_table(lake.read_events())) == want  # from ts: the same
+
+    # a file under another day's partition: the periods come from ts, and a warning says so
+    moved = lake.events_dir / "date=2025-06-03"
+    moved.mkdir()
+    [source] = (lake.events_dir / "date=2025-06-02").glob("*.parquet")
+    source.rename(moved / source.name)
+    with caplog.at_level("WARNING", logger="tokencensus.engine"):
+        tables = open_lake(lake)
+    assert "date" not in tables.base.columns and periods(tables) == want
+    assert any("date=2025-06-03" in r.getMessage() for r in caplog.records)

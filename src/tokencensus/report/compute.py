@@ -121,9 +121,10 @@ def _dates(values: list[date]) -> pa.Array:
 def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = None) -> Sources:
     """The report's sources over ``tables``: the rollups every figure reads, computed once.
 
-    Four passes over the requests (:mod:`tokencensus.analyses.rollups`) plus two small ones: the
-    sums cubes, the weekly users of every segment, the (model, user) month sets behind retention,
-    and the (user, country) week and month sets behind geography, all users and churn flows. The
+    Three passes over the requests (:mod:`tokencensus.analyses.rollups`): the sums cubes, the
+    weekly users of every segment, and one scan grouped two ways, into the (model, user) month sets
+    behind retention and recent users and the (user, country) week and month sets behind
+    geography, all users and churn flows. The
     figures then read these: their numbers equal those of the standalone analyses on the events
     (tests/test_rollups.py). The labelled requests (events ⋈ labels, a few percent of the events)
     are materialised for the category figures. ``timings`` receives each pass's seconds.
@@ -186,29 +187,24 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     clock("(weekly users)")
 
     models = sorted(cube.select("model").distinct().to_pandas()["model"])
-    dim = register(tables, "month_model_dim", rollups.month_model_dim(models, first_mi, n_months))
-    months = materialise(tables, rollups.model_month_masks(base, dim, first_mi, n_months), "model_months")
+    follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
+    recent_from = last_week - timedelta(days=7 * 3)  # the last four weeks (top_models' weeks=4)
+    dim = rollups.user_dim(models, follow, first_week, n_weeks, first_mi, n_months, recent_from)
+    dim = register(tables, "user_dim", dim)
+    masks = materialise(tables, rollups.user_masks(base, dim, len(follow), n_weeks, n_months), "user_masks")
+    clock("(user masks)")
+
+    months = materialise(tables, rollups.model_month_masks(masks, dim, first_mi, n_months), "model_months")
     triangle = rollups.triangle_from_masks(months, first_mi, end_mi, n_months)
     if tables.backend == "duckdb":
         # Spark cannot cache it: its k grid is an Ibis memtable, whose temporary view Ibis drops
         # after the first query while the cached plan still names it.
         triangle = materialise(tables, triangle, "triangle")
     users["cost_vs_usage"] = rollups.model_users(months)
+    users["top_models"] = materialise(tables, rollups.recent_users(masks, dim), "recent_users")
     clock("(model months)")
-    # on ts, not week: the engine skips the files and row groups before the window by their statistics
-    window = pd.Timestamp(last_week - timedelta(days=7 * 3), tz="UTC")
-    recent = base.filter(base.ts >= window.to_pydatetime())
-    users["top_models"] = materialise(
-        tables, recent.group_by("model").aggregate(users=recent.user_id.nunique()), "recent_users"
-    )
-    clock("(recent users)")
 
-    follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
-    dim = rollups.account_dim(models, follow, first_week, n_weeks, first_mi, n_months)
-    dim = register(tables, "account_dim", dim)
-    accounts = materialise(
-        tables, rollups.account_masks(base, dim, len(follow), n_weeks, n_months), "accounts"
-    )
+    accounts = materialise(tables, rollups.account_masks(masks, len(follow), n_weeks, n_months), "accounts")
     users["geo_country"] = _country_users(accounts, first_mi, n_months)
     users["geo_continent"] = _continent_users(accounts, first_week, n_weeks)
     counts = accounts.aggregate(rows=accounts.count(), users=accounts.user_id.nunique()).to_pandas().iloc[0]
