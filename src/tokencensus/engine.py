@@ -274,17 +274,18 @@ def _read_duckdb_events(con: Any, glob: str) -> ir.Table:
 
 
 def _files_outside_their_day(con: Any, glob: str) -> list[str]:
-    """Events files whose ``ts`` statistics fall outside their ``date=`` partition's UTC day."""
+    """Events files whose ``ts`` statistics fall outside their ``date=`` partition's UTC day, or
+    that have none (or none that reads as a timestamp)."""
     query = """
         SELECT file_name FROM (
             SELECT file_name,
                    regexp_extract(file_name, 'date=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) AS part,
-                   min(CAST(stats_min_value AS TIMESTAMPTZ)) AS lo,
-                   max(CAST(stats_max_value AS TIMESTAMPTZ)) AS hi,
+                   min(TRY_CAST(stats_min_value AS TIMESTAMPTZ)) AS lo,
+                   max(TRY_CAST(stats_max_value AS TIMESTAMPTZ)) AS hi,
                    count(*) FILTER (WHERE stats_min_value IS NULL OR stats_max_value IS NULL) AS missing
             FROM parquet_metadata(?) WHERE path_in_schema = 'ts' GROUP BY file_name
         )
-        WHERE missing > 0 OR part = '' OR lo IS NULL
+        WHERE missing > 0 OR part = '' OR lo IS NULL OR hi IS NULL
            OR strftime(lo, '%Y-%m-%d') <> part OR strftime(hi, '%Y-%m-%d') <> part
         ORDER BY file_name
     """

@@ -100,24 +100,6 @@ def shl(a: ir.IntegerValue, n: int | ir.IntegerValue) -> ir.IntegerValue:
     return a << n
 
 
-def bit(index: ir.IntegerValue, word: int) -> ir.IntegerValue:
-    """The mask word ``word`` of a single position ``index`` (0 when it falls in another word)."""
-    local = index.cast("int64") - WORD_BITS * word
-    return ibis.ifelse((local >= 0) & (local < WORD_BITS), shl(_int(1), local), _int(0))
-
-
-def mask_or(index: ir.IntegerValue, words: int, prefix: str, where: ir.BooleanValue | None = None) -> dict:
-    """Aggregates ``{prefix}{j}``: the OR over a group's rows of position ``index`` (rows where
-    ``where`` holds), for each of ``words`` words."""
-    out = {}
-    for j in range(words):
-        value = bit(index, j)
-        if where is not None:
-            value = ibis.ifelse(where, value, _int(0))
-        out[f"{prefix}{j}"] = bit_or(value)
-    return out
-
-
 def has_bit(t: ir.Table, prefix: str, words: int, position: int | ir.IntegerValue) -> ir.IntegerValue:
     """1 when the mask ``{prefix}0..`` of each row has ``position`` set, else 0."""
     if isinstance(position, int):

@@ -124,10 +124,10 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     Three passes over the requests (:mod:`tokencensus.analyses.rollups`): the sums cubes, the
     weekly users of every segment, and one scan grouped two ways, into the (model, user) month sets
     behind retention and recent users and the (user, country) week and month sets behind
-    geography, all users and churn flows. The
-    figures then read these: their numbers equal those of the standalone analyses on the events
-    (tests/test_rollups.py). The labelled requests (events ⋈ labels, a few percent of the events)
-    are materialised for the category figures. ``timings`` receives each pass's seconds.
+    geography, all users and churn flows. The figures then read these: their numbers equal those
+    of the standalone analyses on the events (tests/test_rollups.py). The labelled requests
+    (events ⋈ labels, a few percent of the events) are materialised for the category figures.
+    ``timings`` receives each pass's seconds.
     """
     clock = _Clock(timings)
     events = tables.events
