@@ -63,7 +63,7 @@ def reasoning_weekly(events: ir.Table, users: ir.Table | None = None) -> ir.Tabl
         output_tokens=events.output_tokens.sum(),
         reasoning_tokens=events.reasoning_tokens.sum(),
         reasoning_model_output=events.output_tokens.sum(where=r),
-        **user_counts(events, ["week"], users),
+        **user_counts(events, users),
     )
     agg = join_users(agg, users, ["week"])
     f = "float64"
@@ -114,7 +114,7 @@ def tool_calls_weekly(
         tool_call_requests=ev.requests.sum(where=is_tool),
         tokens=ev.tokens.sum(),
         tool_call_tokens=ev.tokens.sum(where=is_tool),
-        **user_counts(ev, keys, users),
+        **user_counts(ev, users),
     )
     agg = join_users(agg, users, keys)
     f = "float64"
@@ -184,7 +184,7 @@ def lengths_weekly(
         requests=ev.requests.sum(),
         input_tokens=ev.input_tokens.sum(),
         output_tokens=ev.output_tokens.sum(),
-        **user_counts(ev, keys, users),
+        **user_counts(ev, users),
     )
     agg = join_users(agg, users, keys)
     single = ev if rows is None else rows

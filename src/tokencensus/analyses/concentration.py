@@ -42,7 +42,7 @@ def share_author(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
 
 def _weekly_models(events: ir.Table, users: ir.Table | None = None, count_users: bool = True) -> ir.Table:
     """week, model, author, tokens, [users,] share (of the week), rank (1 = most tokens)."""
-    count = user_counts(events, ["week", "model"], users) if count_users else {}
+    count = user_counts(events, users) if count_users else {}
     cells = events.group_by(["week", "model", "author"]).aggregate(tokens=events.tokens.sum(), **count)
     if count_users:
         cells = join_users(cells, users, ["week", "model"])

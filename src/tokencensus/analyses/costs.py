@@ -54,7 +54,7 @@ def _costs(
         tokens=ev.tokens.sum(),
         priced_tokens=ev.tokens.sum(where=priced),
         spend=spend_sum(ev.cost_usd),
-        **user_counts(ev, keys, users),
+        **user_counts(ev, users),
     )
     cells = join_users(cells, users, user_keys or keys)
     f = "float64"

@@ -81,7 +81,7 @@ def region_share(
         requests=ev.requests.sum(),
         tokens=ev.tokens.sum(),
         spend=spend_sum(ev.cost_usd).fill_null(0.0),
-        **user_counts(ev, keys, users),
+        **user_counts(ev, users),
     )
     cells = join_users(cells, users, keys)
     part = {"group_by": cells[period]} if period else {}

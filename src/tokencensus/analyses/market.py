@@ -35,9 +35,9 @@ def spend_sum(cost: ir.FloatingColumn) -> ir.FloatingScalar:
     return (cost * NANO).round().cast("int64").sum().cast("float64") / NANO
 
 
-def user_counts(events: ir.Table, keys: list[str], users: ir.Table | None) -> dict[str, ir.Value]:
-    """The ``users`` aggregate of a group-by over ``keys``: distinct user ids, or nothing when the
-    counts come from a ``users`` table (then :func:`join_users` adds them to the cells)."""
+def user_counts(events: ir.Table, users: ir.Table | None) -> dict[str, ir.Value]:
+    """The ``users`` aggregate of a group-by: distinct user ids, or nothing when the counts come
+    from a ``users`` table (then :func:`join_users` adds them to the cells)."""
     return {"users": events.user_id.nunique()} if users is None else {}
 
 
@@ -69,7 +69,7 @@ def weekly_volume(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
         input_tokens=events.input_tokens.sum(),
         output_tokens=events.output_tokens.sum(),
         tokens=events.tokens.sum(),
-        **user_counts(events, ["week"], users),
+        **user_counts(events, users),
     )
     return join_users(cells, users, ["week"]).order_by("week")
 
@@ -85,7 +85,7 @@ def weekly_share(events: ir.Table, segment: ir.Value | str, users: ir.Table | No
     seg = events[segment] if isinstance(segment, str) else segment
     labelled = events.mutate(segment=seg.cast("string"))
     cells = labelled.group_by(["week", "segment"]).aggregate(
-        tokens=labelled.tokens.sum(), **user_counts(labelled, ["week", "segment"], users)
+        tokens=labelled.tokens.sum(), **user_counts(labelled, users)
     )
     cells = join_users(cells, users, ["week", "segment"])
     week_total = cells.tokens.sum().over(group_by=cells.week)
@@ -144,7 +144,7 @@ def top_models(
     """
     window = recent(events, weeks) if weeks else events
     per_model = window.group_by(["model", "author"]).aggregate(
-        tokens=window.tokens.sum(), **user_counts(window, ["model"], users)
+        tokens=window.tokens.sum(), **user_counts(window, users)
     )
     per_model = join_users(per_model, users, ["model"])
     total = per_model.tokens.sum().over()
@@ -166,7 +166,7 @@ def leading_models(events: ir.Table, n: int) -> ir.Table:
     return per_model.mutate(rank=rank).filter(lambda t: t["rank"] < n).select("model")
 
 
-def leader_label(events: ir.Table, leaders: ir.Column) -> ir.StringValue:
+def leader_label(events: ir.Table, leaders: ir.Column | list[str]) -> ir.StringValue:
     """The model when it is one of ``leaders``, else "Other"."""
     return ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
 

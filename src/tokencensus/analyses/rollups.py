@@ -263,10 +263,15 @@ def month_number(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def mask_words(mask: int, words: int) -> list[int]:
+    """A Python integer bit set as ``words`` mask words of :data:`WORD_BITS` bits each."""
+    low = (1 << WORD_BITS) - 1
+    return [(mask >> (WORD_BITS * j)) & low for j in range(words)]
+
+
 def _words_of(position: int, words: int) -> list[int]:
     """The ``words`` mask words of a single bit ``position``."""
-    word, local = divmod(position, WORD_BITS)
-    return [1 << local if j == word else 0 for j in range(words)]
+    return mask_words(1 << position, words)
 
 
 def month_start(mi: int) -> date:
@@ -310,8 +315,8 @@ def user_dim(
                     cols[f"m{j}"].append(value)
                 for j, value in enumerate(_words_of(wi, ww)):
                     cols[f"w{j}"].append(value)
-                for j in range(kw):
-                    cols[f"k{j}"].append(1 << local if j == word else 0)
+                for j, value in enumerate(_words_of(word * WORD_BITS + local, kw)):
+                    cols[f"k{j}"].append(value)
     types = {"d_week": pa.date32(), "d_month": pa.date32(), "d_model": pa.string(), "mid": pa.int32()}
     return pa.table({name: pa.array(values, types.get(name, pa.int64())) for name, values in cols.items()})
 

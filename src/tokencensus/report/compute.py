@@ -58,6 +58,8 @@ class Sources:
 Analysis = Callable[[Sources], ir.Table]
 
 NEW_MODEL_DAYS = 90
+TOP_MODEL_WEEKS = 4
+"""The top models figure ranks the last four weeks (its users are those weeks' users)."""
 SEGMENT_FIGURES = (
     "share_open",
     "share_origin",
@@ -71,9 +73,9 @@ SEGMENT_FIGURES = (
 """The weekly figures whose users come from the segment bits of :func:`_week_masks`."""
 
 
-def _segment_labels(cells: ir.Table, top_n: int) -> dict[str, ir.Value]:
-    """Each weekly figure's segment label, as its analysis defines it, over the cells' rows."""
-    leaders = analyses.leading_models(cells, top_n).model
+def _segment_labels(cells: ir.Table, top_n: int, leaders: list[str]) -> dict[str, ir.Value]:
+    """Each weekly figure's segment label, as its analysis defines it, over the cells' rows
+    (``leaders``: :func:`analyses.leading_models` of the cells)."""
     weekly = analyses.concentration._weekly_models(cells, count_users=False)
     board = weekly.filter(weekly["rank"] <= top_n).select("model").distinct().model
     return {
@@ -88,9 +90,9 @@ def _segment_labels(cells: ir.Table, top_n: int) -> dict[str, ir.Value]:
     }
 
 
-def _week_masks(cells: ir.Table, top_n: int) -> tuple[pa.Table, list[tuple[str, str]]]:
+def _week_masks(cells: ir.Table, top_n: int, leaders: list[str]) -> tuple[pa.Table, list[tuple[str, str]]]:
     """Each (week, model)'s segment bits, and what each bit stands for: (figure id, segment)."""
-    labels = {name: expr.cast("string") for name, expr in _segment_labels(cells, top_n).items()}
+    labels = {name: expr.cast("string") for name, expr in _segment_labels(cells, top_n, leaders).items()}
     assert tuple(labels) == SEGMENT_FIGURES
     frame = cells.select("week", "model", **labels).distinct().to_pandas()
     meaning: list[tuple[str, str]] = []
@@ -107,10 +109,9 @@ def _week_masks(cells: ir.Table, top_n: int) -> tuple[pa.Table, list[tuple[str, 
         "week": pa.array([_as_date(w) for w in frame["week"]], pa.date32()),
         "model": pa.array(frame["model"], pa.string()),
     }
-    limit = (1 << rollups.WORD_BITS) - 1
+    split = [rollups.mask_words(m, words) for m in masks]
     for j in range(words):
-        shift = rollups.WORD_BITS * j
-        columns[f"s{j}"] = pa.array([(m >> shift) & limit for m in masks], pa.int64())
+        columns[f"s{j}"] = pa.array([w[j] for w in split], pa.int64())
     return pa.table(columns), meaning
 
 
@@ -164,8 +165,9 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
         after = _as_date(b["last_day"]) + timedelta(days=1)
         end_mi = rollups.month_number(after)
 
-    masks, meaning = _week_masks(cells, top_n)
-    wide = rollups.week_segment_users(base, ibis.memtable(masks), len(meaning)).to_pandas()
+    follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
+    segment_masks, meaning = _week_masks(cells, top_n, follow)
+    wide = rollups.week_segment_users(base, ibis.memtable(segment_masks), len(meaning)).to_pandas()
     weeks = _dates([_as_date(w) for w in wide["week"]])
     users: dict[str, ir.Table] = {"all": ibis.memtable(pa.table({"week": weeks, "users": wide["users"]}))}
     for name in {m[0] for m in meaning}:
@@ -187,8 +189,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     clock("(weekly users)")
 
     models = sorted(cube.select("model").distinct().to_pandas()["model"])
-    follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
-    recent_from = last_week - timedelta(days=7 * 3)  # the last four weeks (top_models' weeks=4)
+    recent_from = last_week - timedelta(days=7 * (TOP_MODEL_WEEKS - 1))  # top_models' weeks
     dim = rollups.user_dim(models, follow, first_week, n_weeks, first_mi, n_months, recent_from)
     dim = register(tables, "user_dim", dim)
     masks = materialise(tables, rollups.user_masks(base, dim, len(follow), n_weeks, n_months), "user_masks")
@@ -322,7 +323,9 @@ def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
         "share_open": lambda s: analyses.share_open(s.cells, users=s.users["share_open"]),
         "share_origin": lambda s: analyses.share_origin(s.cells, users=s.users["share_origin"]),
         "share_author": lambda s: analyses.share_author(s.cells, users=s.users["share_author"]),
-        "top_models": lambda s: analyses.top_models(s.cells, n=top_n, weeks=4, users=s.users["top_models"]),
+        "top_models": lambda s: analyses.top_models(
+            s.cells, n=top_n, weeks=TOP_MODEL_WEEKS, users=s.users["top_models"]
+        ),
         "top_models_weekly": lambda s: analyses.top_models_weekly(
             s.cells, n=top_n, users=s.users["top_models_weekly"]
         ),
