@@ -31,7 +31,14 @@ valid_row = st.fixed_dictionaries(
         "user_id": st.one_of(st.none(), st.text("abcdef0123456789", min_size=1, max_size=8)),
     }
 )
-row = st.tuples(valid_row, st.one_of(st.none(), st.sampled_from(BREAKAGES)), st.integers(0, 100))
+row = st.tuples(
+    valid_row,
+    st.one_of(st.none(), st.sampled_from(BREAKAGES)),
+    st.integers(0, 100),
+    # the id: None = its own; k = one of a few ids shared by other rows (a provider that reuses ids);
+    # -1 = an exact copy of the previous row (a log that repeats a request)
+    st.one_of(st.none(), st.integers(0, 3), st.just(-1)),
+)
 
 
 def render(rid: str, values: dict, breakage: str | None, reasoning_pct: int) -> list[object]:
@@ -65,28 +72,52 @@ def render(rid: str, values: dict, breakage: str | None, reasoning_pct: int) -> 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(row, min_size=0, max_size=60))
 def test_ingest_returns_exactly_the_valid_rows(rows: list) -> None:
+    """Each distinct valid request lands once, reused ids included: the same id with the same content
+    is a duplicate, with other content a request of its own (stored under a suffixed id)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log.csv"
-        expected_valid: Counter = Counter()
+        requests: set[tuple] = set()
         expected_bad_lines = []
+        duplicates = 0
+        previous: list[object] | None = None
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(HEADER)
-            for i, (values, breakage, pct) in enumerate(rows):
-                rid = f"req-{i}"
-                writer.writerow(render(rid, values, breakage, pct))
-                if breakage is None:
-                    expected_valid[(rid, values["input_tokens"], values["output_tokens"])] += 1
+            for i, (values, breakage, pct, shared) in enumerate(rows):
+                if shared == -1 and previous is not None:
+                    line = previous
+                else:
+                    rid = f"req-{i}" if shared is None or shared == -1 else f"shared-{shared}"
+                    line = render(rid, values, breakage, pct)
+                writer.writerow(line)
+                previous = line
+                if _valid(line):
+                    content = (line[0], line[1], line[2], line[6], line[3], line[4])
+                    duplicates += content in requests
+                    requests.add(content)
                 else:
                     expected_bad_lines.append(i + 2)  # header is line 1
         summary = ingest_paths([path], Lake(Path(tmp) / "lake"), catalog=StubCatalog(), fmt="csv")
         lake = Lake(Path(tmp) / "lake")
         events = lake.read_events(["request_id", "input_tokens", "output_tokens"])
-        got = Counter(zip(*(events[c].to_pylist() for c in events.column_names), strict=True))
-        assert got == expected_valid
+        columns = (events[c].to_pylist() for c in events.column_names)
+        got = Counter((rid.split("~")[0], i, o) for rid, i, o in zip(*columns, strict=True))
+        assert got == Counter((r[0], r[4], r[5]) for r in requests)
         assert sorted(lake.read_quarantine()["row"].to_pylist()) == expected_bad_lines
         assert summary.total.rows_read == len(rows)
-        assert summary.total.rows_written + summary.total.quarantined == len(rows)
+        assert summary.total.duplicates == duplicates
+        assert summary.total.rows_written + summary.total.duplicates + summary.total.quarantined == len(rows)
+        ids = Counter(r[0] for r in requests)
+        assert summary.total.collisions <= sum(n - 1 for n in ids.values())
+
+
+def _valid(line: list[object]) -> bool:
+    """The rule each breakage of :func:`render` violates, checked on the rendered line."""
+    if len(line) < len(HEADER) or not line[0] or not line[2] or line[1] == "31/31/2025":
+        return False
+    if line[4] == "n/a" or int(line[3]) < 0:  # type: ignore[call-overload]
+        return False
+    return int(line[5]) <= int(line[4])  # type: ignore[call-overload]
 
 
 @given(

@@ -56,12 +56,45 @@ def test_reingest_is_a_noop(tmp_path):
     assert ids_of(lake) == ["a", "b"]
 
 
-def test_repeats_inside_one_input_keep_the_first(tmp_path):
+def test_exact_repeats_inside_one_input_are_duplicates(tmp_path):
     lake = Lake(tmp_path)
-    summary = lake.append(events(["a", "b", "a"], tokens=[1, 2, 3]), "in.csv")
-    assert (summary.rows_written, summary.duplicates) == (2, 1)
+    summary = lake.append(events(["a", "b", "a"], tokens=[1, 2, 1]), "in.csv")
+    assert (summary.rows_written, summary.duplicates, summary.collisions) == (2, 1, 0)
     got = lake.read_events(["request_id", "input_tokens"]).to_pylist()
     assert sorted((r["request_id"], r["input_tokens"]) for r in got) == [("a", 1), ("b", 2)]
+
+
+def test_a_reused_id_with_other_content_is_another_request(tmp_path):
+    """Ollama numbers its responses chatcmpl-0, chatcmpl-1, ... again after each restart: the same id
+    with different tokens (or time, model, user) is a second request, kept under a suffixed id."""
+    lake = Lake(tmp_path)
+    summary = lake.append(events(["a", "b", "a"], tokens=[1, 2, 3]), "in.csv")
+    assert (summary.rows_written, summary.duplicates, summary.collisions) == (3, 0, 1)
+    got = {
+        r["request_id"]: r["input_tokens"]
+        for r in lake.read_events(["request_id", "input_tokens"]).to_pylist()
+    }
+    suffixed = [rid for rid in got if rid.startswith("a~")]
+    assert len(suffixed) == 1 and len(suffixed[0]) == len("a~") + 12
+    assert got == {"a": 1, "b": 2, suffixed[0]: 3}
+    # the same input again adds nothing: both contents of "a" are found, bare and suffixed
+    again = lake.append(events(["a", "b", "a"], tokens=[1, 2, 3]), "in.csv")
+    assert (again.rows_written, again.duplicates, again.collisions) == (0, 3, 0)
+    # a third content of "a", in a later run, collides with the lake's "a"
+    third = lake.append(events(["a"], tokens=[7]), "later.csv")
+    assert (third.rows_written, third.duplicates, third.collisions) == (1, 0, 1)
+    assert sorted(r["input_tokens"] for r in lake.read_events(["input_tokens"]).to_pylist()) == [1, 2, 3, 7]
+    # the suffix is a function of the content: the same row gets the same stored id in another lake
+    other = Lake(tmp_path / "other")
+    other.append(events(["a", "a"], tokens=[1, 3]), "in.csv")
+    assert suffixed[0] in ids_of(other)
+
+
+def test_the_same_id_on_another_day_is_another_request(tmp_path):
+    lake = Lake(tmp_path)
+    summary = lake.append(events(["a", "a"], days=[2, 3]), "in.csv")
+    assert (summary.rows_written, summary.duplicates) == (2, 0)
+    assert lake.partitions() == ["2025-06-02", "2025-06-03"]
 
 
 def test_overlapping_append_adds_only_new_ids(tmp_path):
@@ -175,18 +208,21 @@ rows = st.lists(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(rows, min_size=1, max_size=4))
 def test_nothing_is_lost_property(tmp_path_factory, batches):
-    """Every row read is written, a duplicate, or quarantined; the lake holds each valid id once."""
+    """Every row read is written, a duplicate, or quarantined; the lake holds each distinct valid
+    request (id and content) exactly once, ids reused with other content included."""
     lake = Lake(tmp_path_factory.mktemp("lake"))
-    first_valid: dict[tuple[str, int], int] = {}
+    distinct: set[tuple[str, int, int]] = set()
     for batch in batches:
         table = events([r[0] for r in batch], days=[r[1] for r in batch], tokens=[r[2] for r in batch])
+        before = len(distinct)
+        distinct |= {r for r in batch if r[2] >= 0}
         s = lake.append(table, "in.csv")
         assert s.rows_read == len(batch) == s.rows_written + s.duplicates + s.quarantined
         assert s.quarantined == sum(1 for r in batch if r[2] < 0)
-        for rid, day, tok in batch:
-            if tok >= 0:
-                first_valid.setdefault((rid, day), tok)
+        assert s.rows_written == len(distinct) - before
     got = lake.read_events(["request_id", "ts", "input_tokens"]).to_pylist()
-    keys = Counter((r["request_id"], r["ts"].day) for r in got)
-    assert all(n == 1 for n in keys.values())
-    assert {(r["request_id"], r["ts"].day): r["input_tokens"] for r in got} == first_valid
+    stored = [(r["request_id"].split("~")[0], r["ts"].day, r["input_tokens"]) for r in got]
+    assert Counter(stored) == Counter(distinct)  # each once, nothing lost, nothing made up
+    # stored ids stay unique within a day (identity is checked per day: the time is part of the content)
+    assert len({(r["request_id"], r["ts"].day) for r in got}) == len(got)
+    assert sum("~" in r["request_id"] for r in got) == len(distinct) - len({(i, d) for i, d, _ in distinct})

@@ -9,9 +9,14 @@ Layout::
 
 Guarantees:
 
-* **Idempotent appends.** A request_id already in the lake is skipped (counted as a duplicate), and
-  so is a repeat inside the same input. The key is checked within the request's day partition: a
-  request's timestamp is a fact of the log, so the same log re-ingested lands on the same day.
+* **Idempotent appends, no request lost to a reused id.** A request is identified by its id *and*
+  its content (:data:`tokencensus.identity.CONTENT_COLUMNS`: time, model, user, tokens). The
+  same id with the same content is a duplicate (skipped and counted, whether it is already in the lake
+  or repeated in the input); the same id with different content is another request (Ollama numbers
+  its responses ``chatcmpl-0`` ... ``chatcmpl-998``, a proxy may log one provider id for a retry):
+  it is kept, stored as ``<id>~<12 hex digits of its content>`` and counted as an "id collision kept".
+  Identity is checked within the request's day partition: the time is part of the content, so the
+  same request always lands on the same day (an id reused on another day is another request there).
 * **Atomic writes.** Every file is written under ``_staging/`` and moved into place with
   ``os.replace``; a killed append leaves no half file, and re-running it completes it.
 * **Nothing lost.** Every input row is either written, a duplicate, or in the quarantine with a reason.
@@ -40,6 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.errors import LakeError
+from tokencensus.identity import COLLISION_SEPARATOR, CONTENT_COLUMNS, fingerprint_text, fingerprints
 from tokencensus.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, validate
 
 FLUSH_ROWS = 1_000_000
@@ -70,7 +76,13 @@ class Chunk:
 
 @dataclass
 class AppendSummary:
-    """What one append did; ``rows_read == rows_written + duplicates + quarantined`` always."""
+    """What one append did; ``rows_read == rows_written + duplicates + quarantined`` always.
+
+    ``rows_written`` counts every request that landed; ``errors`` those of them that failed
+    (finish_reason ``error``) and ``collisions`` those kept although another request had their id.
+    ``skipped`` counts records a reader read that are not requests (by what they are); they are not
+    rows and not part of ``rows_read``.
+    """
 
     source: str
     rows_read: int = 0
@@ -78,7 +90,10 @@ class AppendSummary:
     duplicates: int = 0
     quarantined: int = 0
     partitions: int = 0
+    errors: int = 0
+    collisions: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: AppendSummary) -> None:
         """Add another summary's counts to this one."""
@@ -87,16 +102,23 @@ class AppendSummary:
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
         self.partitions += other.partitions
+        self.errors += other.errors
+        self.collisions += other.collisions
         self.reasons = dict(Counter(self.reasons) + Counter(other.reasons))
+        self.skipped = dict(Counter(self.skipped) + Counter(other.skipped))
 
     def __str__(self) -> str:
         text = (
-            f"{self.source}: {self.rows_read:,} rows read, {self.rows_written:,} written, "
-            f"{self.duplicates:,} duplicates skipped, {self.quarantined:,} quarantined"
+            f"{self.source}: {self.rows_read:,} rows read, {self.rows_written:,} requests written "
+            f"(of which {self.errors:,} failed), {self.duplicates:,} duplicates skipped, "
+            f"{self.collisions:,} id collisions kept, {self.quarantined:,} quarantined"
         )
         if self.reasons:
             top = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
             text += " (" + "; ".join(f"{reason}: {n:,}" for reason, n in top) + ")"
+        if self.skipped:
+            items = sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+            text += "; not requests, skipped: " + ", ".join(f"{n:,} {what}" for what, n in items)
         return text
 
 
@@ -186,6 +208,8 @@ class Lake:
                 writer.close()  # waits for the day files still being written
             summary.rows_written = writer.written
             summary.duplicates = writer.duplicates
+            summary.errors = writer.errors
+            summary.collisions = writer.collisions
             summary.partitions = len(writer.touched)
             self._record(summary)
         return summary
@@ -257,7 +281,7 @@ def _chunks(data: pa.Table | Chunk | Iterable[pa.Table | Chunk], source: str) ->
 
 
 class _Writer:
-    """Buffers valid rows, drops known request_ids, writes one file per touched day."""
+    """Buffers valid rows, drops known requests, keeps reused ids apart, writes one file per touched day."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
@@ -267,6 +291,8 @@ class _Writer:
         self.touched: set[str] = set()
         self.written = 0
         self.duplicates = 0
+        self.errors = 0
+        self.collisions = 0
         self.pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="tokencensus-lake")
         self.pending: list[Future[None]] = []
 
@@ -312,15 +338,12 @@ class _Writer:
             self.pool.shutdown(wait=True)
 
     def _write_day(self, day: str, part: pa.Table) -> None:
-        unique = _first_per_id(part)
-        self.duplicates += part.num_rows - unique.num_rows
-        part = unique
         known = self._known(day)
-        if len(known):
-            new = pc.invert(pc.is_in(part["request_id"], value_set=known))
-            kept = part.filter(new)
-            self.duplicates += part.num_rows - kept.num_rows
-            part = kept
+        ids = part["request_id"]
+        overlap = pc.any(pc.is_in(ids, value_set=known)).as_py() if len(known) else False
+        # The common case (new, distinct ids) pays for two vectorised checks and nothing more.
+        if overlap or pc.count_distinct(ids).as_py() != part.num_rows:
+            part = self._identify(day, part, known if overlap else None)
         if not part.num_rows:
             return
         directory = self.lake.events_dir / f"date={day}"
@@ -330,6 +353,63 @@ class _Writer:
         self.seen[day] = pa.concat_arrays([known, part["request_id"].combine_chunks()])
         self.touched.add(day)
         self.written += part.num_rows
+        failed = pc.equal(part["finish_reason"].cast(pa.string()), "error")
+        self.errors += int(pc.sum(pc.cast(failed, pa.int64())).as_py() or 0)
+
+    def _identify(self, day: str, part: pa.Table, known: pa.Array | None) -> pa.Table:
+        """The rows of ``part`` that are new requests, with reused ids made distinct (see the module
+        docstring): duplicates of the lake or of each other dropped, collisions renamed."""
+        n = part.num_rows
+        fp = fingerprints(part)
+        keys = pa.table({"request_id": part["request_id"], "fp": fp, "_i": np.arange(n, dtype=np.int64)})
+        stored_ids = pa.array([], pa.string())
+        if known is not None:
+            stored = self._stored(day, pc.unique(part["request_id"]))
+            stored_ids = stored["request_id"].combine_chunks()
+            same = keys.join(stored, ["request_id", "fp"], join_type="left semi")
+            keys = keys.filter(pc.invert(pc.is_in(keys["_i"], value_set=same["_i"])))
+        # Repeats inside the input: the first of each (id, content) stays.
+        first = keys.group_by(["request_id", "fp"], use_threads=False).aggregate([("_i", "min")])
+        keys = keys.filter(pc.is_in(keys["_i"], value_set=first["_i_min"]))
+        # The first content of an id keeps the bare id, unless the lake holds that id already.
+        bare = keys.group_by("request_id", use_threads=False).aggregate([("_i", "min")])
+        renamed = pc.invert(pc.is_in(keys["_i"], value_set=bare["_i_min"]))
+        renamed = pc.or_(renamed, pc.is_in(keys["request_id"], value_set=stored_ids))
+        rows = keys["_i"].combine_chunks()
+        if not pc.any(renamed).as_py():
+            self.duplicates += n - len(rows)
+            return part.take(rows)
+        flagged = np.asarray(renamed.to_numpy(zero_copy_only=False), dtype=bool)
+        ids = keys["request_id"].combine_chunks()
+        suffix = fingerprint_text(keys["fp"].combine_chunks().filter(pa.array(flagged)).to_numpy())
+        new_ids = ids.to_numpy(zero_copy_only=False).astype(object)
+        new_ids[flagged] = [
+            f"{i}{COLLISION_SEPARATOR}{s}" for i, s in zip(new_ids[flagged], suffix.to_pylist(), strict=True)
+        ]
+        new_ids = pa.array(new_ids, pa.string())
+        again = pc.is_in(new_ids, value_set=stored_ids) if len(stored_ids) else None
+        keep = pa.array(np.ones(len(rows), dtype=bool)) if again is None else pc.invert(again)
+        out = part.take(rows).filter(keep)
+        out = out.set_column(out.schema.get_field_index("request_id"), "request_id", new_ids.filter(keep))
+        self.duplicates += n - out.num_rows
+        self.collisions += int(np.count_nonzero(flagged & np.asarray(keep.to_numpy(zero_copy_only=False))))
+        return out
+
+    def _stored(self, day: str, ids: pa.Array) -> pa.Table:
+        """(request_id, fp) of the day's stored requests whose id, or whose id before a collision's
+        suffix, is one of ``ids``."""
+        self._wait()  # this run's files of the day must be on disk before they are read
+        files = sorted((self.lake.events_dir / f"date={day}").glob("*.parquet"))
+        parts = []
+        for f in files:
+            table = pq.read_table(f, columns=["request_id", *CONTENT_COLUMNS], schema=None)
+            base = pc.replace_substring_regex(table["request_id"], _COLLISION_SUFFIX, "")
+            table = table.filter(pc.is_in(base, value_set=ids))
+            if table.num_rows:
+                parts.append(pa.table({"request_id": table["request_id"], "fp": fingerprints(table)}))
+        if not parts:
+            return pa.table({"request_id": pa.array([], pa.string()), "fp": pa.array([], pa.uint64())})
+        return pa.concat_tables(parts)
 
     def _known(self, day: str) -> pa.Array:
         if day not in self.seen:
@@ -340,22 +420,12 @@ class _Writer:
 
 
 _EPOCH = date(1970, 1, 1)
+_COLLISION_SUFFIX = f"{COLLISION_SEPARATOR}[0-9a-f]{{12}}$"
 
 
 def _runs(days: np.ndarray) -> list[int]:
     """Boundaries of the runs of equal values: [0, ..., len]."""
     return [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
-
-
-def _first_per_id(table: pa.Table) -> pa.Table:
-    """Keep the first row of each request_id (a log may repeat a request)."""
-    # Only pay for the group-by when there is a repeat.
-    if pc.count_distinct(table["request_id"]).as_py() == table.num_rows:
-        return table
-    indexed = table.append_column("_i", pa.array(range(table.num_rows), pa.int64()))
-    first = indexed.group_by("request_id", use_threads=False).aggregate([("_i", "min")])
-    keep = pc.sort_indices(first["_i_min"])
-    return table.take(first["_i_min"].take(keep))
 
 
 def _write_atomic(table: pa.Table, path: Path, staging: Path) -> None:

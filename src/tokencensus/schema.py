@@ -43,6 +43,7 @@ EVENT_SCHEMA = pa.schema(
         pa.field("reasoning_tokens", pa.int64(), nullable=False),
         pa.field("cached_tokens", pa.int64(), nullable=False),
         pa.field("finish_reason", FINISH_REASON_TYPE, nullable=False),
+        pa.field("error_type", pa.string()),
         pa.field("tool_calls", pa.int32(), nullable=False),
         pa.field("streamed", pa.bool_()),
         pa.field("latency_ms", pa.float64()),

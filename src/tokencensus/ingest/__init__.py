@@ -67,9 +67,13 @@ FORMATS: dict[str, Format] = {
             note="wildchat: token counts estimated (cl100k); conversations without a timestamp "
             "are dated 2023-04-01 (set a ts constant with --mapping)",
         ),
-        Format("aggregated", "pre-aggregated usage rows (requests > 1, no user)", aggregated.read),
-        Format("csv", "generic CSV (canonical columns, or --mapping)", generic.read_csv),
-        Format("parquet", "generic Parquet (canonical columns, or --mapping)", generic.read_parquet),
+        Format(
+            "aggregated", "pre-aggregated usage rows (requests > 1, no user)", aggregated.read, mapped=True
+        ),
+        Format("csv", "generic CSV (canonical columns, or --mapping)", generic.read_csv, mapped=True),
+        Format(
+            "parquet", "generic Parquet (canonical columns, or --mapping)", generic.read_parquet, mapped=True
+        ),
     )
 }
 """Every format, by its ``--format`` name."""
@@ -102,7 +106,7 @@ def ingest_paths(
     for path in files:
         check_readable(path)
         name = fmt or detect_format(path, mapping_given=bool(mapping))
-        plans.append((path, check_format(name, FORMATS)))
+        plans.append((path, check_format(name, FORMATS, mapping)))
     options = ReadOptions(mapping=dict(mapping or {}))
     user_hash_salt = user_salt(lake.root, salt) if hash_users else None
     return ingest_files(

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from tokencensus.errors import InputError
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.generic import KINDS, parquet_batches, parquet_file, set_constant, split_mapping
+from tokencensus.ingest.generic import KINDS, constant, parquet_batches, parquet_file, split_mapping
 from tokencensus.ingest.streams import csv_batches, csv_header, head_bytes
 from tokencensus.ingest.tabular import Mapper
 
@@ -47,7 +47,8 @@ _WEEK_ENDING = "week_ending"
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """Aggregated usage rows from CSV or Parquet."""
-    mapping, ts_format = split_mapping(options.mapping)
+    opts = split_mapping(options.mapping)
+    mapping, ts_format = opts.columns, opts.ts_format
     is_parquet = head_bytes(path, 4) == b"PAR1"
     header = parquet_file(path).schema_arrow.names if is_parquet else csv_header(path)
     chosen: dict[str, str] = {}
@@ -81,7 +82,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         for target, source in chosen.items():
             dest = "model_raw" if target == "model" else target
             if source.startswith("="):
-                set_constant(m, dest, source[1:])
+                m.set(dest, pa.repeat(constant(dest, source[1:]), m.n))
                 continue
             kind = KINDS[target]
             m.set(dest, m.text(source, dest) if kind == "text" else getattr(m, kind)(source, dest))

@@ -7,7 +7,8 @@ Rules, first match wins:
   ``resourceSpans`` → otel; ``conversations`` → sharegpt; ``conversation`` → wildchat;
   ``tokens_prompt``/``native_tokens_prompt`` → openrouter-json; ``request_id`` with ``spend`` or
   ``startTime`` → litellm; a chat.completions/responses body, a Batch API line or a
-  request/response pair → openai-jsonl.
+  request/response pair → openai-jsonl; last, a top-level ``messages`` list of role/content
+  messages (a fine-tuning or chat dataset line) → sharegpt.
 * CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``request_id`` with
   ``spend`` or ``startTime`` → litellm; no ``request_id`` but a request count
   (``request_count``/``requests``) → aggregated; the canonical columns ``request_id``, ``ts``,
@@ -126,7 +127,18 @@ def _json_kind(value: Any) -> str | None:
         return "litellm"
     if openai_jsonl.looks_like(value):
         return "openai-jsonl"
+    if _is_messages(value.get("messages")):  # last: spend logs and proxies keep `messages` too
+        return "sharegpt"
     return None
+
+
+def _is_messages(value: Any) -> bool:
+    """An OpenAI-style chat (a fine-tuning or dataset line): a list of {"role", "content"} messages."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(m, dict) and "role" in m for m in value)
+    )
 
 
 def _csv_kind(header: list[str]) -> str | None:

@@ -51,6 +51,9 @@ class Batch:
     errors: RowErrors | None = None
     rejects: list[Reject] = field(default_factory=list)
     samples: pa.Table | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Records read that are not requests (an embeddings span, a Langfuse SPAN), by what they are:
+    counted in the summary, never quarantined."""
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,6 @@ class Format:
     """True when the format carries prompt text (then nothing raw is copied into the quarantine)."""
     note: str = ""
     """Printed under the ingest summary when a file of this format was read (defaults it applied)."""
+    mapped: bool = False
+    """True when the reader maps source columns itself (``--mapping`` column entries); for every other
+    format the mapping may only hold constants, which fill in what the log leaves out."""

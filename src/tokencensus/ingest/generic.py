@@ -10,11 +10,19 @@ A mapping names, for each canonical column, the source column that holds it, or 
     model = "model_name"
     input_tokens = "prompt_tokens"
     output_tokens = "completion_tokens"
+    latency_ms = "duration"
     provider = "=openai"            # a constant for every row
     ts_format = "%d/%m/%Y %H:%M"    # optional: strptime pattern, or epoch_s / epoch_ms / epoch_us / epoch_ns
+    latency_unit = "s"              # optional: the unit of the latency and ttft columns (s, ms, us, ns)
 
-(The same keys may sit under a ``[columns]`` table, and JSON works as well as TOML.) Columns the
-mapping does not mention are ignored; ``request_id``, ``ts`` and ``model`` must be found.
+    [where]                         # optional: keep only the rows whose column holds one of the values
+    type = "GENERATION"             # (or a list: type = ["GENERATION", "generation"])
+
+(The column keys may also sit under a ``[columns]`` table, the options under ``[options]``, and JSON
+works as well as TOML.) Columns the mapping does not mention are ignored; ``request_id``, ``ts`` and
+``model`` must be found. Rows that ``where`` leaves out are not requests: the summary counts them as
+skipped. Constants work with every format: for the other formats they fill what the log leaves out
+(``provider = "=ollama"``, a ``ts`` for undated records).
 """
 
 from __future__ import annotations
@@ -22,15 +30,17 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.streams import csv_batches, csv_header
+from tokencensus.ingest.streams import Reject, csv_batches, csv_header
 from tokencensus.ingest.tabular import Mapper
 from tokencensus.schema import EVENT_SCHEMA, REQUIRED
 
@@ -61,12 +71,32 @@ KINDS: dict[str, str] = {
 }
 """How each canonical column is parsed from a source column."""
 
-OPTION_KEYS = ("ts_format",)
-"""Keys of a mapping file that are options, not columns."""
+OPTION_KEYS = ("ts_format", "latency_unit")
+"""Keys of a mapping file that are options, not columns (besides the ``[where]`` table)."""
+WHERE_PREFIX = "where."
+"""A mapping entry ``where.<column>`` holds the values (newline-separated) that keep a row."""
+LATENCY_UNITS: dict[str, float] = {"ms": 1.0, "s": 1000.0, "us": 0.001, "ns": 1e-6}
+"""``latency_unit`` values and their factor to milliseconds."""
+_LATENCY_COLUMNS = ("latency_ms", "ttft_ms")
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """A mapping taken apart: canonical column → source column or ``=constant``, and the options."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    ts_format: str | None = None
+    latency_unit: str = "ms"
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def constants(self) -> dict[str, str]:
+        """canonical column → constant text, for the ``=value`` entries."""
+        return {k: v[1:] for k, v in self.columns.items() if v.startswith("=")}
 
 
 def load_mapping(path: Path) -> dict[str, str]:
-    """Read a mapping file (TOML or JSON): canonical column → source column or ``=constant``.
+    """Read a mapping file (TOML or JSON): canonical column → source column or ``=constant``, the
+    options, and ``where.<column>`` entries for the ``[where]`` table.
 
     Raises :class:`ConfigError` naming the file and the bad key.
     """
@@ -86,27 +116,48 @@ def load_mapping(path: Path) -> dict[str, str]:
     for key, value in data.items():
         if key in ("columns", "options") and isinstance(value, dict):
             flat.update(value)
+        elif key == "where" and isinstance(value, dict):
+            for column, wanted in value.items():
+                values = wanted if isinstance(wanted, list) else [wanted]
+                if not values or not all(isinstance(v, str | int) and "\n" not in str(v) for v in values):
+                    raise ConfigError(
+                        f"mapping file {path}: where.{column} must be a value or a list of values, "
+                        f"not {wanted!r}"
+                    )
+                flat[WHERE_PREFIX + column] = "\n".join(str(v) for v in values)
         else:
             flat[key] = value
     mapping: dict[str, str] = {}
     for key, value in flat.items():
-        if key not in KINDS and key not in OPTION_KEYS:
+        if key not in KINDS and key not in OPTION_KEYS and not key.startswith(WHERE_PREFIX):
             raise ConfigError(
                 f"mapping file {path}: {key!r} is not a canonical column; use one of "
-                f"{', '.join(KINDS)} (or ts_format)"
+                f"{', '.join(KINDS)} (or the options {', '.join(OPTION_KEYS)}, or a [where] table)"
             )
         if not isinstance(value, str) or not value:
             raise ConfigError(
                 f"mapping file {path}: {key} must be a column name (or =constant), not {value!r}"
             )
         mapping[key] = value
+    split_mapping(mapping)  # checks the options' values
     return mapping
 
 
-def split_mapping(mapping: dict[str, str]) -> tuple[dict[str, str], str | None]:
-    """(column mapping, ts_format) from a mapping as :func:`load_mapping` returns it."""
-    columns = {k: v for k, v in mapping.items() if k not in OPTION_KEYS}
-    return columns, mapping.get("ts_format")
+def split_mapping(mapping: dict[str, str]) -> MappingOptions:
+    """The :class:`MappingOptions` of a mapping as :func:`load_mapping` returns it."""
+    unit = mapping.get("latency_unit", "ms")
+    if unit not in LATENCY_UNITS:
+        raise ConfigError(f"mapping: latency_unit must be one of {', '.join(LATENCY_UNITS)}, not {unit!r}")
+    return MappingOptions(
+        columns={k: v for k, v in mapping.items() if k in KINDS},
+        ts_format=mapping.get("ts_format"),
+        latency_unit=unit,
+        where={
+            k.removeprefix(WHERE_PREFIX): tuple(v.split("\n"))
+            for k, v in mapping.items()
+            if k.startswith(WHERE_PREFIX)
+        },
+    )
 
 
 def resolve_columns(available: list[str], mapping: dict[str, str], path: Path, what: str) -> dict[str, str]:
@@ -133,19 +184,22 @@ def resolve_columns(available: list[str], mapping: dict[str, str], path: Path, w
     return out
 
 
-def map_canonical(m: Mapper, columns: dict[str, str]) -> None:
-    """Set every mapped canonical column on ``m``."""
+def map_canonical(m: Mapper, columns: dict[str, str], latency_unit: str = "ms") -> None:
+    """Set every mapped canonical column on ``m`` (latency columns converted to milliseconds)."""
     for target, source in columns.items():
         dest = "model_raw" if target == "model" else target
         if source.startswith("="):
-            set_constant(m, dest, source[1:])
+            m.set(dest, pa.repeat(constant(dest, source[1:]), m.n))
             continue
         kind = KINDS[target]
         values = m.text(source, dest) if kind == "text" else getattr(m, kind)(source, dest)
+        if target in _LATENCY_COLUMNS and values is not None and latency_unit != "ms":
+            values = pc.multiply(values, LATENCY_UNITS[latency_unit])
         m.set(dest, values)
 
 
-def set_constant(m: Mapper, target: str, text: str) -> None:
+def constant(target: str, text: str) -> pa.Scalar:
+    """The constant ``text`` parsed as canonical column ``target``'s kind, or a :class:`ConfigError`."""
     kind = KINDS["model" if target == "model_raw" else target]
     from tokencensus.ingest import columns as parse
 
@@ -160,18 +214,60 @@ def set_constant(m: Mapper, target: str, text: str) -> None:
     value, bad = parsers[kind](one)
     if bad is not None:
         raise ConfigError(f"mapping: the constant {text!r} for {target} is not {kind}")
-    m.set(target, pa.repeat(value[0], m.n))
+    return value[0]
 
 
 def read_csv(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """A CSV log with canonical column names, or mapped with ``options.mapping``."""
-    mapping, ts_format = split_mapping(options.mapping)
-    columns = resolve_columns(csv_header(path), mapping, path, "a generic CSV log")
-    sources = sorted({s for s in columns.values() if not s.startswith("=")})
-    for raw in csv_batches(path, sources):
-        m = Mapper(raw.table, ts_format=ts_format or options.ts_format)
-        map_canonical(m, columns)
-        yield m.batch(raw.rows, raw.rejects)
+    opts = split_mapping(options.mapping)
+    columns = resolve_columns(csv_header(path), opts.columns, path, "a generic CSV log")
+    raws = csv_batches(path, _sources(columns, opts))
+    yield from _mapped(((b.table, b.rows, b.rejects) for b in raws), columns, opts, options, path)
+
+
+def _sources(columns: dict[str, str], opts: MappingOptions) -> list[str]:
+    return sorted({s for s in columns.values() if not s.startswith("=")} | set(opts.where))
+
+
+def _mapped(
+    raws: Iterator[tuple[pa.Table, np.ndarray, list[Reject]]],
+    columns: dict[str, str],
+    opts: MappingOptions,
+    options: ReadOptions,
+    path: Path,
+) -> Iterator[Batch]:
+    for table, rows, rejects in raws:
+        left_out = 0
+        if opts.where:
+            keep = _where(table, opts.where, path)
+            left_out = table.num_rows - int(np.count_nonzero(keep))
+            table, rows = table.filter(pa.array(keep)), rows[keep]
+        m = Mapper(table, ts_format=opts.ts_format or options.ts_format)
+        map_canonical(m, columns, opts.latency_unit)
+        batch = m.batch(rows, rejects)
+        if left_out:
+            batch.skipped = {_where_note(opts.where): left_out}
+        yield batch
+
+
+def _where(table: pa.Table, where: dict[str, tuple[str, ...]], path: Path) -> np.ndarray:
+    """True for the rows of a raw batch that the mapping's ``where`` keeps."""
+    keep = np.ones(table.num_rows, dtype=bool)
+    for column, values in where.items():
+        if column not in table.column_names:
+            raise InputError(
+                f"{path}: the mapping's [where] reads column {column!r}, which the file does not have; "
+                f"its columns are {', '.join(table.column_names)}"
+            )
+        text = table.column(column).cast(pa.string())
+        match = pc.fill_null(pc.is_in(text, value_set=pa.array(values, pa.string())), False)
+        keep &= np.asarray(match.to_numpy(zero_copy_only=False), dtype=bool)
+    return keep
+
+
+def _where_note(where: dict[str, tuple[str, ...]]) -> str:
+    wanted = "; ".join(f"{c} not {' / '.join(v)}" for c, v in where.items())
+    return f"rows left out by the mapping's where ({wanted})"
 
 
 def parquet_file(path: Path) -> pq.ParquetFile:
@@ -199,14 +295,11 @@ def parquet_batches(path: Path, columns: list[str] | None) -> Iterator[tuple[pa.
 
 def read_parquet(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """A Parquet log: canonical columns (the simulator's output, another lake's files), or mapped."""
-    mapping, ts_format = split_mapping(options.mapping)
+    opts = split_mapping(options.mapping)
     available = parquet_file(path).schema_arrow.names
-    columns = resolve_columns(available, mapping, path, "a Parquet log")
-    sources = sorted({s for s in columns.values() if not s.startswith("=")})
-    for table, rows in parquet_batches(path, sources):
-        m = Mapper(table, ts_format=ts_format or options.ts_format)
-        map_canonical(m, columns)
-        yield m.batch(rows)
+    columns = resolve_columns(available, opts.columns, path, "a Parquet log")
+    raws = ((t, r, []) for t, r in parquet_batches(path, _sources(columns, opts)))
+    yield from _mapped(raws, columns, opts, options, path)
 
 
 CANONICAL_COLUMNS = tuple(f.name for f in EVENT_SCHEMA)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest import normalize
 from tokencensus.ingest.format import Batch, Format, ReadOptions, RowErrors
+from tokencensus.ingest.generic import constant, split_mapping
 from tokencensus.ingest.samples import SAMPLE_RATE, SampleWriter
 from tokencensus.ingest.streams import rejects_table
 from tokencensus.lake import AppendSummary, Chunk, Lake
@@ -78,6 +80,7 @@ def ingest_files(
 ) -> IngestSummary:
     """Append each (file, format) to the lake; see :func:`tokencensus.ingest.ingest_paths`."""
     summary = IngestSummary()
+    constants = {k: constant(k, v) for k, v in split_mapping(options.mapping).constants().items()}
     state = _RunState(normalize.ModelResolver(catalog), salt, SampleWriter(lake.root, sample_rate))
     done = 0
     for path, fmt in plans:
@@ -85,7 +88,10 @@ def ingest_files(
         summary.formats[source] = fmt.name
         if fmt.note and fmt.note not in summary.notes:
             summary.notes.append(fmt.note)
-        chunks = (state.chunk(batch, source) for batch in fmt.read(path, options))
+        skipped: Counter[str] = Counter()
+        fill = {} if fmt.mapped else constants
+
+        chunks = (state.chunk(batch, source, fill) for batch in _counting(fmt.read(path, options), skipped))
         for_lake = _prefetch(chunks)
 
         def counted(items: Iterator[Chunk]) -> Iterator[Chunk]:
@@ -97,6 +103,7 @@ def ingest_files(
                     progress(done)
 
         result = lake.append(counted(for_lake), source)
+        result.skipped = dict(skipped)
         summary.files.append(result)
         summary.total.merge(result)
     state.samples.flush()
@@ -117,18 +124,23 @@ class _RunState:
         self.samples = samples
         self.unresolved: dict[str, list[int]] = {}
 
-    def chunk(self, batch: Batch, source: str) -> Chunk:
+    def chunk(self, batch: Batch, source: str, constants: dict[str, pa.Scalar]) -> Chunk:
         """Normalise one batch and turn it into a lake chunk."""
         self.samples.add(batch.samples)
-        table = self.normalise(batch)
+        table = self.normalise(batch, constants)
         return _to_chunk(table, batch, source)
 
-    def normalise(self, batch: Batch) -> pa.Table:
+    def normalise(self, batch: Batch, constants: dict[str, pa.Scalar] | None = None) -> pa.Table:
         table = batch.table
         n = table.num_rows
         if n == 0:
             return _NULLABLE.empty_table()
         cols: dict[str, Any] = {name: table.column(name) for name in table.column_names}
+        for name, value in (constants or {}).items():
+            # A mapping's constant fills in what the log leaves out (a provider, a date).
+            target = "model_raw" if name == "model" else name
+            fill = pa.repeat(value, n)
+            cols[target] = fill if target not in cols else pc.coalesce(cols[target], fill)
         if "model_raw" not in cols and "model" in cols:
             cols["model_raw"] = cols["model"]
         raw = cols.get("model_raw", pa.nulls(n, pa.string()))
@@ -181,6 +193,13 @@ class _RunState:
             entry = self.unresolved.setdefault(name, [0, 0])
             entry[0] += r
             entry[1] += t
+
+
+def _counting(batches: Iterator[Batch], skipped: Counter[str]) -> Iterator[Batch]:
+    """The batches, adding up what each says it skipped (records that are not requests)."""
+    for batch in batches:
+        skipped.update(batch.skipped)
+        yield batch
 
 
 def _to_chunk(table: pa.Table, batch: Batch, source: str) -> Chunk:
@@ -294,12 +313,22 @@ def _prefetch(items: Iterable[Chunk], depth: int = 2) -> Iterator[Chunk]:
         thread.join(timeout=5)
 
 
-def check_format(name: str, formats: dict[str, Format]) -> Format:
-    """The format called ``name``, or a :class:`ConfigError` listing the known ones."""
+def check_format(name: str, formats: dict[str, Format], mapping: dict[str, str] | None = None) -> Format:
+    """The format called ``name``, or a :class:`ConfigError` listing the known ones (or saying that
+    ``mapping`` names source columns, which only the generic formats read)."""
     try:
-        return formats[name]
+        fmt = formats[name]
     except KeyError:
         raise ConfigError(f"unknown --format {name!r}; known formats: {', '.join(formats)}") from None
+    columns = {k: v for k, v in split_mapping(mapping or {}).columns.items() if not v.startswith("=")}
+    if columns and not fmt.mapped:
+        mapped = ", ".join(n for n, f in formats.items() if f.mapped)
+        raise ConfigError(
+            f"--mapping names source columns ({', '.join(f'{k} = {v!r}' for k, v in columns.items())}), "
+            f"but the {name} format maps its own columns; only {mapped} read column mappings. Other "
+            'formats take constants only (e.g. provider = "=ollama")'
+        )
+    return fmt
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:
