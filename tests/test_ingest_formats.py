@@ -241,7 +241,8 @@ def test_otel_genai_spans(tmp_path: Path, layout: str) -> None:
     summary = ingest([path], tmp_path / "lake", sample_rate=1.0)
     assert summary.total.rows_written == 4  # the execute_tool span is not a request
     rows = by_id(tmp_path / "lake")
-    first = rows["chatcmpl-otel-1"]
+    # identity is <traceId>:<spanId>, never gen_ai.response.id (providers and replays reuse it)
+    first = rows["5b8efff798038103d269b633813fc60c:a1"]
     assert first["model"] == "openai/gpt-4o" and first["model_raw"] == "gpt-4o-2024-08-06"
     assert (first["input_tokens"], first["output_tokens"], first["cached_tokens"]) == (500, 60, 100)
     assert first["finish_reason"] == "tool_calls" and first["tool_calls"] == 1
@@ -251,12 +252,13 @@ def test_otel_genai_spans(tmp_path: Path, layout: str) -> None:
     assert old["provider"] == "anthropic" and old["model"] == "anthropic/claude-sonnet-4.5"
     assert (old["input_tokens"], old["output_tokens"], old["reasoning_tokens"]) == (1000, 200, 50)
     assert old["finish_reason"] == "stop"
-    assert rows["5b8efff798038103d269b633813fc60c:a4"]["finish_reason"] == "error"
+    failed = rows["5b8efff798038103d269b633813fc60c:a4"]
+    assert failed["finish_reason"] == "error" and failed["error_type"] == "error"  # no error.type, no message
     assert rows["5b8efff798038103d269b633813fc60c:a5"]["finish_reason"] == "length"
     assert sum(r["input_tokens"] for r in rows.values()) == 1550
     assert sum(r["output_tokens"] for r in rows.values()) == 265
     assert read_samples(tmp_path / "lake").to_pylist() == [
-        {"request_id": "chatcmpl-otel-1", "text": SECRET_PROMPT}
+        {"request_id": "5b8efff798038103d269b633813fc60c:a1", "text": SECRET_PROMPT}
     ]
 
 

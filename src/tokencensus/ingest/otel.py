@@ -1,22 +1,43 @@
-"""OpenTelemetry GenAI spans, OTLP/JSON: one ``{"resourceSpans": [...]}`` export a file, or one a line
-(as the collector's file exporter writes them).
+"""OpenTelemetry GenAI spans, OTLP/JSON: one export request a file (possibly pretty-printed, as a
+Collector writes a batch), or one a line (as the Collector's file exporter writes them). Both JSON
+spellings are read: OTLP/JSON's camelCase (``resourceSpans``, ``startTimeUnixNano``, ``stringValue``,
+hex ids) and the protobuf field names of ``MessageToJson(preserving_proto_field_name=True)``
+(``resource_spans``, ``start_time_unix_nano``, ``string_value``, base64 ids, ``STATUS_CODE_ERROR``).
 
-A span is a request when it names a model (``gen_ai.request.model`` or ``gen_ai.response.model``) and
-its ``gen_ai.operation.name`` is not agent/tool bookkeeping (``execute_tool``, ``invoke_agent``,
-``create_agent``, ``embeddings``, ``retrieval``: their tokens belong to the inference spans under them).
+A span is a request when it names a model (``gen_ai.request.model`` or ``gen_ai.response.model``) or
+an inference operation (``gen_ai.operation.name`` ``chat``, ``text_completion``, ...), unless the
+operation is agent/tool bookkeeping or not a chat request (``embeddings``, ``execute_tool``,
+``invoke_agent``, ``create_agent``, ``retrieval``: their tokens are not chat tokens, or belong to the
+inference spans under them). Those, and spans without GenAI attributes (HTTP, database), are counted in
+:attr:`Batch.skipped`, never quarantined. A file without a single GenAI span is an
+:class:`~tokencensus.errors.InputError`: it is not a GenAI trace export.
+
+Identity: ``<traceId>:<spanId>`` in lowercase hex (base64 ids are converted). ``gen_ai.response.id``
+is not used: providers and test replays reuse one response id on several spans.
 
 ===================================  ==========================================================
-request_id                           ``gen_ai.response.id``, else ``<traceId>:<spanId>``
+request_id                           ``<traceId>:<spanId>``
 ts / latency_ms                      ``startTimeUnixNano`` / end − start
 model_raw                            ``gen_ai.response.model``, else ``gen_ai.request.model``
 provider                             ``gen_ai.provider.name``, else the older ``gen_ai.system``
-input / output tokens                ``gen_ai.usage.input_tokens`` / ``output_tokens``
-                                     (older ``prompt_tokens`` / ``completion_tokens``)
+input / output tokens                ``gen_ai.usage.input_tokens`` / ``output_tokens`` (older
+                                     ``prompt_tokens`` / ``completion_tokens``); 0 when the span has
+                                     none (a failed request, a stream without usage)
 cached tokens                        ``gen_ai.usage.cache_read.input_tokens`` (and older spellings)
 reasoning tokens                     ``gen_ai.usage.reasoning.output_tokens`` (and older spellings)
-finish_reason                        first of ``gen_ai.response.finish_reasons``; span status ERROR → error
+finish_reason                        span status ERROR → ``error``; else the first of
+                                     ``gen_ai.response.finish_reasons``
+error_type                           ``error.type`` (e.g. ``NotFoundError``), else the status message
+tool_calls                           the calls listed in the output: ``tool_call`` parts of
+                                     ``gen_ai.output.messages``, OpenLLMetry's
+                                     ``gen_ai.completion.N.tool_calls.M.*``, ``gen_ai.choice`` events;
+                                     null when the span lists none (the pipeline infers 1 from a
+                                     ``tool_calls`` finish)
+streamed                             ``gen_ai.request.stream``, OpenLLMetry ``gen_ai.is_streaming`` /
+                                     ``llm.is_streaming``, OpenLIT ``gen_ai.request.is_stream``
+                                     (the contrib openai-v2 instrumentation writes none: null)
 user_id / app                        ``user.id`` (``enduser.id``) / the resource's ``service.name``
-streamed / cost_usd                  ``gen_ai.request.stream`` (``llm.is_streaming``) / ``gen_ai.usage.cost``
+cost_usd                             ``gen_ai.usage.cost``
 ===================================  ==========================================================
 
 Prompt text (``gen_ai.input.messages``, ``gen_ai.prompt.N.content``, ``gen_ai.user.message`` events)
@@ -25,7 +46,11 @@ feeds the samples table only. The quarantine row is the line of the export the s
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,16 +58,32 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
+from tokencensus.errors import InputError
 from tokencensus.ingest.columns import ms_between
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.normalize import finish_reasons
 from tokencensus.ingest.samples import content_text, samples_table
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, json_records
 from tokencensus.ingest.tabular import Mapper, raw_table
 
-SKIPPED_OPERATIONS = {"execute_tool", "invoke_agent", "create_agent", "embeddings", "retrieval"}
+SKIPPED_OPERATIONS = {
+    "embeddings": "embeddings",
+    "embedding": "embeddings",  # OpenLIT, OpenLLMetry's llm.request.type
+    "rerank": "rerank",
+    "execute_tool": "execute_tool",
+    "invoke_agent": "invoke_agent",
+    "create_agent": "create_agent",
+    "retrieval": "retrieval",
+}
+"""Operations (``gen_ai.operation.name``, else OpenLLMetry's ``llm.request.type``) that are not chat
+requests, by the name the skipped count uses."""
+NON_GENAI_SPAN = "span without gen_ai.* attributes (not a GenAI request)"
+"""The :attr:`Batch.skipped` key of spans that carry no GenAI attributes at all (HTTP, database...)."""
+NO_MODEL_SPAN = "GenAI span without a model or operation (not a request)"
+"""The :attr:`Batch.skipped` key of framework spans with some ``gen_ai.*`` attributes but no model."""
+MAX_ERROR_TYPE_CHARS = 200
+"""A status message used as ``error_type`` is cut to this length (it names what failed, briefly)."""
+
 _ATTRS = {
-    "response_id": ("gen_ai.response.id",),
     "model": ("gen_ai.response.model", "gen_ai.request.model"),
     "provider": ("gen_ai.provider.name", "gen_ai.system"),
     "input": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
@@ -58,33 +99,64 @@ _ATTRS = {
         "gen_ai.usage.reasoning_tokens",
     ),
     "user": ("user.id", "enduser.id", "gen_ai.request.user"),
-    "streamed": ("gen_ai.request.stream", "llm.is_streaming", "gen_ai.request.streaming"),
+    "streamed": (
+        "gen_ai.request.stream",
+        "gen_ai.is_streaming",  # OpenLLMetry
+        "llm.is_streaming",  # OpenLLMetry before the gen_ai.* rename
+        "gen_ai.request.is_stream",  # OpenLIT
+        "gen_ai.request.streaming",
+    ),
     "cost": ("gen_ai.usage.cost", "gen_ai.usage.cost_usd"),
 }
-_COLUMNS = ("request_id", "start", "end", "service", "status", "finish", *_ATTRS)
+_COLUMNS = ("request_id", "start", "end", "service", "finish", "error_type", "tool_calls", *_ATTRS)
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_COMPLETION_TOOL = re.compile(r"gen_ai\.completion\.(\d+)\.(?:tool_calls\.(\d+)\.|function_call\.)")
+# AnyValue's members in both spellings: OTLP/JSON camelCase, protobuf field names.
+_SCALARS = (
+    ("stringValue", "string_value"),
+    ("boolValue", "bool_value"),
+    ("doubleValue", "double_value"),
+    ("bytesValue", "bytes_value"),
+)
+
+
+def looks_like(record: Any) -> bool:
+    """True for an OTLP/JSON trace export request (either spelling): what :func:`read` reads."""
+    return isinstance(record, dict) and ("resourceSpans" in record or "resource_spans" in record)
+
+
+def _get(obj: dict[str, Any], camel: str, snake: str) -> Any:
+    """A field under its OTLP/JSON (camelCase) name, else its protobuf name."""
+    value = obj.get(camel)
+    return obj.get(snake) if value is None else value
 
 
 def any_value(value: Any) -> Any:
-    """The Python value of an OTLP/JSON ``AnyValue`` ({"stringValue": ...}, {"intValue": "12"}, ...)."""
+    """The Python value of an OTLP ``AnyValue`` ({"stringValue": ...}, {"int_value": "12"}, ...)."""
     if not isinstance(value, dict):
         return value
-    for key in ("stringValue", "boolValue", "doubleValue"):
+    for camel, snake in _SCALARS:
+        if camel in value:
+            return value[camel]
+        if snake in value:
+            return value[snake]
+    for key in ("intValue", "int_value"):
         if key in value:
-            return value[key]
-    if "intValue" in value:
-        try:
-            return int(value["intValue"])
-        except (TypeError, ValueError):
-            return value["intValue"]
-    if "arrayValue" in value:
-        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
-    if "kvlistValue" in value:
-        return attributes((value["kvlistValue"] or {}).get("values", []))
+            try:  # int64 is written as a string in JSON
+                return int(value[key])
+            except (TypeError, ValueError):
+                return value[key]
+    array = _get(value, "arrayValue", "array_value")
+    if array is not None:
+        return [any_value(v) for v in (array or {}).get("values") or []]
+    kvlist = _get(value, "kvlistValue", "kvlist_value")
+    if kvlist is not None:
+        return attributes((kvlist or {}).get("values") or [])
     return None
 
 
 def attributes(items: Any) -> dict[str, Any]:
-    """OTLP/JSON attributes (a list of {"key", "value"}) as a dict."""
+    """OTLP attributes (a list of {"key", "value"}) as a dict."""
     if isinstance(items, dict):  # some exporters write a plain mapping
         return items
     out = {}
@@ -94,14 +166,42 @@ def attributes(items: Any) -> dict[str, Any]:
     return out
 
 
+def hex_id(value: Any) -> str:
+    """A trace or span id as lowercase hex.
+
+    OTLP/JSON writes ids as hex; protobuf's JSON mapping writes ``bytes`` fields as base64 (16 bytes
+    for a trace id, 8 for a span id). Anything else is kept as written.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    if len(text) in (16, 32) and _HEX.fullmatch(text):
+        return text.lower()
+    try:
+        raw = base64.b64decode(
+            text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
+        )
+    except (binascii.Error, ValueError):
+        return text
+    return raw.hex() if len(raw) in (8, 16) else text
+
+
 def spans(document: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(resource attributes, span) for every span of an export request."""
     if not isinstance(document, dict):
         return
-    for resource_spans in document.get("resourceSpans") or document.get("resource_spans") or []:
+    for resource_spans in _get(document, "resourceSpans", "resource_spans") or []:
+        if not isinstance(resource_spans, dict):
+            continue
         resource = attributes((resource_spans.get("resource") or {}).get("attributes"))
-        scopes = resource_spans.get("scopeSpans") or resource_spans.get("instrumentationLibrarySpans") or []
+        scopes = (
+            _get(resource_spans, "scopeSpans", "scope_spans")
+            or _get(resource_spans, "instrumentationLibrarySpans", "instrumentation_library_spans")
+            or []
+        )
         for scope in scopes:
+            if not isinstance(scope, dict):
+                continue
             for span in scope.get("spans") or []:
                 if isinstance(span, dict):
                     yield resource, span
@@ -115,13 +215,64 @@ def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _prompt(attrs: dict[str, Any], span: dict[str, Any]) -> str | None:
-    messages = attrs.get("gen_ai.input.messages")
-    if isinstance(messages, str):
+def _json(value: Any) -> Any:
+    """A structured attribute: instrumentations write it as a JSON string or as an OTLP array."""
+    if isinstance(value, str):
         try:
-            messages = json.loads(messages)
+            return json.loads(value)
         except ValueError:
-            messages = None
+            return None
+    return value
+
+
+def _operation(attrs: dict[str, Any]) -> str | None:
+    op = attrs.get("gen_ai.operation.name") or attrs.get("llm.request.type")
+    return str(op).strip().lower() if op else None
+
+
+def _is_error(status: Any) -> bool:
+    if not isinstance(status, dict):
+        return False
+    return status.get("code") in (2, "2", "STATUS_CODE_ERROR")
+
+
+def tool_calls(attrs: dict[str, Any], events: Any) -> int | None:
+    """How many tool calls the span's output lists; None when it lists none (or the content was not
+    captured), so that the pipeline falls back on the finish reason."""
+    count = 0
+    messages = _json(attrs.get("gen_ai.output.messages"))
+    if isinstance(messages, list):  # one message per choice
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            parts = message.get("parts")
+            if isinstance(parts, list):
+                count += sum(1 for p in parts if isinstance(p, dict) and p.get("type") == "tool_call")
+            listed = message.get("tool_calls")
+            if isinstance(listed, list):
+                count += len(listed)
+    # OpenLLMetry (legacy attributes): gen_ai.completion.N.tool_calls.M.{id,name,arguments}
+    # (or one gen_ai.completion.N.function_call.*): one call per (N, M).
+    calls = set()
+    for key in attrs:
+        if key.startswith("gen_ai.completion."):
+            match = _COMPLETION_TOOL.match(key)
+            if match:
+                calls.add(match.groups())
+    count += len(calls)
+    for event in events or []:  # openai-v2 before the latest conventions, with content capture
+        if isinstance(event, dict) and event.get("name") == "gen_ai.choice":
+            body = attributes(event.get("attributes"))
+            message = _json(body.get("message"))
+            listed = message.get("tool_calls") if isinstance(message, dict) else body.get("tool_calls")
+            listed = _json(listed)
+            if isinstance(listed, list):
+                count += len(listed)
+    return count or None
+
+
+def _prompt(attrs: dict[str, Any], span: dict[str, Any]) -> str | None:
+    messages = _json(attrs.get("gen_ai.input.messages"))
     texts: list[str] = []
     if isinstance(messages, list):
         for message in messages:
@@ -142,16 +293,43 @@ def _prompt(attrs: dict[str, Any], span: dict[str, Any]) -> str | None:
             content = attributes(event.get("attributes")).get("content")
             if isinstance(content, str):
                 texts.append(content)
-    joined = "\n\n".join(t for t in texts if t)
+    joined = "\n\n".join(t for t in texts if isinstance(t, str) and t)
     return joined or None
 
 
+class _Census:
+    """What a read has seen, for the error raised when a file holds no GenAI span."""
+
+    def __init__(self) -> None:
+        self.exports = 0
+        self.spans = 0
+        self.genai = 0
+        self.not_exports = 0
+
+    def message(self, path: Path) -> str:
+        found = f"{self.spans} span(s) in {self.exports} OTLP trace export(s)"
+        if self.not_exports:
+            found += f"; {self.not_exports} record(s) are not OTLP/JSON trace exports"
+        return (
+            f"{path}: no OpenTelemetry GenAI span to ingest: {found}, none with gen_ai.* model "
+            "attributes (gen_ai.request.model / gen_ai.response.model / gen_ai.operation.name). "
+            "Export the spans of a GenAI instrumentation (e.g. opentelemetry-instrumentation-openai-v2, "
+            "OpenLLMetry)."
+        )
+
+
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    """GenAI inference spans of an OTLP/JSON file, streamed export by export."""
+    """GenAI inference spans of an OTLP/JSON file, streamed export by export.
+
+    Raises :class:`~tokencensus.errors.InputError` when the file holds no GenAI span at all (only
+    HTTP spans, an empty export, or no trace export): nothing is yielded then.
+    """
     values: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
     rows: list[int] = []
     prompts: list[str | None] = []
     rejects: list[Reject] = []
+    skipped: Counter[str] = Counter()
+    census = _Census()
     for item in json_records(path, keep_text=False):
         if isinstance(item, Reject):
             rejects.append(item)
@@ -159,36 +337,72 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         line, document = item
         documents = document if isinstance(document, list) else [document]
         for doc in documents:
-            if not isinstance(doc, dict) or not ("resourceSpans" in doc or "resource_spans" in doc):
-                rejects.append(Reject(line, "record", "not an OTLP/JSON export (no resourceSpans)"))
+            if not looks_like(doc):
+                census.not_exports += 1
+                rejects.append(Reject(line, "record", "not an OTLP/JSON trace export (no resourceSpans)"))
                 continue
+            census.exports += 1
             for resource, span in spans(doc):
+                census.spans += 1
                 attrs = attributes(span.get("attributes"))
-                if _first(attrs, _ATTRS["model"]) is None:
+                what = _classify(attrs)
+                if what is not None:
+                    skipped[what] += 1
+                    census.genai += what not in (NON_GENAI_SPAN, NO_MODEL_SPAN)
                     continue
-                if attrs.get("gen_ai.operation.name") in SKIPPED_OPERATIONS:
-                    continue
+                census.genai += 1
                 rows.append(line)
-                values["request_id"].append(
-                    _first(attrs, _ATTRS["response_id"])
-                    or f"{span.get('traceId', '')}:{span.get('spanId', '')}"
-                )
-                values["start"].append(span.get("startTimeUnixNano"))
-                values["end"].append(span.get("endTimeUnixNano"))
-                values["service"].append(resource.get("service.name"))
-                status = span.get("status") or {}
-                code = status.get("code")
-                values["status"].append("error" if code in (2, "STATUS_CODE_ERROR") else None)
-                finish = attrs.get("gen_ai.response.finish_reasons")
-                values["finish"].append(finish[0] if isinstance(finish, list) and finish else finish or None)
-                for key, names in _ATTRS.items():
-                    values[key].append(_first(attrs, names))
-                prompts.append(_prompt(attrs, span))
+                _add_request(values, prompts, resource, span, attrs)
         if len(rows) >= JSON_BATCH_RECORDS:
-            yield _batch(values, rows, prompts, rejects, options)
+            yield _batch(values, rows, prompts, rejects, skipped, options)
             values, rows, prompts, rejects = {c: [] for c in _COLUMNS}, [], [], []
-    if rows or rejects:
-        yield _batch(values, rows, prompts, rejects, options)
+            skipped = Counter()
+    if not census.genai:
+        raise InputError(census.message(path))
+    if rows or rejects or skipped:
+        yield _batch(values, rows, prompts, rejects, skipped, options)
+
+
+def _classify(attrs: dict[str, Any]) -> str | None:
+    """None for a request; else the :attr:`Batch.skipped` key of what the span is."""
+    op = _operation(attrs)
+    if op in SKIPPED_OPERATIONS:
+        return f"{SKIPPED_OPERATIONS[op]} span (not a chat request)"
+    if op or _first(attrs, _ATTRS["model"]) is not None:
+        return None
+    if any(key.startswith(("gen_ai.", "llm.")) for key in attrs):
+        return NO_MODEL_SPAN
+    return NON_GENAI_SPAN
+
+
+def _add_request(
+    values: dict[str, list[Any]],
+    prompts: list[str | None],
+    resource: dict[str, Any],
+    span: dict[str, Any],
+    attrs: dict[str, Any],
+) -> None:
+    trace = hex_id(_get(span, "traceId", "trace_id"))
+    span_id = hex_id(_get(span, "spanId", "span_id"))
+    values["request_id"].append(f"{trace}:{span_id}" if trace or span_id else None)
+    values["start"].append(_get(span, "startTimeUnixNano", "start_time_unix_nano"))
+    values["end"].append(_get(span, "endTimeUnixNano", "end_time_unix_nano"))
+    values["service"].append(resource.get("service.name"))
+    status = span.get("status") or {}
+    failed = _is_error(status)
+    finish = attrs.get("gen_ai.response.finish_reasons")
+    if isinstance(finish, list):
+        finish = finish[0] if finish else None
+    # A span with status ERROR is a failed request, whatever finish reason it got before failing.
+    values["finish"].append("error" if failed else finish or None)
+    error_type = attrs.get("error.type")
+    if not error_type and failed:
+        error_type = str(status.get("message") or "").strip()[:MAX_ERROR_TYPE_CHARS] or "error"
+    values["error_type"].append(error_type or None)
+    values["tool_calls"].append(tool_calls(attrs, span.get("events")))
+    for key, names in _ATTRS.items():
+        values[key].append(_first(attrs, names))
+    prompts.append(_prompt(attrs, span))
 
 
 def _batch(
@@ -196,9 +410,9 @@ def _batch(
     rows: list[int],
     prompts: list[str | None],
     rejects: list[Reject],
+    skipped: Counter[str],
     options: ReadOptions,
 ) -> Batch:
-
     m = Mapper(raw_table(values, len(rows)), ts_format="epoch_ns")
     m.set("request_id", m.text("request_id"))
     start = m.ts("start", "ts")
@@ -209,17 +423,18 @@ def _batch(
     m.set("app", m.text("service", "app"))
     m.set("model_raw", m.text("model", "model"))
     m.set("provider", m.text("provider", "provider"))
-    m.set("input_tokens", m.int("input", "input_tokens"))
-    m.set("output_tokens", m.int("output", "output_tokens"))
+    for source, target in (("input", "input_tokens"), ("output", "output_tokens")):
+        tokens = m.int(source, target)
+        # No usage on the span (a failed request, a stream without usage): 0, not a missing value.
+        m.set(target, pc.fill_null(tokens, 0) if tokens is not None else None)
     m.set("cached_tokens", m.int("cached", "cached_tokens"))
     m.set("reasoning_tokens", m.int("reasoning", "reasoning_tokens"))
-    finish = m.text("finish", "finish_reason")
-    status = m.text("status", "finish_reason")
-    if finish is not None and status is not None:
-        # A finish reason the span reports wins; an ERROR status fills in where it reports none.
-        finish = pc.coalesce(pc.if_else(pc.equal(finish_reasons(finish), "unknown"), status, finish), status)
-    m.set("finish_reason", finish)
+    m.set("finish_reason", m.text("finish", "finish_reason"))
+    m.set("error_type", m.text("error_type", "error_type"))
+    m.set("tool_calls", m.int("tool_calls", "tool_calls"))
     m.set("streamed", m.bool("streamed", "streamed"))
     m.set("cost_usd", m.float("cost", "cost_usd"))
     ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else []
-    return m.batch(np.array(rows, dtype=np.int64), rejects, samples=samples_table(ids, prompts))
+    batch = m.batch(np.array(rows, dtype=np.int64), rejects, samples=samples_table(ids, prompts))
+    batch.skipped = dict(skipped)
+    return batch

@@ -41,6 +41,8 @@ TOOL_CALLS_P = 0.55
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
 _FR = {name: i for i, name in enumerate(FINISH_REASONS)}
+SIMULATED_ERROR = "http 503: overloaded"
+"""The ``error_type`` of a simulated failed request."""
 
 
 def _sorted_fractions(rng: np.random.Generator, bucket: np.ndarray, n_buckets: int) -> np.ndarray:
@@ -202,6 +204,7 @@ def month_tables(
             pa.array(reasoning_tokens[s]),
             pa.array(cached_tokens[s]),
             pa.DictionaryArray.from_arrays(pa.array(finish[s]), vocab.finish),
+            pa.array(np.where(finish[s] == _FR["error"], SIMULATED_ERROR, None), pa.string()),
             pa.array(tool_calls[s]),
             pa.array(streamed[s], mask=streamed_null[s]),
             pa.array(latency[s]),
