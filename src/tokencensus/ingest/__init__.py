@@ -6,7 +6,9 @@ Formats (``--format`` names; detected from the file when omitted, see :func:`det
 openrouter-csv      OpenRouter activity export (logs page CSV)
 openrouter-json     OpenRouter /api/v1/generation records (JSON Lines, array, or {"data"})
 litellm             LiteLLM proxy SpendLogs exported as CSV, JSON Lines or a JSON array
+litellm-payload     LiteLLM StandardLoggingPayload (its GCS/S3/generic/file loggers), JSON
 otel                OpenTelemetry GenAI spans, OTLP/JSON (one export a file, or one a line)
+langfuse            Langfuse observations: GET /api/public/observations pages, UI export (CSV/JSON)
 openai-jsonl        OpenAI-style request/response pairs (proxies, the Batch API output)
 sharegpt            ShareGPT conversations (one row per assistant turn, tokens estimated)
 wildchat            WildChat / LMSYS-Chat-1M style datasets (JSON Lines or Parquet)
@@ -29,7 +31,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tokencensus.ingest import aggregated, chat, generic, litellm, openai_jsonl, openrouter, otel
+from tokencensus.ingest import (
+    aggregated,
+    chat,
+    generic,
+    langfuse,
+    litellm,
+    litellm_payload,
+    openai_jsonl,
+    openrouter,
+    otel,
+)
 from tokencensus.ingest.detect import check_readable, detect_format
 from tokencensus.ingest.format import Batch, Format, ReadOptions
 from tokencensus.ingest.generic import load_mapping
@@ -44,7 +56,21 @@ FORMATS: dict[str, Format] = {
         Format("openrouter-csv", "OpenRouter activity export CSV", openrouter.read_csv),
         Format("openrouter-json", "OpenRouter /api/v1/generation JSON records", openrouter.read_json),
         Format("litellm", "LiteLLM proxy spend logs (SpendLogs as CSV or JSON)", litellm.read, text=True),
+        Format(
+            "litellm-payload",
+            "LiteLLM StandardLoggingPayload (GCS/S3/generic/file loggers) as JSON",
+            litellm_payload.read,
+            text=True,
+        ),
         Format("otel", "OpenTelemetry GenAI spans as OTLP/JSON", otel.read, text=True),
+        Format(
+            "langfuse",
+            "Langfuse observations (API pages, UI export CSV/JSON)",
+            langfuse.read,
+            text=True,
+            note="langfuse: only GENERATION observations are requests; Langfuse records no app, "
+            'provider or streaming flag (give an app with a --mapping constant: app = "=name")',
+        ),
         Format(
             "openai-jsonl",
             "OpenAI-style request/response JSONL (proxies, Batch API)",

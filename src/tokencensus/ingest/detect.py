@@ -5,11 +5,14 @@ Rules, first match wins:
 * Parquet: chat columns (``conversation``) → wildchat; anything else → parquet.
 * JSON (the first non-blank character is ``{`` or ``[``), by the first record's keys:
   ``resourceSpans`` → otel; ``conversations`` → sharegpt; ``conversation`` → wildchat;
-  ``tokens_prompt``/``native_tokens_prompt`` → openrouter-json; ``request_id`` with ``spend`` or
-  ``startTime`` → litellm; a chat.completions/responses body, a Batch API line or a
-  request/response pair → openai-jsonl; last, a top-level ``messages`` list of role/content
-  messages (a fine-tuning or chat dataset line) → sharegpt.
-* CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``request_id`` with
+  ``id``, ``type`` and ``startTime`` with ``traceId`` (or ``usageDetails``, ...), bare or in an API
+  page ``{"data": [...]}`` → langfuse; ``tokens_prompt``/``native_tokens_prompt`` → openrouter-json;
+  ``request_id`` with ``spend`` or ``startTime`` → litellm; ``id``, ``call_type`` and ``startTime``
+  without ``request_id`` (a StandardLoggingPayload) → litellm-payload; a chat.completions/responses
+  body, a Batch API line or a request/response pair → openai-jsonl; last, a top-level ``messages``
+  list of role/content messages (a fine-tuning or chat dataset line) → sharegpt.
+* CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``id``, ``traceId`` and
+  ``startTime`` with ``type``/``usageDetails``/``promptTokens``/``level`` → langfuse; ``request_id`` with
   ``spend`` or ``startTime`` → litellm; no ``request_id`` but a request count
   (``request_count``/``requests``) → aggregated; the canonical columns ``request_id``, ``ts``,
   ``model`` → csv.
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tokencensus.errors import InputError
-from tokencensus.ingest import openai_jsonl, openrouter
+from tokencensus.ingest import langfuse, litellm_payload, openai_jsonl, openrouter
 from tokencensus.ingest.streams import Reject, csv_header, head_bytes, json_records
 
 _CANONICAL = {"request_id", "ts", "model"}
@@ -121,10 +124,14 @@ def _json_kind(value: Any) -> str | None:
         return "sharegpt"
     if isinstance(value.get("conversation"), list):
         return "wildchat"
+    if langfuse.looks_like(value):  # before openrouter-json: an API page is {"data": [...]} too
+        return "langfuse"
     if openrouter.looks_like_generation(value):
         return "openrouter-json"
     if "request_id" in keys and ("spend" in keys or "startTime" in keys):
         return "litellm"
+    if litellm_payload.looks_like(value):
+        return "litellm-payload"
     if openai_jsonl.looks_like(value):
         return "openai-jsonl"
     if _is_messages(value.get("messages")):  # last: spend logs and proxies keep `messages` too
@@ -145,6 +152,8 @@ def _csv_kind(header: list[str]) -> str | None:
     columns = set(header)
     if openrouter.is_activity_header(header):
         return "openrouter-csv"
+    if langfuse.is_export_header(header):
+        return "langfuse"
     if "request_id" in columns and ("spend" in columns or "startTime" in columns):
         return "litellm"
     if "request_id" not in columns and columns & {"request_count", "requests"}:
