@@ -31,3 +31,15 @@ def test_readme_starts_with_the_two_commands():
     blocks = README.split("```bash\n")[1:3]
     assert blocks[0].startswith("pip install . && tokencensus demo")
     assert blocks[1].startswith("pip install -e '.[test]' && pytest")
+
+
+def test_every_format_is_documented_with_its_identity():
+    """README's formats table lists each --format; docs/ingest.md states what identifies its requests."""
+    from tokencensus.ingest import FORMATS
+
+    ingest_doc = (Path(__file__).resolve().parents[1] / "docs" / "ingest.md").read_text()
+    identity = ingest_doc.split("Each format names its identity:")[1].split("\n## ")[0]
+    for name in FORMATS:
+        listed = f"| `{name}` |" in README or f"`{name}`, `" in README or f", `{name}` |" in README
+        assert listed, f"--format {name} missing from README's formats table"
+        assert f"`{name}`" in identity, f"docs/ingest.md does not state the identity of {name}"
