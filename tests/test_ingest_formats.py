@@ -448,6 +448,7 @@ def test_every_format_is_registered() -> None:
         "otel",
         "langfuse",
         "openai-jsonl",
+        "anthropic",
         "sharegpt",
         "wildchat",
         "aggregated",

@@ -10,6 +10,7 @@ litellm-payload     LiteLLM StandardLoggingPayload (its GCS/S3/generic/file logg
 otel                OpenTelemetry GenAI spans, OTLP/JSON (one export a file, or one a line)
 langfuse            Langfuse observations: GET /api/public/observations pages, UI export (CSV/JSON)
 openai-jsonl        OpenAI-style request/response pairs (proxies, the Batch API output)
+anthropic           Anthropic Messages API bodies, request/response pairs, errors, stream events
 sharegpt            ShareGPT conversations (one row per assistant turn, tokens estimated)
 wildchat            WildChat / LMSYS-Chat-1M style datasets (JSON Lines or Parquet)
 aggregated          pre-aggregated usage (e.g. OpenRouter weekly top models): weighted rows
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from tokencensus.ingest import (
     aggregated,
+    anthropic,
     chat,
     generic,
     langfuse,
@@ -76,6 +78,14 @@ FORMATS: dict[str, Format] = {
             "OpenAI-style request/response JSONL (proxies, Batch API)",
             openai_jsonl.read,
             text=True,
+        ),
+        Format(
+            "anthropic",
+            "Anthropic Messages API bodies, pairs, errors and stream events (JSONL)",
+            anthropic.read,
+            text=True,
+            note="anthropic: Messages bodies carry no time; records without one need a ts constant "
+            '(--mapping with ts = "=YYYY-MM-DD"), else they are rejected',
         ),
         Format(
             "sharegpt",

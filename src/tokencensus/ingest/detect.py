@@ -8,9 +8,13 @@ Rules, first match wins:
   ``id``, ``type`` and ``startTime`` with ``traceId`` (or ``usageDetails``, ...), bare or in an API
   page ``{"data": [...]}`` → langfuse; ``tokens_prompt``/``native_tokens_prompt`` → openrouter-json;
   ``request_id`` with ``spend`` or ``startTime`` → litellm; ``id``, ``call_type`` and ``startTime``
-  without ``request_id`` (a StandardLoggingPayload) → litellm-payload; a chat.completions/responses
-  body, a Batch API line or a request/response pair → openai-jsonl; last, a top-level ``messages``
-  list of role/content messages (a fine-tuning or chat dataset line) → sharegpt.
+  without ``request_id`` (a StandardLoggingPayload) → litellm-payload; an Anthropic Messages body
+  (``"type": "message"`` with ``usage.input_tokens``) or error body (``"type": "error"``), a
+  request/response pair whose response is one of those, a Message Batches result line or a stream
+  event (``message_start`` ...) → anthropic (before openai-jsonl, which takes any pair); a
+  chat.completions/responses body, a Batch API line or a request/response pair → openai-jsonl;
+  last, a top-level ``messages`` list of role/content messages (a fine-tuning or chat dataset line)
+  → sharegpt.
 * CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``id``, ``traceId`` and
   ``startTime`` with ``type``/``usageDetails``/``promptTokens``/``level`` → langfuse; ``request_id`` with
   ``spend`` or ``startTime`` → litellm; no ``request_id`` but a request count
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tokencensus.errors import InputError
-from tokencensus.ingest import langfuse, litellm_payload, openai_jsonl, openrouter
+from tokencensus.ingest import anthropic, langfuse, litellm_payload, openai_jsonl, openrouter
 from tokencensus.ingest.streams import Reject, csv_header, head_bytes, json_records
 
 _CANONICAL = {"request_id", "ts", "model"}
@@ -132,6 +136,8 @@ def _json_kind(value: Any) -> str | None:
         return "litellm"
     if litellm_payload.looks_like(value):
         return "litellm-payload"
+    if anthropic.looks_like(value):  # before openai-jsonl: its looks_like takes any request/response pair
+        return "anthropic"
     if openai_jsonl.looks_like(value):
         return "openai-jsonl"
     if _is_messages(value.get("messages")):  # last: spend logs and proxies keep `messages` too
