@@ -279,13 +279,14 @@ def test_openai_request_response_jsonl(tmp_path: Path) -> None:
     )
     assert (p1["input_tokens"], p1["output_tokens"], p1["cached_tokens"]) == (120, 30, 64)
     assert p1["model"] == "openai/gpt-4o" and p1["finish_reason"] == "stop"
-    b1 = rows["chatcmpl-b1"]
+    b1 = rows["batch_req_1"]  # a Batch API line is known by its batch request id, not the body's
     assert b1["finish_reason"] == "tool_calls" and b1["tool_calls"] == 3
     r1 = rows["resp_1"]
     assert (r1["input_tokens"], r1["output_tokens"], r1["reasoning_tokens"]) == (15, 300, 256)
     assert r1["finish_reason"] == "stop"
-    failed = rows["task-8"]
+    failed = rows["batch_req_2"]
     assert failed["finish_reason"] == "error" and failed["input_tokens"] == 0
+    assert failed["error_type"] == "http 500"
     assert sum(r["input_tokens"] for r in rows.values()) == 335
     assert sum(r["output_tokens"] for r in rows.values()) == 350
     samples = {s["request_id"]: s["text"] for s in read_samples(tmp_path / "lake").to_pylist()}
@@ -448,6 +449,7 @@ def test_every_format_is_registered() -> None:
         "otel",
         "langfuse",
         "openai-jsonl",
+        "openai-stream",
         "anthropic",
         "sharegpt",
         "wildchat",

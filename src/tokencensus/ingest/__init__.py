@@ -10,6 +10,8 @@ litellm-payload     LiteLLM StandardLoggingPayload (its GCS/S3/generic/file logg
 otel                OpenTelemetry GenAI spans, OTLP/JSON (one export a file, or one a line)
 langfuse            Langfuse observations: GET /api/public/observations pages, UI export (CSV/JSON)
 openai-jsonl        OpenAI-style request/response pairs (proxies, the Batch API output)
+openai-stream       OpenAI stream logs: chat.completion chunks (assembled per response), Responses
+                    API stream events (response.completed / failed / incomplete)
 anthropic           Anthropic Messages API bodies, request/response pairs, errors, stream events
 sharegpt            ShareGPT conversations (one row per assistant turn, tokens estimated)
 wildchat            WildChat / LMSYS-Chat-1M style datasets (JSON Lines or Parquet)
@@ -41,6 +43,7 @@ from tokencensus.ingest import (
     litellm,
     litellm_payload,
     openai_jsonl,
+    openai_stream,
     openrouter,
     otel,
 )
@@ -78,6 +81,14 @@ FORMATS: dict[str, Format] = {
             "OpenAI-style request/response JSONL (proxies, Batch API)",
             openai_jsonl.read,
             text=True,
+            note=openai_jsonl.NOTE,
+        ),
+        Format(
+            "openai-stream",
+            "OpenAI stream logs: chat.completion chunks, Responses API stream events",
+            openai_stream.read,
+            text=True,
+            note=openai_stream.NOTE,
         ),
         Format(
             "anthropic",

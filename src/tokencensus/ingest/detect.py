@@ -12,7 +12,8 @@ Rules, first match wins:
   (``"type": "message"`` with ``usage.input_tokens``) or error body (``"type": "error"``), a
   request/response pair whose response is one of those, a Message Batches result line or a stream
   event (``message_start`` ...) → anthropic (before openai-jsonl, which takes any pair); a
-  chat.completions/responses body, a Batch API line or a request/response pair → openai-jsonl;
+  ``chat.completion.chunk`` or a Responses API stream event (``type: response.*`` with a
+  ``response`` object) → openai-stream; a chat.completions/responses body, a Batch API line or a request/response pair → openai-jsonl;
   last, a top-level ``messages`` list of role/content messages (a fine-tuning or chat dataset line)
   → sharegpt.
 * CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``id``, ``traceId`` and
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tokencensus.errors import InputError
-from tokencensus.ingest import anthropic, langfuse, litellm_payload, openai_jsonl, openrouter
+from tokencensus.ingest import anthropic, langfuse, litellm_payload, openai_jsonl, openai_stream, openrouter
 from tokencensus.ingest.streams import Reject, csv_header, head_bytes, json_records
 
 _CANONICAL = {"request_id", "ts", "model"}
@@ -138,6 +139,8 @@ def _json_kind(value: Any) -> str | None:
         return "litellm-payload"
     if anthropic.looks_like(value):  # before openai-jsonl: its looks_like takes any request/response pair
         return "anthropic"
+    if openai_stream.looks_like(value):  # before openai-jsonl: a chunk has choices and usage too
+        return "openai-stream"
     if openai_jsonl.looks_like(value):
         return "openai-jsonl"
     if _is_messages(value.get("messages")):  # last: spend logs and proxies keep `messages` too
