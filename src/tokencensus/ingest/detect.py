@@ -13,9 +13,9 @@ Rules, first match wins:
   request/response pair whose response is one of those, a Message Batches result line or a stream
   event (``message_start`` ...) → anthropic (before openai-jsonl, which takes any pair); a
   ``chat.completion.chunk`` or a Responses API stream event (``type: response.*`` with a
-  ``response`` object) → openai-stream; a chat.completions/responses body, a Batch API line or a request/response pair → openai-jsonl;
-  last, a top-level ``messages`` list of role/content messages (a fine-tuning or chat dataset line)
-  → sharegpt.
+  ``response`` object) → openai-stream; a chat.completions/responses body, a Batch API line or a
+  request/response pair → openai-jsonl; last, a top-level ``messages`` list of role/content
+  messages (a fine-tuning or chat dataset line) → sharegpt.
 * CSV, by the header: ``generation_id`` + ``tokens_prompt`` → openrouter-csv; ``id``, ``traceId`` and
   ``startTime`` with ``type``/``usageDetails``/``promptTokens``/``level`` → langfuse; ``request_id`` with
   ``spend`` or ``startTime`` → litellm; no ``request_id`` but a request count
