@@ -72,11 +72,11 @@ def test_ingest_then_report_on_the_real_openrouter_export(tmp_path):
     assert out.returncode == 0, out.stderr
     with sample.open(newline="") as handle:
         n_rows = sum(1 for _ in csv.DictReader(handle))
-    written = int(re.search(r"([\d,]+) written", out.stdout).group(1).replace(",", ""))
+    written = int(re.search(r"([\d,]+) requests written", out.stdout).group(1).replace(",", ""))
     quarantined = int(re.search(r"([\d,]+) quarantined", out.stdout).group(1).replace(",", ""))
     assert written + quarantined == n_rows
     again = cli("ingest", str(sample), "--lake", str(lake))
-    assert "0 written" in again.stdout and f"{written:,} duplicates skipped" in again.stdout
+    assert " 0 requests written" in again.stdout and f"{written:,} duplicates skipped" in again.stdout
 
     # an account export carries no user ids: every cell is under any floor k >= 1, so publish with k = 0
     out = cli("report", "--lake", str(lake), "--out", str(report_dir), "--min-users", "0", "--format", "json")
