@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from tokencensus.errors import InputError
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.generic import KINDS, constant, parquet_batches, parquet_file, split_mapping
+from tokencensus.ingest.generic import constant, parquet_batches, parquet_file, split_mapping
 from tokencensus.ingest.streams import csv_batches, csv_header, head_bytes
 from tokencensus.ingest.tabular import Mapper
 
@@ -84,8 +84,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             if source.startswith("="):
                 m.set(dest, pa.repeat(constant(dest, source[1:]), m.n))
                 continue
-            kind = KINDS[target]
-            m.set(dest, m.text(source, dest) if kind == "text" else getattr(m, kind)(source, dest))
+            m.set(dest, m.parse(source, dest))
         if shift is not None and "ts" in m.columns:
             m.set("ts", pc.add(m.columns["ts"], pa.scalar(shift, pa.duration("us"))))
         m.set("request_id", _request_ids(m))

@@ -71,7 +71,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -80,9 +79,9 @@ from tokencensus.identity import content_id
 from tokencensus.ingest import columns
 from tokencensus.ingest.failures import http_status, join_error
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.samples import samples_table, user_text
+from tokencensus.ingest.samples import user_text
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, json_records
-from tokencensus.ingest.tabular import Mapper, raw_table
+from tokencensus.ingest.tabular import RECORD_COLUMNS, Mapper, raw_table
 
 _COLUMNS = (
     "request_id",
@@ -551,19 +550,6 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         if fallback is not None and any(undated) and ts is not None:
             ts = pc.if_else(pa.array(undated, pa.bool_()), pa.scalar(fallback, columns.TS_TYPE), ts)
         m.set("ts", ts)
-        m.set("user_id", m.text("user", "user_id"))
-        m.set("app", m.text("app"))
-        m.set("model_raw", m.text("model", "model"))
-        m.set("provider", m.text("provider"))
-        m.set("input_tokens", m.int("input", "input_tokens"))
-        m.set("output_tokens", m.int("output", "output_tokens"))
-        m.set("cached_tokens", m.int("cached", "cached_tokens"))
+        m.map_columns({c: RECORD_COLUMNS[c] for c in _COLUMNS if c not in ("request_id", "ts")})
         m.constant("reasoning_tokens", 0, pa.int64())
-        m.set("finish_reason", m.text("finish", "finish_reason"))
-        m.set("error_type", m.text("error_type"))
-        m.set("tool_calls", m.int("tool_calls", "tool_calls"))
-        m.set("streamed", m.bool("streamed", "streamed"))
-        m.set("latency_ms", m.float("latency", "latency_ms"))
-        m.set("cost_usd", m.float("cost", "cost_usd"))
-        ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else []
-        yield m.batch(np.array(rows, dtype=np.int64), rejects, samples=samples_table(ids, prompts))
+        yield m.request_batch(rows, rejects, prompts)

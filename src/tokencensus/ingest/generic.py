@@ -41,35 +41,11 @@ import pyarrow.parquet as pq
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.format import Batch, ReadOptions
 from tokencensus.ingest.streams import Reject, csv_batches, csv_header
-from tokencensus.ingest.tabular import Mapper
+from tokencensus.ingest.tabular import KINDS, Mapper
 from tokencensus.schema import EVENT_SCHEMA, REQUIRED
 
 PARQUET_BATCH_ROWS = 262_144
 """Rows read from a Parquet file at a time."""
-
-KINDS: dict[str, str] = {
-    "request_id": "text",
-    "ts": "ts",
-    "user_id": "text",
-    "app": "text",
-    "model": "text",
-    "model_raw": "text",
-    "provider": "text",
-    "input_tokens": "int",
-    "output_tokens": "int",
-    "reasoning_tokens": "int",
-    "cached_tokens": "int",
-    "finish_reason": "text",
-    "tool_calls": "int",
-    "streamed": "bool",
-    "latency_ms": "float",
-    "ttft_ms": "float",
-    "cost_usd": "float",
-    "country": "text",
-    "requests": "int",
-    "tokens_estimated": "bool",
-}
-"""How each canonical column is parsed from a source column."""
 
 OPTION_KEYS = ("ts_format", "latency_unit")
 """Keys of a mapping file that are options, not columns (besides the ``[where]`` table)."""
@@ -191,8 +167,7 @@ def map_canonical(m: Mapper, columns: dict[str, str], latency_unit: str = "ms") 
         if source.startswith("="):
             m.set(dest, pa.repeat(constant(dest, source[1:]), m.n))
             continue
-        kind = KINDS[target]
-        values = m.text(source, dest) if kind == "text" else getattr(m, kind)(source, dest)
+        values = m.parse(source, dest)
         if target in _LATENCY_COLUMNS and values is not None and latency_unit != "ms":
             values = pc.multiply(values, LATENCY_UNITS[latency_unit])
         m.set(dest, values)
@@ -298,7 +273,9 @@ def read_parquet(path: Path, options: ReadOptions) -> Iterator[Batch]:
     opts = split_mapping(options.mapping)
     available = parquet_file(path).schema_arrow.names
     columns = resolve_columns(available, opts.columns, path, "a Parquet log")
-    raws = ((t, r, []) for t, r in parquet_batches(path, _sources(columns, opts)))
+    raws: Iterator[tuple[pa.Table, np.ndarray, list[Reject]]] = (
+        (t, r, []) for t, r in parquet_batches(path, _sources(columns, opts))
+    )
     yield from _mapped(raws, columns, opts, options, path)
 
 

@@ -47,12 +47,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from tokencensus.errors import InputError
 from tokencensus.identity import content_id
-from tokencensus.ingest.columns import ms_between
 from tokencensus.ingest.failures import error_code
 from tokencensus.ingest.format import Batch, ReadOptions
 from tokencensus.ingest.samples import content_text, samples_table, user_text
@@ -427,27 +424,15 @@ def _batch(c: _Collector, options: ReadOptions) -> Batch:
     n = len(c.rows)
     m = Mapper(raw_table(c.values, n), ts_format=options.ts_format)
     m.set("request_id", m.text("_id", "request_id"))
-    start = m.ts("startTime")
-    m.set("ts", start)
+    m.set_times("startTime", "endTime", "completionStartTime")
     m.set("user_id", m.text("_user", "user_id"))
     m.set("model_raw", m.text("_model", "model"))
-    for target, source in (("input_tokens", "_in"), ("output_tokens", "_out")):
-        parsed = m.int(source, target)
-        # A generation whose usage Langfuse does not know is still a request: 0 tokens.
-        m.set(target, pc.fill_null(parsed, 0) if parsed is not None else pa.array([0] * n, pa.int64()))
+    m.set_usage("_in", "_out")  # a generation whose usage Langfuse does not know is still a request
     m.set("cached_tokens", m.int("_cached", "cached_tokens"))
     m.set("reasoning_tokens", m.int("_reasoning", "reasoning_tokens"))
     m.set("tool_calls", m.int("_tool_calls", "tool_calls"))
-    finish = m.text("_finish", "finish_reason")
-    failed = m.bool("_failed", "finish_reason")
-    if failed is not None:
-        failed = pc.fill_null(failed, False)
-        finish = pc.if_else(failed, "error", finish if finish is not None else pa.nulls(n, pa.string()))
-    m.set("finish_reason", finish)
+    m.set_finish("_finish", "_failed")
     m.set("error_type", m.text("_error", "error_type"))
-    if start is not None:
-        m.set("latency_ms", ms_between(start, m.ts("endTime", "latency_ms")))
-        m.set("ttft_ms", ms_between(start, m.ts("completionStartTime", "ttft_ms")))
     m.set("cost_usd", m.float("_cost", "cost_usd"))
     for problem in {p for p in c.problems if p is not None}:
         m.fail(np.array([p == problem for p in c.problems], dtype=bool), *problem)

@@ -29,9 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.errors import InputError
-from tokencensus.ingest.columns import ms_between
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.samples import samples_table, user_text
+from tokencensus.ingest.samples import user_text
 from tokencensus.ingest.streams import (
     JSON_BATCH_RECORDS,
     Reject,
@@ -166,8 +165,7 @@ def _batch(
         table = table.append_column(key, raw_table({key: values}, n).column(key))
     m = Mapper(table, ts_format=options.ts_format)
     m.set("request_id", m.text("request_id"))
-    start = m.ts("startTime")
-    m.set("ts", start)
+    m.set_times("startTime", "endTime", "completionStartTime")
     m.set("user_id", m.first("text", ["end_user", "user"], "user_id"))
     m.set("app", m.first("text", ["key_alias", "api_key"], "app"))
     m.set("model_raw", m.first("text", ["model", "model_group"], "model"))
@@ -183,14 +181,6 @@ def _batch(
         failed = pc.fill_null(pc.equal(pc.utf8_lower(status), "failure"), False)
         finish = pc.if_else(failed, "error", finish if finish is not None else pa.nulls(n, pa.string()))
     m.set("finish_reason", finish)
-    end, first_token = m.ts("endTime", "latency_ms"), m.ts("completionStartTime", "ttft_ms")
-    if start is not None:
-        m.set("latency_ms", ms_between(start, end))
-        m.set("ttft_ms", ms_between(start, first_token))
     m.set("cost_usd", m.float("spend", "cost_usd"))
-    samples = None
-    messages = nested.get("messages")
-    if messages and any(messages):
-        ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else [None] * n
-        samples = samples_table(ids, [user_text(msgs) for msgs in messages])
-    return m.batch(rows, rejects, samples=samples)
+    messages = nested.get("messages") or [None] * n
+    return m.request_batch(rows, rejects, [user_text(msgs) for msgs in messages])

@@ -43,14 +43,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tokencensus.identity import content_id
-from tokencensus.ingest.columns import ms_between
 from tokencensus.ingest.failures import error_code, http_status, join_error
 from tokencensus.ingest.format import Batch, ReadOptions
 from tokencensus.ingest.litellm import _derive, _get, _json_value
-from tokencensus.ingest.samples import samples_table, user_text
+from tokencensus.ingest.samples import user_text
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, json_records
 from tokencensus.ingest.tabular import Mapper, raw_table
 
@@ -232,36 +230,19 @@ def _error_type(record: dict[str, Any]) -> str:
 def _batch(
     table: pa.Table, prompts: list[str | None], rows: np.ndarray, rejects: list[Reject], options: ReadOptions
 ) -> Batch:
-    n = table.num_rows
     m = Mapper(table, ts_format=options.ts_format)
     m.set("request_id", m.text("_id", "request_id"))
-    start = m.ts("startTime")
-    m.set("ts", start)
+    m.set_times("startTime", "endTime", "completionStartTime")
     m.set("user_id", m.text("_user", "user_id"))
     m.set("app", m.text("_app", "app"))
     m.set("model_raw", m.first("text", ["model", "model_group"], "model"))
     m.set("provider", m.text("custom_llm_provider", "provider"))
-    for target, source in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens")):
-        parsed = m.int(source, target)
-        # Usage the payload does not give is unknown: 0, and the row still counts as a request.
-        m.set(target, pc.fill_null(parsed, 0) if parsed is not None else pa.array([0] * n, pa.int64()))
+    m.set_usage("prompt_tokens", "completion_tokens")  # usage the payload does not give is unknown: 0
     m.set("cached_tokens", m.int("_cached", "cached_tokens"))
     m.set("reasoning_tokens", m.int("_reasoning", "reasoning_tokens"))
     m.set("tool_calls", m.int("_tool_calls", "tool_calls"))
-    finish = m.text("_finish", "finish_reason")
-    failed = m.bool("_failed", "finish_reason")
-    if failed is not None:
-        failed = pc.fill_null(failed, False)
-        finish = pc.if_else(failed, "error", finish if finish is not None else pa.nulls(n, pa.string()))
-    m.set("finish_reason", finish)
+    m.set_finish("_finish", "_failed")
     m.set("error_type", m.text("_error", "error_type"))
     m.set("streamed", m.bool("stream", "streamed"))
-    if start is not None:
-        m.set("latency_ms", ms_between(start, m.ts("endTime", "latency_ms")))
-        m.set("ttft_ms", ms_between(start, m.ts("completionStartTime", "ttft_ms")))
     m.set("cost_usd", m.float("response_cost", "cost_usd"))
-    samples = None
-    if any(prompts):
-        ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else [None] * n
-        samples = samples_table(ids, prompts)
-    return m.batch(rows, rejects, samples=samples)
+    return m.request_batch(rows, rejects, prompts)

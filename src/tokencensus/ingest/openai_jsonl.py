@@ -68,13 +68,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tokencensus.identity import content_id
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.samples import samples_table, user_text
+from tokencensus.ingest.samples import user_text
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, json_records
-from tokencensus.ingest.tabular import Mapper, raw_table
+from tokencensus.ingest.tabular import RECORD_COLUMNS, Mapper, raw_table
 
 NOTE = (
     "openai-jsonl: Batch API error lines carry no time; each is dated by the latest 'created' of the "
@@ -328,24 +326,8 @@ def to_batch(
     """A batch from :data:`COLUMNS` value lists (one entry a request), their line numbers, the
     lines rejected, and each request's prompt text (samples only)."""
     m = Mapper(raw_table(values, len(rows)), ts_format=options.ts_format)
-    m.set("request_id", m.text("request_id"))
-    m.set("ts", m.ts("ts"))
-    m.set("user_id", m.text("user", "user_id"))
-    m.set("app", m.text("app"))
-    m.set("model_raw", m.text("model", "model"))
-    m.set("provider", m.text("provider"))
-    m.set("input_tokens", m.int("input", "input_tokens"))
-    m.set("output_tokens", m.int("output", "output_tokens"))
-    m.set("cached_tokens", m.int("cached", "cached_tokens"))
-    m.set("reasoning_tokens", m.int("reasoning", "reasoning_tokens"))
-    m.set("finish_reason", m.text("finish", "finish_reason"))
-    m.set("error_type", m.text("error_type", "error_type"))
-    m.set("tool_calls", m.int("tool_calls", "tool_calls"))
-    m.set("streamed", m.bool("streamed", "streamed"))
-    m.set("latency_ms", m.float("latency", "latency_ms"))
-    m.set("cost_usd", m.float("cost", "cost_usd"))
-    ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else []
-    return m.batch(np.array(rows, dtype=np.int64), rejects, samples=samples_table(ids, prompts))
+    m.map_columns({c: RECORD_COLUMNS[c] for c in COLUMNS})
+    return m.request_batch(rows, rejects, prompts)
 
 
 class _Collector:

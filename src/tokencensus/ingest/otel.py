@@ -55,15 +55,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow.compute as pc
-
 from tokencensus.errors import InputError
-from tokencensus.ingest.columns import ms_between
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.samples import content_text, samples_table
+from tokencensus.ingest.samples import content_text
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, json_records
-from tokencensus.ingest.tabular import Mapper, raw_table
+from tokencensus.ingest.tabular import RECORD_COLUMNS, Mapper, raw_table
 
 SKIPPED_OPERATIONS = {
     "embeddings": "embeddings",
@@ -415,26 +411,11 @@ def _batch(
 ) -> Batch:
     m = Mapper(raw_table(values, len(rows)), ts_format="epoch_ns")
     m.set("request_id", m.text("request_id"))
-    start = m.ts("start", "ts")
-    m.set("ts", start)
-    if start is not None:
-        m.set("latency_ms", ms_between(start, m.ts("end", "latency_ms")))
-    m.set("user_id", m.text("user", "user_id"))
+    m.set_times("start", "end")
     m.set("app", m.text("service", "app"))
-    m.set("model_raw", m.text("model", "model"))
-    m.set("provider", m.text("provider", "provider"))
-    for source, target in (("input", "input_tokens"), ("output", "output_tokens")):
-        tokens = m.int(source, target)
-        # No usage on the span (a failed request, a stream without usage): 0, not a missing value.
-        m.set(target, pc.fill_null(tokens, 0) if tokens is not None else None)
-    m.set("cached_tokens", m.int("cached", "cached_tokens"))
-    m.set("reasoning_tokens", m.int("reasoning", "reasoning_tokens"))
-    m.set("finish_reason", m.text("finish", "finish_reason"))
-    m.set("error_type", m.text("error_type", "error_type"))
-    m.set("tool_calls", m.int("tool_calls", "tool_calls"))
-    m.set("streamed", m.bool("streamed", "streamed"))
-    m.set("cost_usd", m.float("cost", "cost_usd"))
-    ids = m.columns["request_id"].to_pylist() if "request_id" in m.columns else []
-    batch = m.batch(np.array(rows, dtype=np.int64), rejects, samples=samples_table(ids, prompts))
+    m.set_usage("input", "output")
+    plain = ("user", "model", "provider", "cached", "reasoning", "finish", "error_type", "tool_calls")
+    m.map_columns({c: RECORD_COLUMNS[c] for c in (*plain, "streamed", "cost")})
+    batch = m.request_batch(rows, rejects, prompts)
     batch.skipped = dict(skipped)
     return batch

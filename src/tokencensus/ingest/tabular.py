@@ -18,7 +18,55 @@ import pyarrow.compute as pc
 
 from tokencensus.ingest import columns
 from tokencensus.ingest.format import Batch, RowErrors, unset
+from tokencensus.ingest.samples import samples_table
 from tokencensus.ingest.streams import Reject
+
+KINDS: dict[str, str] = {
+    "request_id": "text",
+    "ts": "ts",
+    "user_id": "text",
+    "app": "text",
+    "model": "text",
+    "model_raw": "text",
+    "provider": "text",
+    "input_tokens": "int",
+    "output_tokens": "int",
+    "reasoning_tokens": "int",
+    "cached_tokens": "int",
+    "finish_reason": "text",
+    "error_type": "text",
+    "tool_calls": "int",
+    "streamed": "bool",
+    "latency_ms": "float",
+    "ttft_ms": "float",
+    "cost_usd": "float",
+    "country": "text",
+    "requests": "int",
+    "tokens_estimated": "bool",
+}
+"""How each canonical column is parsed from a source column."""
+
+RECORD_COLUMNS: dict[str, str] = {
+    "request_id": "request_id",
+    "ts": "ts",
+    "user": "user_id",
+    "app": "app",
+    "model": "model_raw",
+    "provider": "provider",
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "cached": "cached_tokens",
+    "reasoning": "reasoning_tokens",
+    "finish": "finish_reason",
+    "error_type": "error_type",
+    "tool_calls": "tool_calls",
+    "streamed": "streamed",
+    "latency": "latency_ms",
+    "ttft": "ttft_ms",
+    "cost": "cost_usd",
+}
+"""The names the JSON record readers (OpenAI, Anthropic) pull values out under, and the canonical
+column each becomes (:meth:`Mapper.map_columns`)."""
 
 _WHAT = {
     "text": "valid UTF-8 text",
@@ -71,6 +119,43 @@ class Mapper:
     def ts(self, name: str, field: str = "ts") -> pa.Array | None:
         """Source column as UTC timestamps."""
         return self._parse(name, field, "ts", lambda a: columns.as_timestamp(a, self.ts_format))
+
+    def parse(self, name: str, target: str) -> pa.Array | None:
+        """Source column ``name`` parsed as canonical column ``target`` is (see :data:`KINDS`)."""
+        kind = KINDS[target]
+        return self.text(name, target) if kind == "text" else getattr(self, kind)(name, target)
+
+    def map_columns(self, columns: dict[str, str]) -> None:
+        """Set each canonical column from its source column (source → canonical name)."""
+        for name, target in columns.items():
+            self.set(target, self.parse(name, target))
+
+    def set_times(self, start: str, end: str, first_token: str | None = None) -> pa.Array | None:
+        """``ts`` from the start column; ``latency_ms`` (and ``ttft_ms``) from the end (and first-token)
+        time columns. Returns the start times."""
+        ts = self.ts(start)
+        self.set("ts", ts)
+        if ts is not None:
+            self.set("latency_ms", columns.ms_between(ts, self.ts(end, "latency_ms")))
+            if first_token is not None:
+                self.set("ttft_ms", columns.ms_between(ts, self.ts(first_token, "ttft_ms")))
+        return ts
+
+    def set_usage(self, input_tokens: str, output_tokens: str) -> None:
+        """Input and output tokens from these columns. A request whose usage the log does not give (a
+        failed request, a stream without a usage chunk) is still a request: 0 tokens, not a gap."""
+        for name, target in ((input_tokens, "input_tokens"), (output_tokens, "output_tokens")):
+            parsed = self.int(name, target)
+            self.set(target, pa.repeat(pa.scalar(0), self.n) if parsed is None else pc.fill_null(parsed, 0))
+
+    def set_finish(self, finish: str, failed: str) -> None:
+        """``finish_reason`` from the ``finish`` column, ``error`` where the ``failed`` column is true."""
+        reason = self.text(finish, "finish_reason")
+        flag = self.bool(failed, "finish_reason")
+        if flag is not None:
+            fallback = reason if reason is not None else pa.nulls(self.n, pa.string())
+            reason = pc.if_else(pc.fill_null(flag, False), "error", fallback)
+        self.set("finish_reason", reason)
 
     def first(self, kind: str, names: Sequence[str], field: str) -> pa.Array | None:
         """The first non-null value among several source columns (coalesce), parsed as ``kind``."""
@@ -147,6 +232,14 @@ class Mapper:
         if self._field is None or self._reason is None:
             return None
         return RowErrors(self._field, self._reason)
+
+    def request_batch(
+        self, rows: list[Any] | np.ndarray, rejects: list[Reject], prompts: list[str | None]
+    ) -> Batch:
+        """The batch of a reader that read one request a record: the line of each, the lines it
+        rejected, and each request's prompt text (for the samples table only)."""
+        ids = self.columns["request_id"].to_pylist() if "request_id" in self.columns else [None] * self.n
+        return self.batch(np.array(rows, dtype=np.int64), rejects, samples=samples_table(ids, prompts))
 
     def batch(
         self,

@@ -204,7 +204,7 @@ def month_tables(
             pa.array(reasoning_tokens[s]),
             pa.array(cached_tokens[s]),
             pa.DictionaryArray.from_arrays(pa.array(finish[s]), vocab.finish),
-            pa.array(np.where(finish[s] == _FR["error"], SIMULATED_ERROR, None), pa.string()),
+            pc.if_else(pa.array(finish[s] == _FR["error"]), SIMULATED_ERROR, pa.scalar(None, pa.string())),
             pa.array(tool_calls[s]),
             pa.array(streamed[s], mask=streamed_null[s]),
             pa.array(latency[s]),
