@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -85,6 +86,21 @@ QUARANTINE_SCHEMA = pa.schema(
 
 _TOKEN_COLUMNS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")
 
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+"""Requests before this time are rejected: no LLM gateway logged them, and a year-1 or epoch-0 time
+is a parsing accident that would stretch every weekly chart over centuries."""
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+"""Requests at or after this time are rejected (year 9999 and 2262 overflow engines' nanoseconds)."""
+MAX_TOKENS = 10**10
+"""Token counts above this (ten billion, in one request) are rejected: no context window is near it,
+and sums of such values overflow int64 in the analyses."""
+MAX_COST_USD = 1_000_000.0
+"""A request that cost this much or more (or an infinite or NaN cost) is rejected as a unit error."""
+MAX_MS = 30 * 86_400_000.0
+"""Latencies and times to first token of 30 days or more (or infinite) are rejected."""
+MAX_REQUESTS = 10**12
+"""A pre-aggregated row standing for more requests than this is rejected."""
+
 
 def conform(table: pa.Table, source: str) -> pa.Table:
     """Return ``table`` with exactly the canonical columns, in order, cast to their types.
@@ -146,15 +162,31 @@ class Checked:
 def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
     """(field, reason, bad-row mask) for every rule; a null mask entry counts as not bad."""
     rid = t["request_id"]
+    weight = pc.max_element_wise(pc.cast(pc.fill_null(t["requests"], 1), pa.float64(), safe=False), 1.0)
+
+    def per_row(ceiling: float) -> pa.ChunkedArray | pa.Array:
+        # A pre-aggregated row stands for `requests` requests: the ceiling is per request.
+        return pc.multiply(weight, float(ceiling))
+
     out: list[tuple[str, str, pa.ChunkedArray | pa.Array]] = [
         ("request_id", "is missing or empty", pc.or_kleene(pc.is_null(rid), pc.equal(rid, ""))),
         ("ts", "is missing or not a valid timestamp", pc.is_null(t["ts"])),
+        (
+            "ts",
+            f"is outside {TS_MIN:%Y-%m-%d} … {TS_MAX:%Y-%m-%d} (a parsing or unit error?)",
+            pc.or_kleene(
+                pc.less(t["ts"], pa.scalar(TS_MIN, t["ts"].type)),
+                pc.greater_equal(t["ts"], pa.scalar(TS_MAX, t["ts"].type)),
+            ),
+        ),
         ("model", "is missing or empty", pc.or_kleene(pc.is_null(t["model"]), pc.equal(t["model"], ""))),
     ]
     for name in _TOKEN_COLUMNS:
         col = t[name]
         out.append((name, "is missing (use 0 when unknown)", pc.is_null(col)))
         out.append((name, "is negative", pc.less(col, 0)))
+        too_many = pc.greater(pc.cast(col, pa.float64(), safe=False), per_row(MAX_TOKENS))
+        out.append((name, f"exceeds {MAX_TOKENS:,} a request (a unit or parsing error?)", too_many))
     out.append(
         (
             "reasoning_tokens",
@@ -184,8 +216,21 @@ def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
             pc.and_kleene(pc.equal(fr, "tool_calls"), pc.less(t["tool_calls"], 1)),
         )
     )
-    for name in ("latency_ms", "ttft_ms", "cost_usd"):
-        out.append((name, "is negative", pc.less(t[name], 0)))
+    for name, ceiling, what in (
+        ("latency_ms", MAX_MS, ""),
+        ("ttft_ms", MAX_MS, ""),
+        ("cost_usd", MAX_COST_USD, " a request"),
+    ):
+        col = t[name]
+        limit = per_row(ceiling) if what else ceiling
+        out.append((name, "is negative", pc.less(col, 0)))
+        out.append(
+            (
+                name,
+                f"is not finite or not below {ceiling:,.0f}{what} (a unit error?)",
+                pc.or_kleene(pc.invert(pc.is_finite(col)), pc.greater_equal(col, limit)),
+            )
+        )
     country = t["country"]
     out.append(
         (
@@ -197,6 +242,7 @@ def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
     out.append(
         ("requests", "is missing or < 1", pc.or_kleene(pc.is_null(t["requests"]), pc.less(t["requests"], 1)))
     )
+    out.append(("requests", f"exceeds {MAX_REQUESTS:,}", pc.greater(t["requests"], MAX_REQUESTS)))
     out.append(("tokens_estimated", "is missing", pc.is_null(t["tokens_estimated"])))
     return out
 
@@ -263,7 +309,6 @@ def require_valid(table: pa.Table, source: str) -> pa.Table:
     return checked.valid
 
 
-def _now():  # noqa: ANN202 - a datetime, isolated so tests can reason about it
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
+    """The quarantine time (isolated so tests can reason about it)."""
     return datetime.now(UTC)
