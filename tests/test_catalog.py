@@ -26,9 +26,11 @@ from tokencensus.catalog import (
     size_class,
     write_catalog,
 )
-from tokencensus.catalog.importers import parse_params, snapshot_paths
+from tokencensus.catalog.aliases import AliasIndex
+from tokencensus.catalog.importers import SNAPSHOTS, parse_params, snapshot_paths
 from tokencensus.catalog.models import PACKAGED_ALIASES, PACKAGED_CATALOG, read_aliases_csv
 from tokencensus.errors import CatalogError
+from tokencensus.ingest.chat import SHAREGPT_MODEL
 
 CATALOG = load_catalog()
 ROWS = {r["slug"]: r for r in CATALOG.table.to_pylist()}
@@ -152,6 +154,29 @@ ALIASES = {
     "claude-3-opus-20240229": "anthropic/claude-3-opus",
     "anthropic/claude-4-sonnet-20250522": "anthropic/claude-sonnet-4",
     "gpt-4o-2024-08-06": "openai/gpt-4o-2024-08-06",
+    "gpt-4-0314": "openai/gpt-4-0314",  # an -MMDD snapshot the catalog lists
+    "gpt-3.5-turbo-0125": "openai/gpt-3.5-turbo-0125",
+    # dated snapshots the catalog does not list fall back to the base model
+    "gpt-4-0613": "openai/gpt-4",  # "gpt-4" has meant the 0613 snapshot since June 2023
+    "gpt-4-turbo-2024-04-09": "openai/gpt-4-turbo",
+    "gpt-4.1-2025-04-14": "openai/gpt-4.1",
+    "claude-3-5-sonnet-20241022": "anthropic/claude-3.5-sonnet",
+    "claude-3-7-sonnet-latest": "anthropic/claude-3.7-sonnet",
+    "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0": "anthropic/claude-3.5-sonnet-20240620",
+    "gemini-2.0-flash-001": "google/gemini-2.0-flash-001",
+    "models/gemini-1.5-pro-002": "google/gemini-pro-1.5",  # Gemini API resource name
+    "vertex_ai/gemini-1.5-flash-002": "google/gemini-flash-1.5",
+    "gemini-1.5-flash-latest": "google/gemini-flash-1.5",
+    "accounts/fireworks/models/llama-v3p1-70b-instruct": "meta-llama/llama-3.1-70b-instruct",
+    "meta-llama/llama-3.1-70b-instruct:free": "meta-llama/llama-3.1-70b-instruct",
+    # same-weights snapshots (importers.SNAPSHOTS): an OpenAI response's dated name and LiteLLM's
+    # undated one are one model
+    "gpt-4o-mini-2024-07-18": "openai/gpt-4o-mini",
+    "openai/gpt-4o-mini-2024-07-18": "openai/gpt-4o-mini",
+    "azure/gpt-4o-mini-2024-07-18": "openai/gpt-4o-mini",
+    "o1-mini-2024-09-12": "openai/o1-mini",
+    "claude-3-5-haiku-20241022": "anthropic/claude-3.5-haiku",
+    "chatgpt": "openai/gpt-3.5-turbo",  # ShareGPT's model name (see CURATED_ALIASES)
     "azure/gpt-4o-mini": "openai/gpt-4o-mini",
     "azure/gpt-35-turbo": "openai/gpt-3.5-turbo",
     "o3-mini-2025-01-31": "openai/o3-mini",
@@ -215,6 +240,49 @@ def test_alias_resolves(name, slug):
 @pytest.mark.parametrize("name", UNRESOLVED)
 def test_unknown_names_resolve_to_null(name):
     assert CATALOG.resolve_one(name) is None
+
+
+# Spellings of one model that different logs use: each group must land on one slug, or the report
+# would list the model twice.
+ONE_MODEL = [
+    ["gpt-4o-mini-2024-07-18", "gpt-4o-mini", "openai/gpt-4o-mini", "azure/gpt-4o-mini-2024-07-18",
+     "OpenAI: GPT-4o-mini (2024-07-18)", "openai/gpt-4o-mini-2024-07-18:free"],
+    ["claude-sonnet-4-5-20250929", "claude-sonnet-4-5", "anthropic/claude-4.5-sonnet-20250929",
+     "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "vertex_ai/claude-sonnet-4-5@20250929"],
+    ["o3-mini-2025-01-31", "o3-mini", "openai/o3-mini", "azure/o3-mini-2025-01-31"],
+    ["gemini-1.5-pro-002", "models/gemini-1.5-pro-002", "vertex_ai/gemini-1.5-pro-002", "gemini-1.5-pro"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("names", ONE_MODEL, ids=lambda names: names[0])
+def test_spellings_of_one_model_resolve_to_one_slug(names):
+    slugs = CATALOG.resolve(names).to_pylist()
+    assert None not in slugs and len(set(slugs)) == 1, dict(zip(names, slugs, strict=True))
+
+
+def test_a_listed_name_wins_and_stripping_never_passes_an_ambiguity():
+    index = AliasIndex(["x/m", "x/m-2024-01-01", "x/n", "x/n-0613", "a/k", "b/k", "a/j-v2", "b/j-v2", "c/j"])
+    assert index.resolve("m-2024-01-01") == "x/m-2024-01-01"  # the catalog lists the snapshot
+    assert index.resolve("m-2024-02-02") == "x/m"  # it does not: the base model
+    assert index.resolve("azure/m-20240202") == "x/m"
+    assert index.resolve("n-0613") == "x/n-0613"
+    assert index.resolve("n-0125-preview") == "x/n"  # one suffix at a time: -preview, then -0125
+    assert index.resolve("k-20250101") is None  # two models claim "k"
+    assert index.resolve("a/k-20250101") == "a/k"  # an author settles it
+    assert index.resolve("j-v2-20250101") is None  # "j-v2" is ambiguous: never stripped on to "j"
+
+
+def test_same_weights_snapshots_are_aliases_not_rows():
+    for dated, undated in SNAPSHOTS.items():
+        assert dated not in ROWS and undated in ROWS
+        assert CATALOG.resolve_one(dated) == undated
+        assert CATALOG.resolve_one(dated.split("/", 1)[1]) == undated
+
+
+def test_sharegpt_model_name_resolves_to_gpt_3_5_turbo():
+    assert CATALOG.resolve_one(SHAREGPT_MODEL) == "openai/gpt-3.5-turbo"
+    assert CATALOG.resolve_one("chatgpt-4o-latest") == "openai/chatgpt-4o-latest"  # listed: not folded
+    assert CATALOG.resolve_one("chatgpt/gpt-5") == "openai/gpt-5"  # LiteLLM's chatgpt/ provider prefix
 
 
 def test_litellm_spellings_in_the_table_are_real_keys():

@@ -370,7 +370,8 @@ def test_empty_short_and_fully_suppressed_frames(tmp_path: Path) -> None:
     }
     out = build_report(results, make_meta(), tmp_path)
     page = out.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
-    assert "1B tokens in the single week of data." in page
+    # one week of data in an eight-week period: the last four weeks of the period have none
+    assert "No requests in the last four weeks of the period (2025-06-30 … 2025-07-27)." in page
     assert "No tokens in this period." in page
     assert "16 cells under 50 users suppressed" in page
     assert "The leading model is backed by fewer users than the privacy floor" in page
@@ -500,3 +501,115 @@ def test_category_headline_names_the_leading_category():
     # last four weeks: (50+60+70+80)/400 = 65%; first four: (10+20+30+40)/400 = 25%
     assert text.startswith("Programming carried 65% of classified tokens in the last four weeks")
     assert "25%" in text
+
+
+# -- headlines on sparse data: calendar windows of the period ------------------------------------------
+
+SPARSE_PERIOD = (date(2025, 9, 1), date(2025, 11, 30))  # Monday 1 September to Sunday 30 November
+SPARSE_WEEKS = [SPARSE_PERIOD[0] + timedelta(weeks=i) for i in range(13)]  # its 13 Mondays
+
+
+def _sparse_share(open_tokens: dict[int, int]) -> pd.DataFrame:
+    """share_open rows for the weeks (indices into SPARSE_WEEKS) that have data; 1000 tokens a week."""
+    rows = [
+        (SPARSE_WEEKS[i], seg, tokens, tokens / 1000, 99)
+        for i, t in sorted(open_tokens.items())
+        for seg, tokens in (("Closed", 1000 - t), ("Open weights", t))
+    ]
+    frame = pd.DataFrame(rows, columns=["week", "segment", "tokens", "share", "users"])
+    return frame.assign(suppressed=False)
+
+
+def _sparse_volume(weeks: list[int], tokens: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"week": [SPARSE_WEEKS[i] for i in weeks], "tokens": tokens, "requests": tokens, "users": 99}
+    )
+    return frame.assign(suppressed=False)
+
+
+def test_calendar_windows_of_a_period() -> None:
+    from tokencensus.report.headlines import windows
+
+    win = windows(SPARSE_PERIOD)
+    assert win is not None and win.n == 4
+    assert win.first == tuple(SPARSE_WEEKS[:4]) and win.last == tuple(SPARSE_WEEKS[-4:])
+    assert win.dates("last") == "2025-11-03 … 2025-11-30"
+    # a period starting on a Wednesday and ending on a Tuesday: Monday weeks, dates kept in the period
+    win = windows((date(2025, 9, 3), date(2025, 11, 25)))
+    assert win is not None and win.first[0] == date(2025, 9, 1) and win.last[-1] == date(2025, 11, 24)
+    assert (win.dates("first"), win.dates("last")) == ("2025-09-03 … 2025-09-28", "2025-11-03 … 2025-11-25")
+    # short periods: the windows shrink so they never overlap; within one week there are none
+    short = windows((date(2025, 9, 1), date(2025, 9, 21)))
+    assert short is not None and (short.first, short.last) == ((date(2025, 9, 1),), (date(2025, 9, 15),))
+    assert windows((date(2025, 9, 2), date(2025, 9, 7))) is None
+
+
+def test_share_headline_on_sparse_weeks_compares_the_calendar_windows() -> None:
+    from tokencensus.report.data import FIGURES_BY_ID, headline, window_share
+
+    # Open-weights tokens per 1000 in the seven weeks with data, of the period's thirteen.
+    frame = _sparse_share({0: 100, 2: 200, 5: 900, 6: 900, 7: 900, 10: 400, 12: 600})
+    text = headline(FIGURES_BY_ID["share_open"], frame, period=SPARSE_PERIOD)
+    # weeks 0-3 hold data in weeks 0 and 2: 300/2000; weeks 9-12 in weeks 10 and 12: 1000/2000
+    assert text == (
+        "Open-weights models carried 50% of tokens in the last four weeks, up from 15% in the first four."
+    )
+    # The first and last weeks that happen to have data (three each, so they do not overlap) would
+    # have said 63% (weeks 7, 10, 12) against 40% (weeks 0, 2, 5).
+    data_weeks = sorted(set(frame["week"]))
+    assert round(window_share(frame, "segment", "Open weights", data_weeks[-3:]), 2) == 0.63
+    assert round(window_share(frame, "segment", "Open weights", data_weeks[:3]), 2) == 0.40
+
+
+def test_headlines_say_when_a_window_of_the_period_is_empty() -> None:
+    from tokencensus.report.data import FIGURES_BY_ID, Caveat, headline
+
+    # Requests in weeks 0-8 only: the period's last four weeks (9-12) have none.
+    volume = _sparse_volume(list(range(9)), [100] * 4 + [0] + [300] * 4)
+    text = headline(FIGURES_BY_ID["volume"], volume, period=SPARSE_PERIOD)
+    assert isinstance(text, Caveat)
+    assert text == "No requests in the last four weeks of the period (2025-11-03 … 2025-11-30)."
+    # Without the period the frame's own weeks are the calendar: weeks 5-8 against 0-3.
+    assert headline(FIGURES_BY_ID["volume"], volume) == (
+        "Weekly token volume grew 3.0× from the first four weeks to the last four "
+        "(from 100 to 300 tokens a week)."
+    )
+    # A week without data inside a window counts as a week without tokens: (200 + 600) / 4.
+    gappy = _sparse_volume([0, 3, 9, 12], [100, 100, 300, 300])
+    assert headline(FIGURES_BY_ID["volume"], gappy, period=SPARSE_PERIOD) == (
+        "Weekly token volume grew 3.0× from the first four weeks to the last four "
+        "(from 50 to 150 tokens a week)."
+    )
+    # Open-weights data from week 6 on: the first four weeks of the period have none.
+    late = _sparse_share({6: 100, 9: 300, 12: 500})
+    assert headline(FIGURES_BY_ID["share_open"], late, period=SPARSE_PERIOD) == (
+        "Open-weights models carried 40% of tokens in the last four weeks, with no tokens in the first "
+        "four weeks of the period (2025-09-01 … 2025-09-28)."
+    )
+    tools = pd.DataFrame(
+        {
+            "week": SPARSE_WEEKS[2:5],
+            "requests": [100, 100, 100],
+            "tool_call_requests": [10, 20, 30],
+            "tokens": [1000, 1000, 1000],
+            "tool_call_tokens": [100, 200, 300],
+            "suppressed": False,
+        }
+    )
+    assert headline(FIGURES_BY_ID["tool_calls"], tools, period=SPARSE_PERIOD) == (
+        "No requests in the last four weeks of the period (2025-11-03 … 2025-11-30)."
+    )
+
+
+def test_report_headlines_use_the_report_period(tmp_path: Path) -> None:
+    from tokencensus.report.data import report_view
+
+    volume = make_results()["volume"].head(1)
+    views = {
+        meta.period_end: {f.id: f for f in report_view({"volume": volume}, meta).figures}["volume"]
+        for meta in (make_meta(), make_meta(period_end=WEEKS[0] + timedelta(days=6)))
+    }
+    assert views[WEEKS[-1] + timedelta(days=6)].headline == (
+        "No requests in the last four weeks of the period (2025-06-30 … 2025-07-27)."
+    )
+    assert views[WEEKS[0] + timedelta(days=6)].headline == "1B tokens in the single week of data."

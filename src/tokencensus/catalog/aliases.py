@@ -14,6 +14,9 @@ API), ``bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0``, ``vertex_ai/clau
    model carries that key). Failing that, trailing stamps are stripped one at a time (dates,
    ``-v1``, ``-latest``, ``-preview``, ...) and finally ``-instruct`` / ``-it`` are tried.
 
+Every form is looked up before a shorter one, so a snapshot the catalog lists (as a slug or an alias)
+wins: ``gpt-4o-2024-08-06`` stays apart from ``gpt-4o``, while ``gpt-4.1-2025-04-14`` falls back to
+``gpt-4.1``. A form that two models claim resolves to ``None`` at once, never stripped further.
 Stripping only ever shortens a name to one the catalog knows, so a name never lands on a different
 model family; a name that still matches nothing resolves to ``None`` and the caller reports it.
 """
@@ -126,10 +129,11 @@ PRIORITY: dict[str, int] = {
     "slug": 0,
     "curated": 1,
     "renamed": 2,
-    "canonical": 3,
-    "undated": 4,  # a permaslug without its date: claude-4.5-sonnet
-    "hf": 5,
-    "name": 6,
+    "snapshot": 3,  # a dated id folded onto the undated one serving the same weights
+    "canonical": 4,
+    "undated": 5,  # a permaslug without its date: claude-4.5-sonnet
+    "hf": 6,
+    "name": 7,
 }
 
 

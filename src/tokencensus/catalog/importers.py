@@ -79,6 +79,19 @@ RENAMED: dict[str, str] = {
 }
 """Old OpenRouter id → the id it became; the old one is kept as an alias, not as a row."""
 
+SNAPSHOTS: dict[str, str] = {
+    # The vendor's undated name has only ever pointed at this one snapshot, and OpenRouter lists the
+    # two ids with the same release time, prices and context length.
+    "openai/gpt-4o-mini-2024-07-18": "openai/gpt-4o-mini",
+    "openai/o1-mini-2024-09-12": "openai/o1-mini",
+    "openai/o1-preview-2024-09-12": "openai/o1-preview",
+    "anthropic/claude-3.5-haiku-20241022": "anthropic/claude-3.5-haiku",
+}
+"""Dated OpenRouter id → the undated id serving the same weights; the dated one is kept as an alias,
+not as a row, so a log naming the snapshot (OpenAI responses) and one naming the undated model
+(LiteLLM) count as one model. A dated id whose undated name moved on to a later snapshot
+(``openai/gpt-4o-2024-05-13``, ``anthropic/claude-3.5-sonnet-20240620``) stays a row of its own."""
+
 OPEN_WEIGHTS: dict[str, bool] = {
     # No Hugging Face id in the snapshots, but the weights are downloadable.
     **dict.fromkeys(
@@ -227,6 +240,11 @@ CURATED_ALIASES: dict[str, str] = {
     "devstral-small-2507": "mistralai/devstral-small",
     "mixtral-8x7b": "mistralai/mixtral-8x7b-instruct",
     "mixtral-8x22b": "mistralai/mixtral-8x22b-instruct",
+    # ShareGPT's default model name (tokencensus.ingest.chat.SHAREGPT_MODEL): ShareGPT V3 holds
+    # ChatGPT conversations shared up to April 2023, when ChatGPT's default model was GPT-3.5
+    # (GPT-4 was for Plus subscribers only); no catalog row is "ChatGPT" itself (chatgpt-4o-latest
+    # is the GPT-4o of August 2024).
+    "chatgpt": "openai/gpt-3.5-turbo",
 }
 """Spellings no rule reaches (vendor API names that differ from OpenRouter's) → slug."""
 
@@ -276,9 +294,11 @@ def _snapshots(paths: Sequence[Path]) -> list[list[dict[str, Any]]]:
 
 
 def base_id(model_id: str) -> str:
-    """The OpenRouter id without its routing variant (``:free``, ``:thinking``, ...), renames applied."""
+    """The OpenRouter id without its routing variant (``:free``, ``:thinking``, ...), renames and
+    same-weights snapshots (:data:`SNAPSHOTS`) applied."""
     base = _VARIANT_ID.sub("", model_id.strip().lower())
-    return RENAMED.get(base, base)
+    base = RENAMED.get(base, base)
+    return SNAPSHOTS.get(base, base)
 
 
 def _is_text_model(record: dict[str, Any]) -> bool:
@@ -429,7 +449,8 @@ def import_openrouter_models(paths: Sequence[Path]) -> pa.Table:
 def import_openrouter_aliases(paths: Sequence[Path]) -> pa.Table:
     """Alias rows (alias, slug, source) for aliases.csv from the same snapshots, plus curated ones.
 
-    Sources: ``curated`` (:data:`CURATED_ALIASES`), ``renamed`` (:data:`RENAMED`), ``canonical``
+    Sources: ``curated`` (:data:`CURATED_ALIASES`), ``renamed`` (:data:`RENAMED`), ``snapshot``
+    (:data:`SNAPSHOTS`), ``canonical``
     (OpenRouter permaslugs such as ``anthropic/claude-4.5-sonnet-20250929``), ``hf`` (Hugging Face
     ids) and ``name`` (display names, with and without the ``Author:`` prefix).
     """
@@ -445,6 +466,8 @@ def import_openrouter_aliases(paths: Sequence[Path]) -> pa.Table:
         add(alias, slug, "curated")
     for old, new in RENAMED.items():
         add(old, new, "renamed")
+    for dated, undated in SNAPSHOTS.items():
+        add(dated, undated, "snapshot")
     for slug, model in models.items():
         for seen in model.seen:
             if seen.record.get("canonical_slug"):

@@ -25,6 +25,7 @@ from tokencensus import analyses
 from tokencensus.analyses import rollups
 from tokencensus.engine import Tables, materialise, register, with_catalog
 from tokencensus.report.data import ReportMeta
+from tokencensus.report.figures import WINDOW_WEEKS
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ class Sources:
 Analysis = Callable[[Sources], ir.Table]
 
 NEW_MODEL_DAYS = 90
-TOP_MODEL_WEEKS = 4
-"""The top models figure ranks the last four weeks (its users are those weeks' users)."""
+TOP_MODEL_WEEKS = WINDOW_WEEKS
+"""The top models figure ranks the last four calendar weeks, counted back from the period's last
+week (its users are those weeks' users); its headline and table say :data:`WINDOW_WEEKS`."""
 SEGMENT_FIGURES = (
     "share_open",
     "share_origin",

@@ -35,7 +35,7 @@ from tokencensus.report.figures import (
     Section,
     Series,
 )
-from tokencensus.report.headlines import Caveat, Windows, headline, window_share, windows
+from tokencensus.report.headlines import Caveat, Period, Windows, headline, window_share, windows
 from tokencensus.report.numbers import fmt_count, fmt_int, fmt_pct, fmt_ratio
 from tokencensus.report.privacy import KEY_COLUMNS, SUPPRESSED, suppress, suppression_note, users_word
 from tokencensus.report.tables import Table, figure_table
@@ -52,6 +52,7 @@ __all__ = [
     "FigureDef",
     "FigureView",
     "Finding",
+    "Period",
     "ReportMeta",
     "ReportView",
     "Section",
@@ -194,7 +195,10 @@ def report_view(results: Mapping[str, pd.DataFrame], meta: ReportMeta) -> Report
 
     Keys of ``results`` that are not in :data:`FIGURES` are ignored; missing keys skip their figure.
     """
-    figures = tuple(figure_view(fig, results[fig.id], meta.min_users) for fig in FIGURES if fig.id in results)
+    period = (meta.period_start, meta.period_end)
+    figures = tuple(
+        figure_view(fig, results[fig.id], meta.min_users, period) for fig in FIGURES if fig.id in results
+    )
     n_suppressed = sum(f.n_suppressed for f in figures)
     sections = tuple(
         SectionView(section, tuple(f for f in figures if f.figure.section == section.id))
@@ -238,15 +242,18 @@ def summary(meta: ReportMeta, n_suppressed: int) -> tuple[Fact, ...]:
     return tuple(items)
 
 
-def figure_view(fig: FigureDef, raw: pd.DataFrame, min_users: int) -> FigureView:
-    """Suppress, order and describe one figure's frame."""
+def figure_view(
+    fig: FigureDef, raw: pd.DataFrame, min_users: int, period: Period | None = None
+) -> FigureView:
+    """Suppress, order and describe one figure's frame; weekly headlines compare the first and last
+    calendar weeks of ``period`` (None: of the frame's own weeks)."""
     frame, n = suppress(_ordered(fig, raw), min_users)
     categories = category_order(fig, frame)
     rows, drawn = plotted(fig, frame, categories)
     table, caption = figure_table(fig, frame, rows, drawn)
     return FigureView(
         figure=fig,
-        headline=headline(fig, frame, drawn),
+        headline=headline(fig, frame, drawn, period),
         frame=frame,
         categories=drawn,
         n_suppressed=n,

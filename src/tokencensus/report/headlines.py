@@ -1,9 +1,12 @@
 """Headlines: the one-sentence finding of each figure, computed from its published (suppressed) frame.
 
-Weekly figures compare the first and the last :data:`WINDOW_WEEKS` weeks, weighting weeks by their
-tokens (or requests): a share over a window is Σ the segment's tokens / Σ the weeks' tokens, not a
-mean of weekly shares. Only published cells enter a sum; a suppressed cell is left out with its
-whole week, so a headline never depends on a value below the privacy floor.
+Weekly figures compare the first and the last :data:`WINDOW_WEEKS` calendar weeks of the report's
+period (:func:`windows`), weighting weeks by their tokens (or requests): a share over a window is
+Σ the segment's tokens / Σ the weeks' tokens, not a mean of weekly shares. The windows are the
+period's weeks, not the weeks that happen to have data: on sparse data a window may hold fewer
+weeks of data, or none, and a headline then says so rather than compare other weeks. Only
+published cells enter a sum; a suppressed cell is left out with its whole week, so a headline never
+depends on a value below the privacy floor.
 
 A sentence that states no finding (no data, everything suppressed, nothing flagged) is a
 :class:`Caveat`: it is still shown under its figure but never picked for the summary.
@@ -14,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -36,35 +39,90 @@ class Caveat(str):
     """A headline that reports no finding (no data, suppressed, nothing flagged)."""
 
 
+Period = tuple[date, date]
+"""A report's first and last day (:class:`~tokencensus.report.data.ReportMeta`'s period)."""
+
+
 @dataclass(frozen=True)
 class Windows:
-    """The first and last ``n`` weeks of a figure's period (they never overlap)."""
+    """The first and last ``n`` calendar weeks of a period (they never overlap).
+
+    ``first`` and ``last`` hold the weeks' Mondays, whether or not a frame has rows for them;
+    ``period`` is the period they were cut from.
+    """
 
     first: tuple[date, ...]
     last: tuple[date, ...]
+    period: Period
 
     @property
     def n(self) -> int:
         return len(self.last)
+
+    def dates(self, which: str) -> str:
+        """ "2025-11-03 … 2025-11-30": the days of the first or last window, within the period."""
+        weeks = self.first if which == "first" else self.last
+        start, end = max(weeks[0], self.period[0]), min(weeks[-1] + timedelta(days=6), self.period[1])
+        return f"{start.isoformat()} … {end.isoformat()}"
 
 
 _NUMBERS = {2: "two", 3: "three", 4: "four"}
 _ONLY_WEEK_SUPPRESSED = "The only week of data is suppressed (fewer users than the privacy floor)."
 
 
-def windows(weeks: Sequence[date], size: int = WINDOW_WEEKS) -> Windows | None:
-    """First and last ``size`` weeks, shrunk so they do not overlap; None under two weeks."""
-    ordered = sorted(set(weeks))
-    n = min(size, len(ordered) // 2)
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week: weeks start on Monday (UTC), as the events' ``week`` does."""
+    return day - timedelta(days=day.weekday())
+
+
+def windows(period: Period, size: int = WINDOW_WEEKS) -> Windows | None:
+    """The first and last ``size`` calendar weeks of ``period``, shrunk so they do not overlap.
+
+    The weeks are counted on the calendar from the period's first and last days, whether or not
+    they have data. None when the period lies within one week.
+    """
+    first, last = week_start(period[0]), week_start(period[1])
+    n = min(size, ((last - first).days // 7 + 1) // 2)
     if n == 0:
         return None
-    return Windows(first=tuple(ordered[:n]), last=tuple(ordered[-n:]))
+    return Windows(
+        first=tuple(first + timedelta(weeks=i) for i in range(n)),
+        last=tuple(last - timedelta(weeks=n - 1 - i) for i in range(n)),
+        period=period,
+    )
 
 
-def recent_weeks(frame: pd.DataFrame) -> tuple[date, ...]:
-    """The frame's last window of weeks, or all its weeks when it has under two."""
-    win = windows(list(frame["week"]))
+def frame_period(frame: pd.DataFrame) -> Period:
+    """A weekly frame's own span, first week's Monday to last week's Sunday: the period of a
+    headline computed without the report's."""
+    weeks = sorted(set(frame["week"]))
+    return weeks[0], weeks[-1] + timedelta(days=6)
+
+
+def _windows(frame: pd.DataFrame, period: Period | None) -> Windows | None:
+    """The windows of ``period``, or of the (non-empty) frame's own span when None."""
+    return windows(period if period is not None else frame_period(frame))
+
+
+def recent_weeks(frame: pd.DataFrame, win: Windows | None) -> tuple[date, ...]:
+    """The last window's weeks, or all the frame's weeks when the period lies within one week."""
     return win.last if win else tuple(frame["week"])
+
+
+def _has_rows(frame: pd.DataFrame, weeks: Sequence[date]) -> bool:
+    """Whether any row (published or suppressed) falls in ``weeks``."""
+    return bool(frame["week"].isin(weeks).any())
+
+
+def _no_data(win: Windows, which: str, noun: str) -> str:
+    """ "no requests in the last four weeks of the period (2025-11-03 … 2025-11-30)"."""
+    return f"no {noun} in {_weeks(which, win.n)} of the period ({win.dates(which)})"
+
+
+def _empty(win: Windows, which: str, noun: str) -> Caveat:
+    """The caveat of a window without data."""
+    text = _no_data(win, which, noun)
+    return Caveat(text[0].upper() + text[1:] + ".")
 
 
 def _weeks(which: str, n: int, noun: bool = True) -> str:
@@ -120,51 +178,80 @@ def window_ratio(frame: pd.DataFrame, num: str, den: str, weeks: Sequence[date])
 
 
 def _compare(
-    frame: pd.DataFrame, measure: Callable[[Sequence[date]], float | None]
-) -> tuple[float, float | None, Windows | None] | None:
-    """(last-window value, first-window value or None, windows) of a weekly measure."""
-    win = windows(list(frame["week"]))
+    frame: pd.DataFrame, win: Windows | None, measure: Callable[[Sequence[date]], float | None]
+) -> tuple[float, float | None] | None:
+    """(last-window value, first-window value) of a weekly measure; the first is None when the
+    first window has no data (or there are no two windows: the value is then over all weeks).
+    None when a window with data has no published value."""
     if win is None:
         only = measure(list(frame["week"]))
-        return None if only is None else (only, None, None)
-    now, then = measure(win.last), measure(win.first)
-    return None if now is None or then is None else (now, then, win)
+        return None if only is None else (only, None)
+    now = measure(win.last)
+    if now is None:
+        return None
+    if not _has_rows(frame, win.first):
+        return now, None
+    then = measure(win.first)
+    return None if then is None else (now, then)
 
 
 def _trend(
     frame: pd.DataFrame,
+    win: Windows | None,
     measure: Callable[[Sequence[date]], float | None],
     sentence: Callable[[str, str], str],
     fmt: Callable[[float], str] = fmt_pct,
+    noun: str = "requests",
 ) -> str:
     """``sentence(value, "in the last four weeks, up from …")`` for a weekly measure."""
-    got = _compare(frame, measure)
+    if win is not None and not _has_rows(frame, win.last):
+        return _empty(win, "last", noun)
+    got = _compare(frame, win, measure)
     if got is None:
         return Caveat("Too few users in the first or last weeks to compare this measure.")
-    now, then, win = got
-    if win is None or then is None:
+    now, then = got
+    if win is None:
         return sentence(fmt(now), "in the single week of data")
+    if then is None:
+        return sentence(fmt(now), f"in {_weeks('last', win.n)}, with {_no_data(win, 'first', noun)}")
     return sentence(fmt(now), f"in {_weeks('last', win.n)}, {_change(now, then, win.n, fmt)}")
 
 
 # ---------------------------------------------------------------- weekly totals and shares
 
 
-def headline_volume(frame: pd.DataFrame) -> str:
+def _weekly_tokens(frame: pd.DataFrame, weeks: Sequence[date]) -> float | None:
+    """Mean tokens a week over ``weeks``: a week without a row had none, a suppressed week is left
+    out (None when every week with a row is suppressed)."""
+    rows = frame[frame["week"].isin(weeks)]
+    hidden = set(rows.loc[rows[SUPPRESSED].astype(bool), "week"])
+    known = [w for w in weeks if w not in hidden]
+    if not known:
+        return None
+    return float(_published(rows)["tokens"].sum()) / len(known)
+
+
+def headline_volume(frame: pd.DataFrame, period: Period | None = None) -> str:
     """E.g. "Weekly token volume grew 4.2× from the first four weeks to the last four (…)."."""
     if frame.empty:
         return Caveat("No token volume in this period.")
-    win = windows(list(frame["week"]))
+    win = _windows(frame, period)
     published = _published(frame)
     if win is None:
         if published.empty:
             return Caveat(_ONLY_WEEK_SUPPRESSED)
         return f"{fmt_count(published['tokens'].iloc[0])} tokens in the single week of data."
-    first = published[published["week"].isin(win.first)]["tokens"]
-    last = published[published["week"].isin(win.last)]["tokens"]
-    if first.empty or last.empty:
+    if not _has_rows(frame, win.last):
+        return _empty(win, "last", "requests")
+    now = _weekly_tokens(frame, win.last)
+    if not _has_rows(frame, win.first) and now is not None:
+        return (
+            f"{fmt_count(now)} tokens a week in {_weeks('last', win.n)}, "
+            f"with {_no_data(win, 'first', 'requests')}."
+        )
+    then = _weekly_tokens(frame, win.first)
+    if then is None or now is None:
         return Caveat("Too few users in the first or last weeks to compare token volume.")
-    then, now = float(first.mean()), float(last.mean())
     if then == 0:
         return f"Weekly token volume rose from zero to {fmt_count(now)} tokens a week."
     span = f"from {_weeks('first', win.n)} to {_weeks('last', win.n, noun=False)}"
@@ -187,6 +274,7 @@ def headline_share(
     of: str = "tokens",
     complement: bool = False,
     share: str = "share",
+    period: Period | None = None,
 ) -> str:
     """E.g. "Open-weights models carried 31% of tokens in the last four weeks, up from 12% in the first four."
 
@@ -199,15 +287,21 @@ def headline_share(
         s = window_share(frame, category, value, weeks, share)
         return None if s is None else (1 - s if complement else s)
 
-    win = windows(list(frame["week"]))
+    win = _windows(frame, period)
     if win is None:
         only = measure(list(frame["week"]))
         if only is None:
             return Caveat(_ONLY_WEEK_SUPPRESSED)
         return f"{subject} {verb} {fmt_pct(only)} of {of} in the single week of data."
-    then, now = measure(win.first), measure(win.last)
+    if not _has_rows(frame, win.last):
+        return _empty(win, "last", of)
+    now = measure(win.last)
     if now is None:
         return Caveat(f"Too few users in the last weeks to report this share ({subject.lower()}).")
+    if not _has_rows(frame, win.first):
+        when = f"in {_weeks('last', win.n)}, with {_no_data(win, 'first', of)}"
+        return f"{subject} {verb} {fmt_pct(now)} of {of} {when}."
+    then = measure(win.first)
     if then is None:
         return (
             f"{subject} {verb} {fmt_pct(now)} of {of} in {_weeks('last', win.n)} "
@@ -217,61 +311,63 @@ def headline_share(
 
 
 def _largest_recent(
-    frame: pd.DataFrame, category: str, candidates: Sequence[str], share: str = "share"
+    frame: pd.DataFrame, category: str, candidates: Sequence[str], period: Period | None, share: str = "share"
 ) -> str:
     """The candidate with the largest share over the last weeks (ties: the first candidate)."""
-    recent = recent_weeks(frame)
+    recent = recent_weeks(frame, _windows(frame, period))
     shares = {c: window_share(frame, category, c, recent, share) or 0.0 for c in candidates}
     return max(candidates, key=lambda c: shares[c])
 
 
-def headline_size(frame: pd.DataFrame) -> str:
+def headline_size(frame: pd.DataFrame, period: Period | None = None) -> str:
     """The largest known size class in the last weeks, against the first weeks."""
     if frame.empty:
         return Caveat("No open-weights tokens in this period.")
     present = set(frame["segment"])
     known = [c for c in ("large", "medium", "small") if c in present] or ["unknown"]
-    top = _largest_recent(frame, "segment", known)  # a tie keeps the larger class (list order)
+    top = _largest_recent(frame, "segment", known, period)  # a tie keeps the larger class (list order)
     subject = "Models of unknown size" if top == "unknown" else f"{top.capitalize()} models"
-    return headline_share(frame, "segment", top, subject, of="open-weights tokens")
+    return headline_share(frame, "segment", top, subject, of="open-weights tokens", period=period)
 
 
-def headline_category(frame: pd.DataFrame) -> str:
+def headline_category(frame: pd.DataFrame, period: Period | None = None) -> str:
     """The largest category of the last weeks, against the first weeks (e.g. programming's rise)."""
     if frame.empty:
         return Caveat("No classified prompts in this period.")
     known = sorted(set(frame["segment"]) - {"other"}, key=lambda c: c) or ["other"]
     # ties go to the later name, as before: sort descending so max() keeps the first of equals
-    top = _largest_recent(frame, "segment", sorted(known, reverse=True))
-    return headline_share(frame, "segment", top, _label(top).capitalize(), of="classified tokens")
+    top = _largest_recent(frame, "segment", sorted(known, reverse=True), period)
+    return headline_share(
+        frame, "segment", top, _label(top).capitalize(), of="classified tokens", period=period
+    )
 
 
-def headline_author(frame: pd.DataFrame) -> str:
+def headline_author(frame: pd.DataFrame, period: Period | None = None) -> str:
     """The author with most tokens in the last weeks (models missing from the catalog excluded)."""
     if frame.empty:
         return Caveat("No tokens in this period.")
     authors = sorted(set(frame["author"].astype(str)) - {"unknown", "Unknown"}) or ["unknown"]
-    top = _largest_recent(frame, "author", authors)
-    return headline_share(frame, "author", top, f"Models by {top}")
+    top = _largest_recent(frame, "author", authors, period)
+    return headline_share(frame, "author", top, f"Models by {top}", period=period)
 
 
-def headline_new_models(frame: pd.DataFrame) -> str:
+def headline_new_models(frame: pd.DataFrame, period: Period | None = None) -> str:
     """Share of tokens on models launched in the last N days."""
     launched = sorted(s for s in set(frame["segment"].astype(str)) if s.startswith("Launched"))
     if frame.empty or not launched:
         return Caveat("No tokens on newly launched models in this period.")
     seg = launched[0]
-    return headline_share(frame, "segment", seg, "Models l" + seg[1:])
+    return headline_share(frame, "segment", seg, "Models l" + seg[1:], period=period)
 
 
-def headline_geo_continent(frame: pd.DataFrame) -> str:
+def headline_geo_continent(frame: pd.DataFrame, period: Period | None = None) -> str:
     """The continent with most tokens in the last weeks."""
     if frame.empty:
         return Caveat("No tokens in this period.")
     known = sorted(set(frame["continent"].astype(str)) - {"Unknown"}) or ["Unknown"]
-    top = _largest_recent(frame, "continent", known, share="token_share")
+    top = _largest_recent(frame, "continent", known, period, share="token_share")
     subject = "Accounts of unknown country" if top == "Unknown" else f"Accounts in {top}"
-    return headline_share(frame, "continent", top, subject, share="token_share")
+    return headline_share(frame, "continent", top, subject, share="token_share", period=period)
 
 
 def headline_top_models(frame: pd.DataFrame) -> str:
@@ -289,13 +385,13 @@ def headline_top_models(frame: pd.DataFrame) -> str:
     return text + "."
 
 
-def headline_top_weekly(frame: pd.DataFrame) -> str:
+def headline_top_weekly(frame: pd.DataFrame, period: Period | None = None) -> str:
     """Concentration: the share of the named top models (everything but Other)."""
     if frame.empty:
         return Caveat("No tokens in this period.")
     n = frame.loc[frame["model"] != OTHER, "model"].nunique()
     subject = f"The top {n} {'model' if n == 1 else 'models'}"
-    return headline_share(frame, "model", OTHER, subject, complement=True)
+    return headline_share(frame, "model", OTHER, subject, complement=True, period=period)
 
 
 def headline_leaderboard(frame: pd.DataFrame) -> str:
@@ -323,19 +419,22 @@ def headline_leaderboard(frame: pd.DataFrame) -> str:
     )
 
 
-def headline_concentration(frame: pd.DataFrame) -> str:
+def headline_concentration(frame: pd.DataFrame, period: Period | None = None) -> str:
     """Token-weighted top-5 share among open-weights models, and the effective number of models."""
     if frame.empty:
         return Caveat("No open-weights tokens in this period.")
+    win = _windows(frame, period)
     weighted = frame.assign(_top5=frame["top5_share"] * frame["tokens"], _hhi=frame["hhi"] * frame["tokens"])
     text = _trend(
         weighted,
+        win,
         lambda w: window_ratio(weighted, "_top5", "tokens", w),
         lambda v, when: f"The five largest open-weights models carried {v} of open-weights tokens {when}",
+        noun="open-weights tokens",
     )
     if isinstance(text, Caveat):
         return text
-    hhi = window_ratio(weighted, "_hhi", "tokens", recent_weeks(frame))
+    hhi = window_ratio(weighted, "_hhi", "tokens", recent_weeks(frame, win))
     if hhi:
         effective = f"{1 / hhi:.1f}" if 1 / hhi < 9.95 else f"{1 / hhi:.0f}"
         text += f"; the effective number of open models was {effective.removesuffix('.0')} (1 / HHI)"
@@ -345,18 +444,20 @@ def headline_concentration(frame: pd.DataFrame) -> str:
 # ---------------------------------------------------------------- agentic use
 
 
-def headline_reasoning(frame: pd.DataFrame) -> str:
+def headline_reasoning(frame: pd.DataFrame, period: Period | None = None) -> str:
     """Reasoning tokens' share of output tokens, over all models and within reasoning models."""
     if frame.empty:
         return Caveat("No tokens in this period.")
+    win = _windows(frame, period)
     text = _trend(
         frame,
+        win,
         lambda w: window_ratio(frame, "reasoning_tokens", "output_tokens", w),
         lambda v, when: f"Reasoning tokens made up {v} of output tokens {when}",
     )
     if isinstance(text, Caveat):
         return text
-    weeks = recent_weeks(frame)
+    weeks = recent_weeks(frame, win)
     rows = _published(frame)
     rows = rows[rows["week"].isin(weeks)]
     within = rows["reasoning_model_tokens"].sum()
@@ -370,38 +471,42 @@ def headline_reasoning(frame: pd.DataFrame) -> str:
     return text + "."
 
 
-def headline_tool_calls(frame: pd.DataFrame) -> str:
+def headline_tool_calls(frame: pd.DataFrame, period: Period | None = None) -> str:
     """Share of requests ending in a tool call, and of tokens."""
     if frame.empty:
         return Caveat("No requests in this period.")
+    win = _windows(frame, period)
     text = _trend(
         frame,
+        win,
         lambda w: window_ratio(frame, "tool_call_requests", "requests", w),
         lambda v, when: f"Tool calls ended {v} of requests {when}",
     )
     if isinstance(text, Caveat):
         return text
-    tokens = window_ratio(frame, "tool_call_tokens", "tokens", recent_weeks(frame))
+    tokens = window_ratio(frame, "tool_call_tokens", "tokens", recent_weeks(frame, win))
     if tokens is not None:
         text += f", and those requests carried {fmt_pct(tokens)} of tokens"
     return text + "."
 
 
-def headline_lengths(frame: pd.DataFrame) -> str:
+def headline_lengths(frame: pd.DataFrame, period: Period | None = None) -> str:
     """Mean prompt and completion tokens per request, last weeks against first weeks."""
     if frame.empty:
         return Caveat("No requests in this period.")
+    win = _windows(frame, period)
     text = _trend(
         frame,
+        win,
         lambda w: window_ratio(frame, "input_tokens", "requests", w),
         lambda v, when: f"Prompts averaged {v} tokens per request {when}",
         fmt=fmt_tokens,
     )
     if isinstance(text, Caveat):
         return text
-    got = _compare(frame, lambda w: window_ratio(frame, "output_tokens", "requests", w))
+    got = _compare(frame, win, lambda w: window_ratio(frame, "output_tokens", "requests", w))
     if got is not None:
-        now, then, win = got
+        now, then = got
         text += f"; completions averaged {fmt_tokens(now)}"
         if then is not None and win is not None:
             text += f" ({_change(now, then, win.n, fmt_tokens)})"
@@ -650,24 +755,32 @@ def _month(value: date) -> str:
     return value.strftime("%Y-%m")
 
 
-_BY_ID: dict[str, Callable[[pd.DataFrame], str]] = {
+_WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
     "volume": headline_volume,
-    "share_open": lambda f: headline_share(f, "segment", "Open weights", "Open-weights models"),
-    "share_origin": lambda f: headline_share(f, "segment", "Chinese open", "Chinese open-weights models"),
+    "share_open": lambda f, p: headline_share(f, "segment", "Open weights", "Open-weights models", period=p),
+    "share_origin": lambda f, p: headline_share(
+        f, "segment", "Chinese open", "Chinese open-weights models", period=p
+    ),
     "share_author": headline_author,
-    "top_models": headline_top_models,
     "top_models_weekly": headline_top_weekly,
-    "leaderboard": headline_leaderboard,
     "open_concentration": headline_concentration,
     "share_new_models": headline_new_models,
     "share_size": headline_size,
-    "share_reasoning": lambda f: headline_share(f, "segment", "Reasoning", "Reasoning models", verb="served"),
+    "share_reasoning": lambda f, p: headline_share(
+        f, "segment", "Reasoning", "Reasoning models", verb="served", period=p
+    ),
     "reasoning": headline_reasoning,
     "tool_calls": headline_tool_calls,
     "lengths": headline_lengths,
     "share_category": headline_category,
-    "category_segments": headline_category_segments,
     "geo_continent": headline_geo_continent,
+}
+"""Headlines comparing the first and last windows of the period (:func:`windows`)."""
+
+_BY_ID: dict[str, Callable[[pd.DataFrame], str]] = {
+    "top_models": headline_top_models,
+    "leaderboard": headline_leaderboard,
+    "category_segments": headline_category_segments,
     "geo_country": headline_geo_country,
     "language": headline_language,
     "cost_vs_usage": headline_costs,
@@ -679,12 +792,21 @@ _BY_ID: dict[str, Callable[[pd.DataFrame], str]] = {
 }
 
 
-def headline(fig: FigureDef, frame: pd.DataFrame, drawn: Sequence[str] = ()) -> str:
+def headline(
+    fig: FigureDef, frame: pd.DataFrame, drawn: Sequence[str] = (), period: Period | None = None
+) -> str:
     """The one-sentence finding of a figure, computed from its published (suppressed) frame.
 
-    ``drawn`` names the categories the chart draws (the heatmap's models).
+    ``drawn`` names the categories the chart draws (the heatmap's models); ``period`` is the
+    report's first and last day, whose calendar weeks the weekly headlines compare (None: the
+    frame's own first to last week).
     """
     if fig.id == "retention_triangle":
         return headline_triangle(frame, drawn)
+    weekly = _WEEKLY.get(fig.id)
+    if weekly is not None:
+        if "week" in frame.columns and pd.api.types.is_datetime64_any_dtype(frame["week"]):
+            frame = frame.assign(week=frame["week"].dt.date)
+        return weekly(frame, period)
     make = _BY_ID.get(fig.id)
     return make(frame) if make else ""

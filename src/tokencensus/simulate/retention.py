@@ -89,11 +89,13 @@ def _choose(models: Models, market: Market) -> tuple[int | None, int | None, int
     inside = (models.release_day >= 0) & (models.release_day < n_days)
     launch[inside] = market.month_of_day[models.release_day[inside]]
     slipper = slipper_month = None
-    for last_launch in (2, n_months - 4):
+    # The launch cohort and the one after it must both reach month 3, where foundational_cohorts
+    # compares a launch cohort with the later ones: the launch is at least five months from the end.
+    for last_launch in (2, n_months - 5):
         cands = [
             m
             for m in range(n_models)
-            if 0 <= launch[m] <= last_launch and n_months - launch[m] >= 4 and steady(m, int(launch[m]))
+            if 0 <= launch[m] <= last_launch and n_months - launch[m] >= 5 and steady(m, int(launch[m]))
         ]
         if cands:
             slipper = max(cands, key=lambda m: (r[m, launch[m]], -m))
