@@ -117,6 +117,23 @@ def ingest(
 
 @cli.command()
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    required=True,
+    help="Delete prompt samples and quarantined rows stored more than this many days ago.",
+)
+def purge(lake: Path, days: float) -> None:
+    """Delete old prompt samples and quarantined rows (the events stay)."""
+    from tokencensus.lake import Lake
+
+    removed = Lake(lake, create=False).purge(days)
+    click.echo(", ".join(f"{name}: {n:,} file(s) deleted" for name, n in removed.items()))
+
+
+@cli.command()
+@option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @option(S.OUT, "out_dir", type=click.Path(file_okay=False, path_type=Path))
 @option(S.BACKEND, type=click.Choice(S.BACKENDS))
 @option(S.MIN_USERS)

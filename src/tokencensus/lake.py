@@ -135,8 +135,8 @@ class Lake:
                     f"no lake at {self.root}; create one with `tokencensus ingest --lake {self.root} FILE...`"
                 )
             self.root.mkdir(parents=True)
-        for sub in ("events", "quarantine"):
-            (self.root / sub).mkdir(exist_ok=True)
+        (self.root / "events").mkdir(exist_ok=True)
+        (self.root / "quarantine").mkdir(mode=0o700, exist_ok=True)  # may hold text from the logs
 
     # -- paths ---------------------------------------------------------------------------------
     @property
@@ -257,13 +257,44 @@ class Lake:
                 shutil.rmtree(staging, ignore_errors=True)
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def purge(self, older_than_days: float, *, now: datetime | None = None) -> dict[str, int]:
+        """Delete the prompt samples and quarantined rows stored more than ``older_than_days`` ago
+        (by when each file was written: one per ingest run); return the files deleted per table.
+
+        The events stay. A purge is recorded in the manifest.
+        """
+        from tokencensus.ingest.samples import samples_dir
+
+        if older_than_days < 0:
+            raise LakeError(f"--older-than must be 0 days or more, not {older_than_days}")
+        cutoff = (now or datetime.now(UTC)).timestamp() - older_than_days * 86_400
+        removed: dict[str, int] = {}
+        with self._locked():
+            for name, directory in (("samples", samples_dir(self.root)), ("quarantine", self.quarantine_dir)):
+                old = [f for f in directory.glob("*.parquet") if f.stat().st_mtime < cutoff]
+                for f in old:
+                    f.unlink()
+                if old:
+                    _fsync_dir(directory)
+                removed[name] = len(old)
+            self._write_manifest(
+                {"at": _stamp(), "purge": {"older_than_days": older_than_days, "files_deleted": removed}}
+            )
+        return removed
+
     def _record(self, summary: AppendSummary) -> None:
+        self._write_manifest({"at": _stamp(), **asdict(summary)})
+
+    def _write_manifest(self, entry: dict[str, object]) -> None:
         entries = self.manifest()
-        entry: dict[str, object] = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **asdict(summary)}
         entries.append(entry)
         _write_atomic_text(
             self.root / "_manifest.json", json.dumps(entries, indent=1), self.root / "_staging"
         )
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _chunks(data: pa.Table | Chunk | Iterable[pa.Table | Chunk], source: str) -> Iterator[Chunk]:
@@ -293,6 +324,7 @@ class _Writer:
         self.duplicates = 0
         self.errors = 0
         self.collisions = 0
+        self.quarantined: set[tuple[str, int, str, str]] | None = None  # keys of stored rejects
         self.pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="tokencensus-lake")
         self.pending: list[Future[None]] = []
 
@@ -304,8 +336,20 @@ class _Writer:
             self.flush()
 
     def quarantine(self, rejects: pa.Table) -> None:
+        """Store rejected rows: once each (a row quarantined by an earlier run is not stored again),
+        their records scrubbed of PII, in a file only the owner can read."""
+        if self.quarantined is None:
+            self.quarantined = set(_quarantine_keys(self.lake.read_quarantine()))
+        keys = _quarantine_keys(rejects)
+        fresh = [i for i, key in enumerate(keys) if key not in self.quarantined]
+        if not fresh:
+            return
+        self.quarantined.update(keys[i] for i in fresh)
+        rejects = rejects.take(pa.array(fresh, pa.int64()))
+        scrubbed = pa.array([_scrub_record(r) for r in rejects["record"].to_pylist()], pa.string())
+        rejects = rejects.set_column(rejects.schema.get_field_index("record"), "record", scrubbed)
         path = self.lake.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet"
-        _write_atomic(rejects, path, self.lake.root / "_staging")
+        _write_atomic(rejects, path, self.lake.root / "_staging", private=True)
 
     def flush(self) -> None:
         if not self.buffer:
@@ -423,20 +467,72 @@ _EPOCH = date(1970, 1, 1)
 _COLLISION_SUFFIX = f"{COLLISION_SEPARATOR}[0-9a-f]{{12}}$"
 
 
+def _scrub_record(record: str | None) -> str | None:
+    """A quarantined record with PII scrubbed from its text: from each string of a JSON record (so it
+    stays JSON), or from the whole line when it is not JSON."""
+    from tokencensus.classify.scrub import scrub  # late: importing classify costs a second
+
+    if not record:
+        return record
+    try:
+        value = json.loads(record)
+    except ValueError:
+        return scrub(record)
+
+    def clean(item: object) -> object:
+        if isinstance(item, str):
+            return scrub(item)
+        if isinstance(item, dict):
+            return {k: clean(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        return item
+
+    return json.dumps(clean(value), sort_keys=True, default=str)
+
+
+def _quarantine_keys(rejects: pa.Table) -> list[tuple[str, int, str, str]]:
+    """What makes a quarantined row the same row again: its file, row, field and reason."""
+    columns = [rejects[c].to_pylist() for c in ("source", "row", "field", "reason")]
+    return list(zip(*columns, strict=True))
+
+
 def _runs(days: np.ndarray) -> list[int]:
     """Boundaries of the runs of equal values: [0, ..., len]."""
     return [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
 
 
-def _write_atomic(table: pa.Table, path: Path, staging: Path) -> None:
+def _write_atomic(table: pa.Table, path: Path, staging: Path, *, private: bool = False) -> None:
+    """Write under ``staging``, flush to disk, move into place (``private``: readable by the owner
+    only, for files that may hold text taken from the logs)."""
     tmp = staging / f"{uuid.uuid4().hex}.tmp"
     dictionary = [c for c in _DICTIONARY_COLUMNS if c in table.column_names]
-    pq.write_table(table, tmp, compression="zstd", compression_level=1, use_dictionary=dictionary or False)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        pq.write_table(
+            table, handle, compression="zstd", compression_level=1, use_dictionary=dictionary or False
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (a crash after it cannot bring the old entry back)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_atomic_text(path: Path, text: str, staging: Path) -> None:
     staging.mkdir(exist_ok=True)
     tmp = staging / f"{uuid.uuid4().hex}.tmp"
-    tmp.write_text(text)
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
+    _fsync_dir(path.parent)

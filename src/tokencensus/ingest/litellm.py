@@ -3,7 +3,8 @@
 Columns used::
 
     request_id → request_id            startTime → ts (naive = UTC)
-    end_user (else user) → user_id     metadata.user_api_key_alias (else team alias, else api_key) → app
+    end_user (else user) → user_id
+    metadata.user_api_key_alias (else team alias, else ``key-`` + a hash of api_key) → app
     model (else model_group) → model_raw                custom_llm_provider → provider
     prompt_tokens / completion_tokens → input / output tokens
     metadata.usage_object.prompt_tokens_details.cached_tokens (or cache_read_input_tokens) → cached
@@ -19,6 +20,7 @@ into the quarantine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,7 @@ import pyarrow.compute as pc
 
 from tokencensus.errors import InputError
 from tokencensus.ingest.format import Batch, ReadOptions
+from tokencensus.ingest.normalize import map_distinct
 from tokencensus.ingest.samples import user_text
 from tokencensus.ingest.streams import (
     JSON_BATCH_RECORDS,
@@ -124,6 +127,14 @@ def _read_json(path: Path, options: ReadOptions) -> Iterator[Batch]:
         yield _batch(raw_table(scalars, len(rows)), nested, np.array(rows, dtype=np.int64), rejects, options)
 
 
+def key_pseudonyms(keys: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """``key-`` and 12 hex digits of the SHA-256 of each API key (null stays null)."""
+    if pa.types.is_binary(keys.type) or pa.types.is_large_binary(keys.type):
+        text = [None if k is None else k.decode("utf-8", "replace") for k in keys.to_pylist()]
+        keys = pa.array(text, pa.string())
+    return map_distinct(keys, lambda k: "key-" + hashlib.sha256(k.encode()).hexdigest()[:12])
+
+
 def _get(obj: Any, *keys: str) -> Any:
     for key in keys:
         if not isinstance(obj, dict):
@@ -163,6 +174,11 @@ def _batch(
             derived[key].append(value)
     for key, values in derived.items():
         table = table.append_column(key, raw_table({key: values}, n).column(key))
+    if "api_key" in table.column_names:
+        # A key (LiteLLM stores its hash) is a secret: only a pseudonym of it is kept, as the app
+        # when the key has no alias; the key itself reaches neither the lake nor the quarantine.
+        index = table.column_names.index("api_key")
+        table = table.set_column(index, "api_key", key_pseudonyms(table.column("api_key")))
     m = Mapper(table, ts_format=options.ts_format)
     m.set("request_id", m.text("request_id"))
     m.set_times("startTime", "endTime", "completionStartTime")

@@ -15,7 +15,8 @@ a record that wraps the payload as ``{"standard_logging_object": {...}}`` (a cus
     response: choices[0].message.tool_calls, content[type=tool_use], output[type=function_call] → tool_calls
     stream → streamed                  response_cost → cost_usd
     end_user (else metadata.user_api_key_end_user_id, else metadata.user_api_key_user_id) → user_id
-    metadata.user_api_key_alias (else user_api_key_team_alias, else user_api_key_hash) → app
+    metadata.user_api_key_alias (else user_api_key_team_alias, else ``key-`` + a hash of
+    user_api_key_hash: a key is a secret, only a pseudonym of it is kept) → app
     status "failure" → finish_reason error; error_type from error_information (error_code → "http 429",
         error_class → "RateLimitError"), else the codes found in error_str (:mod:`failures`)
 
@@ -37,6 +38,7 @@ copied into the events or the quarantine.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,13 @@ PASS_THROUGH_CALL_TYPES = frozenset(
 )
 """Calls LiteLLM forwarded untouched: requests when they report tokens (an LLM call), else skipped."""
 
+
+
+def _key_pseudonym(key: Any) -> str | None:
+    """``key-`` and 12 hex digits of the SHA-256 of an API key (its hash, as LiteLLM logs it)."""
+    if not isinstance(key, str) or not key:
+        return None
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """StandardLoggingPayload records from JSON Lines, a JSON array or one JSON object."""
@@ -208,7 +217,7 @@ def _derive_payload(record: dict[str, Any]) -> dict[str, Any]:
             _get(metadata, "user_api_key_end_user_id"),
             _get(metadata, "user_api_key_user_id"),
         ),
-        "_app": _first(shared["key_alias"], _get(metadata, "user_api_key_hash")),
+        "_app": _first(shared["key_alias"], _key_pseudonym(_get(metadata, "user_api_key_hash"))),
         "_cached": _first(shared["cached"], _get(usage, "input_tokens_details", "cached_tokens")),
         "_reasoning": _first(shared["reasoning"], _get(usage, "output_tokens_details", "reasoning_tokens")),
         "_finish": finish,

@@ -15,7 +15,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,11 @@ class _RunState:
         """Normalise one batch and turn it into a lake chunk."""
         self.samples.add(batch.samples)
         table = self.normalise(batch, constants)
+        if self.salt is not None:
+            # Users are to be hashed everywhere: the quarantine keeps the normalised rows (user ids
+            # hashed) instead of the rows as read, and no raw text of the lines it cannot parse.
+            batch.records = None
+            batch.rejects = [replace(r, record=None) for r in batch.rejects]
         return _to_chunk(table, batch, source)
 
     def normalise(self, batch: Batch, constants: dict[str, pa.Scalar] | None = None) -> pa.Table:

@@ -1,8 +1,9 @@
 """The samples table: prompt text of a deterministic sample of requests, kept apart from the events.
 
-Layout: ``<lake>/samples/part-<id>.parquet`` with columns ``request_id`` and ``text``. Only the
-classifier reads it (after scrubbing PII); the events table, the quarantine, the ingest summary and
-the logs never carry prompt text.
+Layout: ``<lake>/samples/part-<id>.parquet`` with columns ``request_id`` and ``text``. The text is
+scrubbed of PII (:mod:`tokencensus.classify.scrub`) *before* it is written, and the files are
+readable by their owner only (0600, in a 0700 directory). Only the classifier reads it; the events
+table, the quarantine, the ingest summary and the logs never carry prompt text.
 
 Which requests are sampled is a pure function of the request id (:func:`sample_fraction` below the
 rate), so re-ingesting a file samples the same requests, and a later step that wants fewer samples
@@ -74,7 +75,8 @@ class SampleWriter:
         texts = samples.column("text").to_pylist()
         if self.known is None:
             self.known = set(read_samples(self.dir.parent).column("request_id").to_pylist())
-        keep_ids, keep_texts = [], []
+        keep_ids: list[str] = []
+        keep_texts: list[str] = []
         for rid, text in zip(ids, texts, strict=True):
             if not rid or not text or not text.strip() or rid in self.known:
                 continue
@@ -84,7 +86,10 @@ class SampleWriter:
             keep_ids.append(rid)
             keep_texts.append(text[:MAX_SAMPLE_CHARS])
         if keep_ids:
-            self.buffer.append(pa.table({"request_id": keep_ids, "text": keep_texts}, schema=SAMPLE_SCHEMA))
+            from tokencensus.classify.scrub import scrub_texts  # late: classify imports this module
+
+            scrubbed, _ = scrub_texts(keep_texts)
+            self.buffer.append(pa.table({"request_id": keep_ids, "text": scrubbed}, schema=SAMPLE_SCHEMA))
             self.buffered += len(keep_ids)
         if self.buffered >= _FLUSH_ROWS:
             self.flush()
@@ -95,12 +100,21 @@ class SampleWriter:
             return
         table = pa.concat_tables(self.buffer)
         self.buffer, self.buffered = [], 0
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = uuid.uuid4().hex
-        tmp = self.dir / f".{name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, self.dir / f"part-{name}.parquet")
+        write_private(table, self.dir / f".{name}.tmp", self.dir / f"part-{name}.parquet")
         self.written += table.num_rows
+
+
+def write_private(table: pa.Table, tmp: Path, path: Path) -> None:
+    """Write ``table`` to ``tmp`` readable by its owner only (0600), flush it to disk, and move it
+    to ``path`` (atomic: a reader sees the whole file or none)."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        pq.write_table(table, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def user_text(messages: object) -> str | None:
