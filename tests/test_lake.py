@@ -225,3 +225,15 @@ def test_nothing_is_lost_property(tmp_path_factory, batches):
     # stored ids stay unique within a day (identity is checked per day: the time is part of the content)
     assert len({(r["request_id"], r["ts"].day) for r in got}) == len(got)
     assert sum("~" in r["request_id"] for r in got) == len(distinct) - len({(i, d) for i, d, _ in distinct})
+
+
+def test_a_run_holds_the_lock_between_its_appends(tmp_path):
+    """An ingest of several files is one writer: another process cannot append between two files."""
+    lake = Lake(tmp_path)
+    with lake.writing():
+        assert lake.append(events(["a"]), "one.csv").rows_written == 1
+        with pytest.raises(LakeError, match="another tokencensus process is writing"):
+            Lake(tmp_path).append(events(["x"]), "other.csv")
+        assert lake.append(events(["b"]), "two.csv").rows_written == 1
+    assert Lake(tmp_path).append(events(["x"]), "other.csv").rows_written == 1
+    assert ids_of(lake) == ["a", "b", "x"]

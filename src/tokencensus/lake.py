@@ -20,7 +20,10 @@ Guarantees:
 * **Atomic writes.** Every file is written under ``_staging/`` and moved into place with
   ``os.replace``; a killed append leaves no half file, and re-running it completes it.
 * **Nothing lost.** Every input row is either written, a duplicate, or in the quarantine with a reason.
-* **One writer.** An advisory lock (released by the OS if the process dies) serialises appends.
+* **One writer.** An advisory lock (released by the OS if the process dies) serialises writers; an
+  ingest holds it for its whole run (:meth:`Lake.writing`), so two runs never interleave.
+* **Durable.** Every file is flushed to disk before it is renamed into place, and the directory
+  after, so a crash leaves the old state or the new one.
 """
 
 from __future__ import annotations
@@ -135,6 +138,7 @@ class Lake:
                     f"no lake at {self.root}; create one with `tokencensus ingest --lake {self.root} FILE...`"
                 )
             self.root.mkdir(parents=True)
+        self._held = False
         (self.root / "events").mkdir(exist_ok=True)
         (self.root / "quarantine").mkdir(mode=0o700, exist_ok=True)  # may hold text from the logs
 
@@ -239,7 +243,18 @@ class Lake:
         writer.flush()
 
     @contextmanager
+    def writing(self) -> Iterator[Lake]:
+        """Hold the lake's writer lock for a whole run (several appends): no other process can
+        write in between. Appends inside take it again without waiting; another process that
+        tries gets a :class:`LakeError` at once."""
+        with self._locked():
+            yield self
+
+    @contextmanager
     def _locked(self) -> Iterator[None]:
+        if self._held:
+            yield  # this Lake already holds the lock (inside writing())
+            return
         lock_path = self.root / ".lock"
         with open(lock_path, "a+") as handle:
             try:
@@ -251,9 +266,11 @@ class Lake:
             staging = self.root / "_staging"
             shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed append
             staging.mkdir()
+            self._held = True
             try:
                 yield
             finally:
+                self._held = False
                 shutil.rmtree(staging, ignore_errors=True)
                 fcntl.flock(handle, fcntl.LOCK_UN)
 

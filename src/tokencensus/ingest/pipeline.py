@@ -82,37 +82,43 @@ def ingest_files(
     summary = IngestSummary()
     constants = {k: constant(k, v) for k, v in split_mapping(options.mapping).constants().items()}
     state = _RunState(normalize.ModelResolver(catalog), salt, SampleWriter(lake.root, sample_rate))
-    done = 0
-    for path, fmt in plans:
-        source = str(path)
-        summary.formats[source] = fmt.name
-        if fmt.note and fmt.note not in summary.notes:
-            summary.notes.append(fmt.note)
-        skipped: Counter[str] = Counter()
-        fill = {} if fmt.mapped else constants
-
-        chunks = (state.chunk(batch, source, fill) for batch in _counting(fmt.read(path, options), skipped))
-        for_lake = _prefetch(chunks)
-
-        def counted(items: Iterator[Chunk]) -> Iterator[Chunk]:
-            nonlocal done
-            for item in items:
-                yield item
-                done += item.table.num_rows + (item.rejects.num_rows if item.rejects is not None else 0)
-                if progress is not None:
-                    progress(done)
-
-        result = lake.append(counted(for_lake), source)
-        result.skipped = dict(skipped)
-        summary.files.append(result)
-        summary.total.merge(result)
-    state.samples.flush()
+    rows = _Progress(progress)
+    with lake.writing():  # one writer for the whole run: another ingest cannot interleave
+        for path, fmt in plans:
+            source = str(path)
+            summary.formats[source] = fmt.name
+            if fmt.note and fmt.note not in summary.notes:
+                summary.notes.append(fmt.note)
+            skipped: Counter[str] = Counter()
+            fill = {} if fmt.mapped else constants
+            batches = _counting(fmt.read(path, options), skipped)
+            chunks = _prefetch(state.chunk(batch, source, fill) for batch in batches)
+            result = lake.append(rows.count(chunks), source)
+            result.skipped = dict(skipped)
+            summary.files.append(result)
+            summary.total.merge(result)
+        state.samples.flush()
     summary.samples_written = state.samples.written
     summary.unresolved = sorted(
         ((name, int(v[0]), int(v[1])) for name, v in state.unresolved.items()),
         key=lambda item: (-item[2], -item[1], item[0]),
     )
     return summary
+
+
+class _Progress:
+    """Input rows handed to the lake so far (all files of the run), reported as they go."""
+
+    def __init__(self, report: Callable[[int], None] | None) -> None:
+        self.report = report
+        self.done = 0
+
+    def count(self, chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        for chunk in chunks:
+            yield chunk
+            self.done += chunk.table.num_rows + (chunk.rejects.num_rows if chunk.rejects is not None else 0)
+            if self.report is not None:
+                self.report(self.done)
 
 
 class _RunState:
