@@ -237,3 +237,22 @@ def test_a_run_holds_the_lock_between_its_appends(tmp_path):
         assert lake.append(events(["b"]), "two.csv").rows_written == 1
     assert Lake(tmp_path).append(events(["x"]), "other.csv").rows_written == 1
     assert ids_of(lake) == ["a", "b", "x"]
+
+
+def test_delete_by_id_or_condition_rewrites_only_the_days_that_match(tmp_path):
+    lake = Lake(tmp_path)
+    lake.append(events(["a", "b", "c", "d"], days=[2, 2, 3, 4], tokens=[1, 2, 3, 4]), "in.csv")
+    untouched = sorted((lake.events_dir / "date=2025-06-04").glob("*.parquet"))
+    assert lake.delete(request_ids=["b"]) == 1
+    assert lake.delete(where="input_tokens = 3") == 1  # day 3 is left empty: its file goes
+    assert ids_of(lake) == ["a", "d"]
+    assert sorted((lake.events_dir / "date=2025-06-04").glob("*.parquet")) == untouched
+    assert lake.read_events().schema == EVENT_SCHEMA
+    deletes = [e["delete"] for e in lake.manifest() if "delete" in e]
+    assert [d["rows_deleted"] for d in deletes] == [1, 1]
+    with pytest.raises(LakeError, match="not a condition on the events"):
+        lake.delete(where="no_such_column = 1")
+    with pytest.raises(LakeError, match="say what to delete"):
+        lake.delete()
+    # deleting a poison row makes room to ingest it again, corrected
+    assert lake.append(events(["b"], tokens=[2]), "in.csv").rows_written == 1

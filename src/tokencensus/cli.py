@@ -115,6 +115,23 @@ def ingest(
     click.echo(str(summary))
 
 
+@cli.group("lake")
+def lake_group() -> None:
+    """Maintain a lake: delete rows."""
+
+
+@lake_group.command("delete")
+@option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--request-id", "request_ids", multiple=True, help="A request to delete (repeatable).")
+@click.option("--where", default=None, help="A SQL condition on the event columns, e.g. \"model = 'x/y'\".")
+def lake_delete(lake: Path, request_ids: tuple[str, ...], where: str | None) -> None:
+    """Delete requests from the lake (atomic per day file; recorded in the manifest)."""
+    from tokencensus.lake import Lake
+
+    deleted = Lake(lake, create=False).delete(request_ids=request_ids, where=where)
+    click.echo(f"{deleted:,} request(s) deleted")
+
+
 @cli.command()
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @click.option(

@@ -34,7 +34,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -298,6 +298,47 @@ class Lake:
                 {"at": _stamp(), "purge": {"older_than_days": older_than_days, "files_deleted": removed}}
             )
         return removed
+
+    def delete(self, *, request_ids: Sequence[str] = (), where: str | None = None) -> int:
+        """Delete the requests with these ids, or matching ``where`` (a SQL condition on the event
+        columns, e.g. ``"model = 'bad/model' AND ts < '2025-01-01'"``); return how many.
+
+        Each day file that holds a match is rewritten without it and renamed into place (atomic:
+        a reader sees the old file or the new one), under the writer lock. The deletion is recorded
+        in the manifest. A re-ingest of the same log brings the rows back.
+        """
+        import duckdb
+
+        if not request_ids and not where:
+            raise LakeError("say what to delete: --request-id ID (repeatable) or --where CONDITION")
+        conditions = [f"({where})"] if where else []
+        con = duckdb.connect()
+        if request_ids:
+            con.register("_ids", pa.table({"id": pa.array(list(request_ids), pa.string())}))
+            conditions.append("request_id IN (SELECT id FROM _ids)")
+        condition = " OR ".join(conditions)
+        deleted = rewritten = 0
+        with self._locked():
+            for path in self.event_files():
+                try:
+                    query = f"SELECT coalesce({condition}, false) AS hit FROM read_parquet($path)"
+                    hits = con.sql(query, params={"path": str(path)}).to_arrow_table()["hit"]
+                except duckdb.Error as exc:
+                    raise LakeError(f"--where {where!r} is not a condition on the events: {exc}") from exc
+                n = pc.sum(pc.cast(hits, pa.int64())).as_py() or 0
+                if not n:
+                    continue
+                table = pq.read_table(path, schema=EVENT_SCHEMA).filter(pc.invert(hits))
+                if table.num_rows:
+                    _write_atomic(table, path, self.root / "_staging")
+                else:
+                    path.unlink()
+                    _fsync_dir(path.parent)
+                deleted += n
+                rewritten += 1
+            entry = {"where": where, "request_ids": len(request_ids), "rows_deleted": deleted}
+            self._write_manifest({"at": _stamp(), "delete": {**entry, "files_rewritten": rewritten}})
+        return deleted
 
     def _record(self, summary: AppendSummary) -> None:
         self._write_manifest({"at": _stamp(), **asdict(summary)})
