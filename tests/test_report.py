@@ -613,3 +613,13 @@ def test_report_headlines_use_the_report_period(tmp_path: Path) -> None:
         "No requests in the last four weeks of the period (2025-06-30 … 2025-07-27)."
     )
     assert views[WEEKS[0] + timedelta(days=6)].headline == "1B tokens in the single week of data."
+
+
+@given(st.text())
+def test_md_escape_keeps_any_name_on_its_line_and_inert(name: str) -> None:
+    """A model name holding a line break and ~~~ (or ```) must not open a code block over the rest of
+    report.md: no character any renderer breaks lines on survives, and no fence is left unescaped."""
+    out = report_render.md_escape(name)
+    assert not re.search(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]", out)
+    assert not re.search(r"(?<!\\)[`~]", out)
+    assert report_render.md_escape("gpt\r\n~~~\n```x|y") == "gpt \\~\\~\\~ \\`\\`\\`x\\|y"

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -307,3 +308,35 @@ def test_cli_prints_the_url_and_stops_gracefully(sim_lake, stop: signal.Signals)
             proc.kill()
     assert proc.returncode == 0, err
     assert "Stopped." in out and "Traceback" not in err
+
+
+def test_idle_connections_time_out_and_too_many_are_refused(
+    sim_lake: tuple[Lake, pa.Table], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle connections cannot pile up: each is closed after the socket timeout, and past the
+    connection cap a new one is answered 503 at once (the server keeps serving)."""
+    import socket
+
+    from tokencensus import serve as serve_module
+
+    monkeypatch.setattr(serve_module._Handler, "timeout", 0.5)
+    monkeypatch.setattr(serve_module, "MAX_CONNECTIONS", 2)
+    dashboard = Dashboard.open(sim_lake[0], min_users=K)
+    srv = make_server(dashboard, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    host, port = str(srv.server_address[0]), int(srv.server_address[1])
+    try:
+        idle = [socket.create_connection((host, port), timeout=5) for _ in range(2)]
+        time.sleep(0.2)  # both are being served (and send nothing)
+        extra = socket.create_connection((host, port), timeout=5)
+        assert extra.recv(100).startswith(b"HTTP/1.1 503")
+        extra.close()
+        for conn in idle:  # the server hangs up on idle connections after its timeout
+            assert conn.recv(100) == b""
+            conn.close()
+        assert get(srv, "/healthz")[0] == 200  # slots are free again
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        dashboard.close()

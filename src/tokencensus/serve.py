@@ -537,11 +537,20 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+SOCKET_TIMEOUT_S = 30.0
+"""A connection that sends nothing for this long is closed (idle keep-alive connections would
+otherwise hold a thread and a descriptor each, for ever)."""
+MAX_CONNECTIONS = 64
+"""Connections served at once; one more is answered 503 and closed, so no client can exhaust the
+process's threads or file descriptors."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: DashboardServer
     server_version = "tokencensus"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT_S
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self._answer(send_body=True)
@@ -584,10 +593,30 @@ class DashboardServer(ThreadingHTTPServer):
     def __init__(self, dashboard: Dashboard, host: str, port: int, *, log: Log | None = None) -> None:
         self.dashboard = dashboard
         self.log = log
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.loopback = is_loopback(host)
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection in a thread of its own, unless :data:`MAX_CONNECTIONS` are open."""
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     @property
     def url(self) -> str:

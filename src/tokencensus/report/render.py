@@ -195,13 +195,16 @@ def render_json(view: ReportView) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+"""Every character some Markdown renderer takes as the end of a line (a name must stay on its line:
+a break followed by ``~~~`` or ``` would open a code block over the rest of the file)."""
 
 
 def md_escape(text: str) -> str:
     """Text from the logs made inert in Markdown: HTML escaped, Markdown syntax backslashed."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
 
 
 def render_markdown(view: ReportView) -> str:
