@@ -18,6 +18,9 @@ from tokencensus.errors import ConfigError
 from tokencensus.ingest.samples import SampleWriter
 from tokencensus.lake import Lake
 
+FREE = {"usd_per_mtok_in": 0.0, "usd_per_mtok_out": 0.0}
+"""Prices of a free local model (the fake server's): the guard then counts calls only."""
+
 
 class FakeServer:
     def __init__(self, fail_first: int = 0) -> None:
@@ -61,23 +64,25 @@ def fake() -> Iterator[FakeServer]:
 
 
 def test_batches_and_retries(fake: FakeServer) -> None:
-    backend = LLMBackend(base_url=fake.url, model="fake", batch_size=2, backoff_s=0.01)
+    backend = LLMBackend(base_url=fake.url, model="fake", batch_size=2, backoff_s=0.01, **FREE)
     pred = backend.predict(["write python code", "you are a pirate", "python please"])
     assert pred.categories == ["programming", "roleplay", "programming"]
     assert len(fake.bodies) == 3  # one 503 retried, then two batches (2 + 1 prompts)
 
 
 def test_cost_guard_stops_before_overspending(fake: FakeServer) -> None:
-    backend = LLMBackend(base_url=fake.url, model="fake", batch_size=1, max_calls=2, backoff_s=0.01)
+    backend = LLMBackend(base_url=fake.url, model="fake", batch_size=1, max_calls=2, backoff_s=0.01, **FREE)
     with pytest.raises(ConfigError, match="cost guard"):
         backend.predict(["a", "b", "c"])
-    pricey = LLMBackend(base_url=fake.url, model="fake", usd_per_mtok_in=1e6, max_usd=1.0)
+    pricey = LLMBackend(base_url=fake.url, model="fake", usd_per_mtok_in=1e6, usd_per_mtok_out=0, max_usd=1.0)
     with pytest.raises(ConfigError, match="cost guard"):
         pricey.predict(["x" * 100])
 
 
 def test_unreachable_endpoint_gives_other() -> None:
-    backend = LLMBackend(base_url="http://127.0.0.1:9/v1", model="m", retries=1, backoff_s=0.01, timeout_s=1)
+    backend = LLMBackend(
+        base_url="http://127.0.0.1:9/v1", model="m", retries=1, backoff_s=0.01, timeout_s=1, **FREE
+    )
     pred = backend.predict(["hello"])
     assert pred.categories == ["other"] and pred.confidence[0] == 0.0
 
@@ -90,9 +95,34 @@ def test_classify_lake_sends_only_scrubbed_text(fake: FakeServer, tmp_path: Path
     )
     writer.flush()
     summary = classify_lake(
-        lake.root, backend="llm", rate=1.0, base_url=fake.url, model="fake", backoff_s=0.01
+        lake.root, backend="llm", rate=1.0, base_url=fake.url, model="fake", backoff_s=0.01, **FREE
     )
     assert summary.written == 2 and summary.classifier == "llm:fake"
     sent = json.dumps(fake.bodies)
     assert "bob@corp.com" not in sent and "[EMAIL]" in sent
     assert set(read_labels(lake.root)["category"].to_pylist()) == {"programming", "roleplay"}
+
+
+def test_the_cost_guard_prices_from_the_catalog_or_refuses_to_start(fake: FakeServer) -> None:
+    """--max-usd must be able to stop a run started from the CLI: a model the catalog knows is priced
+    from it; one it does not know must be priced by the user (0 for a free local model)."""
+    backend = LLMBackend(base_url=fake.url, model="gpt-4o-mini", max_usd=5.0)
+    assert (backend.price_in, backend.price_out) == (0.15, 0.6)  # the catalog's USD per 1M tokens
+    with pytest.raises(ConfigError, match="no price for --llm-model 'my-local-llama'"):
+        LLMBackend(base_url=fake.url, model="my-local-llama")
+    assert LLMBackend(base_url=fake.url, model="my-local-llama", **FREE).price_in == 0.0
+
+
+def test_max_usd_stops_a_cli_run(fake: FakeServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tokencensus.cli import cli
+
+    lake = Lake(tmp_path / "lake")
+    writer = SampleWriter(lake.root, rate=1.0)
+    writer.add(pa.table({"request_id": [f"r{i}" for i in range(50)], "text": ["x" * 4000] * 50}))
+    writer.flush()
+    args = ["classify", "--lake", str(lake.root), "--classifier", "llm", "--rate", "1", "--llm-url", fake.url]
+    result = CliRunner().invoke(cli, [*args, "--llm-model", "gpt-4o", "--max-usd", "0.0001"])
+    assert isinstance(result.exception, ConfigError) and "cost guard" in str(result.exception)
+    assert len(fake.bodies) < 50

@@ -188,6 +188,8 @@ def report(
 @option(S.LLM_URL)
 @option(S.LLM_MODEL)
 @option(S.MAX_USD)
+@option(S.LLM_PRICE_IN)
+@option(S.LLM_PRICE_OUT)
 def classify(
     lake: Path,
     backend: str,
@@ -197,11 +199,20 @@ def classify(
     llm_url: str,
     llm_model: str,
     max_usd: float,
+    llm_price_in: float,
+    llm_price_out: float,
 ) -> None:
     """Classify a sample of prompts: PII scrub, language, category; writes <lake>/labels."""
     from tokencensus.classify import classify_lake
 
-    opts = {"base_url": llm_url, "model": llm_model, "max_usd": max_usd} if backend == "llm" else {}
+    opts: dict[str, Any] = {}
+    if backend == "llm":
+        opts = {"base_url": llm_url, "model": llm_model, "max_usd": max_usd}
+        opts.update(
+            (name, price)
+            for name, price in (("usd_per_mtok_in", llm_price_in), ("usd_per_mtok_out", llm_price_out))
+            if price >= 0
+        )
     summary = classify_lake(
         lake, backend=backend, rate=rate, floor=floor, min_per_model=min_per_model, **opts
     )

@@ -58,6 +58,15 @@ FLOOR = Setting("floor", 0.25, "Labels below this confidence count as 'other'.")
 LLM_URL = Setting("llm-url", "http://localhost:8000/v1", "OpenAI-compatible base URL (llm classifier).")
 LLM_MODEL = Setting("llm-model", "", "Model name at the endpoint (llm classifier).")
 MAX_USD = Setting("max-usd", 5.0, "Cost guard of the llm classifier: stop before spending more.")
+LLM_PRICE_IN = Setting(
+    "llm-price-in",
+    -1.0,
+    "USD per 1M input tokens at the llm endpoint, for --max-usd; -1: the catalog's price of --llm-model "
+    "(a model it does not know needs a price; 0 for a free local model).",
+)
+LLM_PRICE_OUT = Setting(
+    "llm-price-out", -1.0, "USD per 1M output tokens at the llm endpoint, for --max-usd; -1: the catalog's."
+)
 EVAL_DATA = Setting(
     "data", "../shared/data", "Directory holding prompts/ (labelled public prompts) for eval-classifier."
 )
@@ -87,6 +96,8 @@ ALL: tuple[Setting, ...] = (
     LLM_URL,
     LLM_MODEL,
     MAX_USD,
+    LLM_PRICE_IN,
+    LLM_PRICE_OUT,
     EVAL_DATA,
     HOST,
     PORT,

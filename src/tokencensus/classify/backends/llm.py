@@ -5,7 +5,8 @@ a JSON list ``[{"i": 1, "category": "...", "confidence": 0.9}, ...]``. Failed ca
 errors, 429, 5xx, unparsable answers) are retried ``retries`` times with exponential backoff; a
 prompt still unanswered gets ``other`` with confidence 0. The **cost guard** estimates each call's
 tokens (characters / 4 in, 30 per prompt out) and raises :class:`ConfigError` *before* a call that
-would take the run past ``max_usd`` (at ``usd_per_mtok_in`` / ``usd_per_mtok_out``) or ``max_calls``.
+would take the run past ``max_usd`` (at ``usd_per_mtok_in`` / ``usd_per_mtok_out``, by default the
+catalog's prices for the model; a model it cannot price needs them given) or ``max_calls``.
 Uses the standard library only (urllib); the API key comes from ``api_key`` or ``OPENAI_API_KEY``
 and never appears in errors.
 """
@@ -29,6 +30,25 @@ from tokencensus.errors import ConfigError
 _MAX_PROMPT_CHARS = 2_000
 
 
+def _catalog_prices(model: str, price_in: float | None, price_out: float | None) -> tuple[float, float]:
+    """The prices the cost guard uses: those given, else the catalog's for ``model``; a model the
+    catalog cannot price is an error (a guard at $0 a token would never stop a run)."""
+    from tokencensus.catalog import load_catalog
+
+    catalog = load_catalog()
+    slug = catalog.resolve_one(model)
+    row = catalog.get(slug) if slug else {}
+    found_in, found_out = row.get("input_price"), row.get("output_price")
+    price_in = price_in if price_in is not None else found_in
+    price_out = price_out if price_out is not None else found_out
+    if price_in is None or price_out is None:
+        raise ConfigError(
+            f"the catalog has no price for --llm-model {model!r}, so --max-usd cannot guard the run; pass "
+            "--llm-price-in and --llm-price-out (USD per 1M tokens; 0 and 0 for a free local model)"
+        )
+    return float(price_in), float(price_out)
+
+
 class LLMBackend:
     def __init__(
         self,
@@ -41,11 +61,13 @@ class LLMBackend:
         timeout_s: float = 60.0,
         max_usd: float = 5.0,
         max_calls: int = 10_000,
-        usd_per_mtok_in: float = 0.0,
-        usd_per_mtok_out: float = 0.0,
+        usd_per_mtok_in: float | None = None,
+        usd_per_mtok_out: float | None = None,
     ) -> None:
         if not model:
             raise ConfigError("the llm backend needs a model name (--llm-model), e.g. qwen2.5:7b-instruct")
+        if usd_per_mtok_in is None or usd_per_mtok_out is None:
+            usd_per_mtok_in, usd_per_mtok_out = _catalog_prices(model, usd_per_mtok_in, usd_per_mtok_out)
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.batch_size, self.retries = model, max(1, batch_size), retries
         self.backoff_s, self.timeout_s = backoff_s, timeout_s
