@@ -256,3 +256,18 @@ def test_delete_by_id_or_condition_rewrites_only_the_days_that_match(tmp_path):
         lake.delete()
     # deleting a poison row makes room to ingest it again, corrected
     assert lake.append(events(["b"], tokens=[2]), "in.csv").rows_written == 1
+
+
+def test_a_day_left_and_come_back_to_still_finds_its_requests(tmp_path, monkeypatch):
+    """The writer forgets the ids of days a flush does not touch (flat memory on long logs); a log
+    that returns to such a day later still finds the requests already written there."""
+    monkeypatch.setattr(lake_module, "FLUSH_ROWS", 2)
+    lake = Lake(tmp_path)
+    chunks = [
+        events(["a", "b"], days=[2, 2]),
+        events(["c", "d"], days=[3, 3]),
+        events(["a", "e"], days=[2, 2]),  # "a" again, after day 2 was let go
+    ]
+    summary = lake.append(iter(chunks), "in.csv")
+    assert (summary.rows_written, summary.duplicates) == (5, 1)
+    assert ids_of(lake) == ["a", "b", "c", "d", "e"]

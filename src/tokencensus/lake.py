@@ -376,7 +376,7 @@ class _Writer:
         self.lake = lake
         self.buffer: list[pa.Table] = []
         self.buffered = 0
-        self.seen: dict[str, pa.Array] = {}  # day -> request_ids already in the lake or written now
+        self.seen: dict[str, pa.Array] = {}  # day -> its request_ids (lake and this run), recent days
         self.touched: set[str] = set()
         self.written = 0
         self.duplicates = 0
@@ -423,8 +423,13 @@ class _Writer:
             table, days = table.take(pa.array(order)), days[order]
             bounds = _runs(days)
         self._wait()  # at most one flush in flight: memory stays bounded
-        for start, end in pairwise(bounds):
-            name = (_EPOCH + timedelta(days=int(days[start]))).isoformat()
+        names = [(_EPOCH + timedelta(days=int(days[start]))).isoformat() for start in bounds[:-1]]
+        # Logs run forward in time: the ids of days this flush does not touch are let go (read
+        # again from the day's files should a later flush come back to them), so memory stays flat
+        # however long the log.
+        for day in set(self.seen) - set(names):
+            del self.seen[day]
+        for name, (start, end) in zip(names, pairwise(bounds), strict=True):
             self._write_day(name, table.slice(start, end - start))
 
     def _wait(self) -> None:
@@ -515,6 +520,8 @@ class _Writer:
 
     def _known(self, day: str) -> pa.Array:
         if day not in self.seen:
+            if day in self.touched:
+                self._wait()  # this run wrote the day: its files must be on disk to be read back
             files = sorted((self.lake.events_dir / f"date={day}").glob("*.parquet"))
             ids = [pq.read_table(f, columns=["request_id"])["request_id"].combine_chunks() for f in files]
             self.seen[day] = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
