@@ -266,3 +266,149 @@ def test_directories_are_expanded(tmp_path: Path) -> None:
     assert [Path(f.source).name for f in summary.files] == ["a.csv", "b.csv"]
     assert os.path.exists(tmp_path / "lake" / "events")
     assert isinstance(Lake(tmp_path / "lake").read_events(), pa.Table)
+
+
+# -- the malformed-input corpus (tests/data/malformed/cases.toml) -------------------------------------
+
+CORPUS = Path(__file__).parent / "data" / "malformed"
+
+
+def _cases() -> list[dict]:
+    import tomllib
+
+    return tomllib.loads((CORPUS / "cases.toml").read_text())["case"]
+
+
+def _case_file(case: dict, tmp_path: Path) -> Path:
+    if case.get("generated"):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.generate(case["file"], tmp_path / "generated")
+    return CORPUS / case["file"]
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["file"])
+def test_malformed_corpus_case(case: dict, tmp_path: Path) -> None:
+    """Every corpus file: detected, and its good rows land while exactly its bad rows are quarantined,
+    or (a bad option) a clear error before anything is written."""
+    from tokencensus.errors import TokencensusError
+    from tokencensus.ingest import load_mapping
+
+    path = _case_file(case, tmp_path)
+    lake_dir = tmp_path / "lake"
+    if "error" in case:
+        with pytest.raises(TokencensusError) as info:
+            mapping = load_mapping(CORPUS / case["mapping"]) if "mapping" in case else None
+            ingest([path], lake_dir, mapping=mapping)
+        assert case["error"] in str(info.value)
+        assert Lake(lake_dir).is_empty()
+        return
+    assert detect_format(path) == case["format"]
+    mapping = load_mapping(CORPUS / case["mapping"]) if "mapping" in case else None
+    summary = ingest([path], lake_dir, mapping=mapping)
+    events = Lake(lake_dir).read_events()
+    q = quarantine(lake_dir)
+    assert (events.num_rows, len(q)) == (case["landed"], case["quarantined"])
+    assert summary.total.rows_written == case["landed"]
+    if "reason" in case:
+        assert any(case["reason"] in r["reason"] for r in q), [r["reason"] for r in q]
+
+
+def test_every_corpus_file_ends_in_a_summary_or_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the CLI: exit 0 with a summary, or `Error: <file>: ...` and exit 1; never a traceback."""
+    from tokencensus.cli import main
+
+    for case in _cases():
+        if case.get("generated"):
+            continue
+        args = ["ingest", "--lake", str(tmp_path / case["file"]), str(CORPUS / case["file"])]
+        if "mapping" in case:
+            args += ["--mapping", str(CORPUS / case["mapping"])]
+        code = 0
+        try:
+            main(args)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        if "error" in case:
+            assert code == 1 and "Error: " in err and case["file"].split(".")[0] in err, err
+        else:
+            assert code == 0, err
+
+
+def test_unexpected_reader_errors_name_the_file_without_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug a strange file reveals: `Error: <file>: reading failed (Type)`, no text of the row;
+    --debug shows the traceback."""
+    from tokencensus import ingest as ingest_module
+    from tokencensus.cli import main
+    from tokencensus.ingest import generic
+
+    def broken(path: Path, options: object):
+        raise ValueError(SECRET_PROMPT)
+        yield  # pragma: no cover
+
+    fmt = ingest_module.FORMATS["csv"]
+    monkeypatch.setitem(ingest_module.FORMATS, "csv", fmt.__class__(**{**fmt.__dict__, "read": broken}))
+    path = write_csv(tmp_path / "log.csv", HEADER, [good_row(1)])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", "--lake", str(tmp_path / "lake"), str(path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "log.csv" in err and "ValueError" in err
+    assert SECRET_PROMPT not in err and "Traceback" not in err
+    monkeypatch.delenv("TOKENCENSUS_DEBUG", raising=False)
+    with pytest.raises(ValueError):
+        main(["--debug", "ingest", "--lake", str(tmp_path / "lake"), str(path)])
+    monkeypatch.delenv("TOKENCENSUS_DEBUG", raising=False)
+    assert generic  # imported for the registry
+
+
+def test_data_pages_are_streamed_element_by_element(tmp_path: Path) -> None:
+    from tokencensus.ingest.streams import json_records
+
+    page = tmp_path / "page.json"
+    records = [{"id": f"gen-{i}", "n": i} for i in range(3)]
+    page.write_text(json.dumps({"meta": {"page": 1}, "data": records, "tail": [1, 2]}, indent=1))
+    items = list(json_records(page))
+    assert [v for _, v in items] == records
+    assert [row for row, _ in items] == [6, 10, 14]  # the line each element starts on
+    many = [{"id": f"gen-{i}", "pad": "p" * 100} for i in range(2000)]  # one line past the sniffed head
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps({"data": many}) + "\n")
+    assert [v for _, v in json_records(compact)] == many
+    truncated = tmp_path / "cut.json"
+    text = json.dumps({"data": records}, indent=1)
+    truncated.write_text(text[: text.index('"gen-2"') + 3])
+    items = list(json_records(truncated))
+    assert [v for v in items if not hasattr(v, "reason")] == [(3, records[0]), (7, records[1])]
+    assert "truncated" in items[-1].reason
+
+
+def test_long_lines_are_read_in_linear_time_and_overlong_ones_skipped() -> None:
+    import io as _io
+
+    from tokencensus.ingest.streams import _lines, _Overlong
+
+    line = b"x" * (9 << 20)  # longer than the 4 MB read size: carried over several reads
+    data = b"a\n" + line + b"\nb\n" + line + line + b"\nc"
+    out = list(_lines(_io.BytesIO(data)))
+    assert out[0] == b"a" and out[1] == line and out[2] == b"b" and out[3] == line + line and out[4] == b"c"
+    out = list(_lines(_io.BytesIO(data), limit=10 << 20))
+    assert isinstance(out[3], _Overlong) and out[3].size == 2 * len(line) and out[4] == b"c"
+
+
+def test_a_mapping_ts_format_that_reads_nothing_fails_fast(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "log.csv", HEADER, [good_row(i) for i in range(4)])
+    with pytest.raises(ConfigError, match=r"log\.csv: ts_format '%d/%m/%Y' reads none of the 4 timestamps"):
+        ingest([path], tmp_path / "lake", mapping={"ts_format": "%d/%m/%Y"})
+    with pytest.raises(ConfigError, match=r"ts_format '%Q' is not a valid timestamp pattern"):
+        ingest([path], tmp_path / "lake", mapping={"ts_format": "%Q"})
+    assert Lake(tmp_path / "lake").is_empty()

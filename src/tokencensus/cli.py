@@ -6,6 +6,7 @@ status 1 here, in :func:`main`, and nowhere else.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from tokencensus import settings as S
 from tokencensus.errors import TokencensusError
+from tokencensus.ingest.streams import DEBUG_ENV
 
 console = Console(stderr=True, highlight=False)
 
@@ -40,8 +42,11 @@ def option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tokencensus")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """tokencensus: turn LLM-gateway request logs into a State-of-AI study."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 @cli.command()
@@ -281,3 +286,19 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug or the system (disk full): one line, unless --debug
+        if os.environ.get(DEBUG_ENV):
+            raise
+        console.print(Text("Error: ", style="bold red") + Text(_unexpected(exc)))
+        sys.exit(1)
+
+
+def _unexpected(exc: Exception) -> str:
+    """``<file>: <what>`` for an OS error; else the error's type (its text may quote data)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else "tokencensus"
+        return f"{where}: {exc.strerror}"
+    return (
+        f"unexpected {type(exc).__name__}; run `tokencensus --debug ...` for the traceback, "
+        "and please report it"
+    )

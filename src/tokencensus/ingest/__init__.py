@@ -31,6 +31,7 @@ lake; see :func:`tokencensus.ingest.normalize.user_salt`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -53,6 +54,7 @@ from tokencensus.ingest.generic import load_mapping
 from tokencensus.ingest.normalize import Catalog, default_catalog, user_salt
 from tokencensus.ingest.pipeline import IngestSummary, check_format, expand, ingest_files
 from tokencensus.ingest.samples import SAMPLE_RATE, read_samples
+from tokencensus.ingest.streams import guarded
 from tokencensus.lake import Lake
 
 FORMATS: dict[str, Format] = {
@@ -153,7 +155,8 @@ def ingest_paths(
     for path in files:
         check_readable(path)
         name = fmt or detect_format(path, mapping_given=bool(mapping))
-        plans.append((path, check_format(name, FORMATS, mapping)))
+        fmt_ = check_format(name, FORMATS, mapping)
+        plans.append((path, dataclasses.replace(fmt_, read=guarded(fmt_.read))))
     options = ReadOptions(mapping=dict(mapping or {}))
     user_hash_salt = user_salt(lake.root, salt) if hash_users else None
     return ingest_files(

@@ -109,10 +109,10 @@ def as_timestamp(arr: pa.Array | pa.ChunkedArray, fmt: str | None = None) -> tup
     if pa.types.is_null(t):
         return arr.cast(TS_TYPE), None
     if fmt in _EPOCH_UNITS:
-        numbers, mask = as_float(arr)
-        return _epoch(numbers, _EPOCH_UNITS[fmt]), mask
+        numbers, mask = as_float(arr) if not pa.types.is_integer(t) else (arr, None)
+        return _merge(_epoch_mask(numbers, _EPOCH_UNITS[fmt]), mask)
     if pa.types.is_integer(t) or pa.types.is_floating(t):
-        return _epoch(arr, None), None
+        return _epoch_mask(arr, None)
     text, mask = as_text(arr)
     if fmt:
         return _merge(_strptime(text, fmt), mask)
@@ -121,7 +121,7 @@ def as_timestamp(arr: pa.Array | pa.ChunkedArray, fmt: str | None = None) -> tup
         return text.cast(TS_TYPE), mask
     if _EPOCH_TEXT.match(sample) and pc.all(pc.match_substring_regex(text, _EPOCH_TEXT.pattern)).as_py():
         numbers, bad = as_float(text)
-        return _merge((_epoch(numbers, None), bad), mask)
+        return _merge(_merge(_epoch_mask(numbers, None), bad), mask)
     # A failed cast costs as much as a good one: try first the form the first value has.
     cast = _tz_cast if _HAS_OFFSET.search(sample) else _iso_cast
     return _merge(_isolate(text, cast, _ts_leaf, TS_TYPE), mask)
@@ -288,26 +288,44 @@ def _nan_to_null(arr: pa.Array) -> pa.Array:
     return pc.if_else(nan, pa.scalar(None, arr.type), arr)
 
 
+_MAX_US = 253_402_300_799_999_999  # 9999-12-31 23:59:59.999999
+
+
 def _epoch(numbers: pa.Array, per_unit_us: float | None) -> pa.Array:
-    """Epoch numbers to timestamps; unit given, or told by magnitude (s, ms, us, ns)."""
+    """Epoch numbers to timestamps; unit given, or told by magnitude (s, ms, us, ns). A number whose
+    time falls before 1970 (a negative epoch) or after 9999 (a 22-digit value, an overflow) is null;
+    see :func:`_epoch_mask`."""
+    return _epoch_mask(numbers, per_unit_us)[0]
+
+
+def _epoch_mask(numbers: pa.Array, per_unit_us: float | None) -> tuple[pa.Array, Mask]:
+    """:func:`_epoch` and the mask of the present numbers that are no time (out of range)."""
     valid = np.asarray(pc.is_valid(numbers).to_numpy(zero_copy_only=False), dtype=bool)
     if pa.types.is_integer(numbers.type):
         values = numbers.cast(pa.int64()).fill_null(0).to_numpy()
-        size = np.abs(values)
     else:
         values = numbers.cast(pa.float64()).fill_null(0.0).to_numpy()
-        size = np.abs(values)
+    size = np.abs(values.astype(np.float64))
     if per_unit_us is None:
         unit = np.select([size < 1e11, size < 1e14, size < 1e17], [0, 1, 2], 3)
     else:
         unit = np.full(len(values), {1_000_000: 0, 1_000: 1, 1: 2}.get(int(per_unit_us), 3))
-    if values.dtype.kind == "i":
-        us = np.select(
-            [unit == 0, unit == 1, unit == 2], [values * 1_000_000, values * 1_000, values], values // 1000
-        )
-    else:
-        us = np.round(values * np.choose(unit, [1e6, 1e3, 1.0, 1e-3])).astype(np.int64)
-    return pa.array(us, pa.int64(), mask=~valid).cast(TS_TYPE)
+    with np.errstate(invalid="ignore", over="ignore"):
+        approx = values.astype(np.float64) * np.choose(unit, [1e6, 1e3, 1.0, 1e-3])
+        # Before 1970 (a negative epoch) or past year 9999 (a 22-digit number): not a time of a request.
+        bad = valid & ~(np.isfinite(approx) & (approx >= 0) & (approx <= _MAX_US))
+        if bad.any():
+            values = np.where(bad, 0, values)
+            valid = valid & ~bad
+        if values.dtype.kind == "i":
+            us = np.select(
+                [unit == 0, unit == 1, unit == 2],
+                [values * 1_000_000, values * 1_000, values],
+                values // 1000,
+            )
+        else:
+            us = np.round(values * np.choose(unit, [1e6, 1e3, 1.0, 1e-3])).astype(np.int64)
+    return pa.array(us, pa.int64(), mask=~valid).cast(TS_TYPE), (bad if bad.any() else None)
 
 
 _EPOCH_TEXT = re.compile(r"^\s*\d+(\.\d+)?\s*$")
@@ -339,9 +357,12 @@ def _ts_leaf(value: object) -> object:
     text = value.strip()
     if not text:
         return None
-    if text.replace(".", "", 1).isdigit():
-        number = int(text) if text.isdigit() else float(text)
-        return _epoch(pa.array([number]), None)[0].as_py()
+    if text.lstrip("-").replace(".", "", 1).isdigit():
+        number = float(text)
+        if len(text) > 20 or not math.isfinite(number):
+            return _FAIL
+        out, bad = _epoch_mask(pa.array([int(number) if "." not in text else number]), None)
+        return _FAIL if bad is not None else out[0].as_py()
     for suffix in (" UTC", " GMT", "UTC"):
         if text.endswith(suffix):
             text = text[: -len(suffix)].rstrip() + "+00:00"

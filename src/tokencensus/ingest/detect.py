@@ -27,13 +27,12 @@ Anything else is an :class:`~tokencensus.errors.InputError` naming the file and 
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
 from tokencensus.errors import InputError
 from tokencensus.ingest import anthropic, langfuse, litellm_payload, openai_jsonl, openai_stream, openrouter
-from tokencensus.ingest.streams import Reject, csv_header, head_bytes, json_records
+from tokencensus.ingest.streams import csv_header, first_json_record, head_bytes
 
 _CANONICAL = {"request_id", "ts", "model"}
 
@@ -93,12 +92,19 @@ def _listing() -> str:
 
 
 def _is_binary(head: bytes) -> bool:
-    """NUL bytes, or more than 1% of undecodable or control characters (a stray bad byte is a bad row)."""
-    if b"\x00" in head:
-        return True
-    text = head.decode("utf-8", errors="replace")
-    odd = text.count("\ufffd") + sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f")
-    return odd > max(4, len(text) // 100)
+    """Binary unless the first line is clean text, or at most 1% of the head is undecodable or control
+    characters: a stray NUL or bad byte, or a garbage tail after good lines, is a bad row, not a
+    binary file. (``head`` comes through :func:`~tokencensus.ingest.streams.open_binary`: a BOM is
+    gone, UTF-16 is already UTF-8.)"""
+    first = head.lstrip()[:4096].split(b"\n", 1)[0]
+    if first and _odd(first) == 0:
+        return False
+    return _odd(head) > max(4, len(head) // 100)
+
+
+def _odd(data: bytes) -> int:
+    text = data.decode("utf-8", errors="replace")
+    return text.count("\ufffd") + sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f")
 
 
 def _parquet_kind(path: Path) -> str:
@@ -111,10 +117,7 @@ def _parquet_kind(path: Path) -> str:
 
 
 def _first_record(path: Path) -> Any:
-    for item in itertools.islice(json_records(path, keep_text=False), 10):
-        if not isinstance(item, Reject):
-            return item[1]
-    return None
+    return first_json_record(path)
 
 
 def _json_kind(value: Any) -> str | None:
@@ -150,11 +153,7 @@ def _json_kind(value: Any) -> str | None:
 
 def _is_messages(value: Any) -> bool:
     """An OpenAI-style chat (a fine-tuning or dataset line): a list of {"role", "content"} messages."""
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(m, dict) and "role" in m for m in value)
-    )
+    return isinstance(value, list) and bool(value) and all(isinstance(m, dict) and "role" in m for m in value)
 
 
 def _csv_kind(header: list[str]) -> str | None:

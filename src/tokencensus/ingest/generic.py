@@ -28,6 +28,7 @@ skipped. Constants work with every format: for the other formats they fill what 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -115,7 +116,10 @@ def load_mapping(path: Path) -> dict[str, str]:
                 f"mapping file {path}: {key} must be a column name (or =constant), not {value!r}"
             )
         mapping[key] = value
-    split_mapping(mapping)  # checks the options' values
+    try:
+        split_mapping(mapping)  # checks the options' values
+    except ConfigError as exc:
+        raise ConfigError(f"mapping file {path}: {str(exc).removeprefix('mapping: ')}") from None
     return mapping
 
 
@@ -124,6 +128,7 @@ def split_mapping(mapping: dict[str, str]) -> MappingOptions:
     unit = mapping.get("latency_unit", "ms")
     if unit not in LATENCY_UNITS:
         raise ConfigError(f"mapping: latency_unit must be one of {', '.join(LATENCY_UNITS)}, not {unit!r}")
+    check_ts_format(mapping.get("ts_format"))
     return MappingOptions(
         columns={k: v for k, v in mapping.items() if k in KINDS},
         ts_format=mapping.get("ts_format"),
@@ -134,6 +139,55 @@ def split_mapping(mapping: dict[str, str]) -> MappingOptions:
             if k.startswith(WHERE_PREFIX)
         },
     )
+
+
+EPOCH_FORMATS = ("epoch_s", "epoch_ms", "epoch_us", "epoch_ns")
+_STRPTIME_CODES = set("aAbBcdDeFHIjmMnpRStTyYzZf%")
+_DIRECTIVE = re.compile(r"%(.?)")
+
+
+def check_ts_format(fmt: str | None) -> None:
+    """A :class:`ConfigError` naming ``fmt`` unless it is an epoch unit or a strptime pattern with
+    known codes (``%Y-%m-%d %H:%M:%S``); checked before anything is read."""
+    if fmt is None or fmt in EPOCH_FORMATS:
+        return
+    codes = _DIRECTIVE.findall(fmt)
+    unknown = sorted({f"%{c}" for c in codes if c not in _STRPTIME_CODES})
+    if not codes or unknown or not set(codes) & set("YyjDFsbBdmeRTHM"):
+        why = (
+            f"unknown code(s) {', '.join(unknown)}"
+            if unknown
+            else "it has no date or time code (%Y, %m, %d, %H ...)"
+        )
+        raise ConfigError(
+            f"mapping: ts_format {fmt!r} is not a valid timestamp pattern ({why}); use strptime codes "
+            f"such as '%Y-%m-%d %H:%M:%S', or one of {', '.join(EPOCH_FORMATS)}"
+        )
+
+
+def _check_ts_matches(table: pa.Table, source: str | None, fmt: str | None, path: Path) -> None:
+    """A :class:`ConfigError` when ``fmt`` reads none of the timestamps of a file's first batch (the
+    pattern is wrong, not the rows): failing fast beats quarantining every row."""
+    if (
+        not fmt
+        or fmt in EPOCH_FORMATS
+        or not source
+        or source.startswith("=")
+        or source not in table.column_names
+    ):
+        return
+    from tokencensus.ingest import columns as parse
+
+    values = table.column(source)
+    present = len(values) - values.null_count
+    if present == 0:
+        return
+    _, bad = parse.as_timestamp(values, fmt)
+    if bad is not None and int(np.count_nonzero(bad)) >= present:
+        raise ConfigError(
+            f"{path}: ts_format {fmt!r} reads none of the {present:,} timestamps in column {source!r} of "
+            "the first rows; fix the pattern in the mapping (or leave it out to detect the format)"
+        )
 
 
 def resolve_columns(available: list[str], mapping: dict[str, str], path: Path, what: str) -> dict[str, str]:
@@ -211,7 +265,11 @@ def _mapped(
     options: ReadOptions,
     path: Path,
 ) -> Iterator[Batch]:
+    first = True
     for table, rows, rejects in raws:
+        if first and table.num_rows:
+            _check_ts_matches(table, columns.get("ts"), opts.ts_format or options.ts_format, path)
+            first = False
         left_out = 0
         if opts.where:
             keep = _where(table, opts.where, path)
@@ -255,28 +313,75 @@ def parquet_file(path: Path) -> pq.ParquetFile:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
 
 
-def parquet_batches(path: Path, columns: list[str] | None) -> Iterator[tuple[pa.Table, np.ndarray]]:
-    """Stream a Parquet file: (table, 1-based row numbers) per batch."""
+def parquet_columns(path: Path) -> list[str]:
+    """The column names of a Parquet file, a repeated name made unique (``model``, ``model.2``):
+    the first column of a name is the one read by it."""
+    return _unique(parquet_file(path).schema_arrow.names)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}.{seen[name]}")
+    return out
+
+
+def parquet_chunks(
+    path: Path, columns: list[str] | None
+) -> Iterator[tuple[pa.Table, np.ndarray, list[Reject]]]:
+    """Stream a Parquet file row group by row group: (table, 1-based row numbers, rejects). A row
+    group that cannot be read (a corrupt page) is one :class:`Reject` naming its rows, and the read
+    goes on with the next group. ``columns`` are names as :func:`parquet_columns` gives them."""
     handle = parquet_file(path)
+    names = handle.schema_arrow.names
+    unique = _unique(names)
+    renamed = unique != names
+    wanted = list(columns) if columns is not None else unique
+    schema = pa.schema([f.with_name(u) for f, u in zip(handle.schema_arrow, unique, strict=True)])
+    empty = schema.empty_table().select(wanted)
+    groups = handle.num_row_groups
     row = 1
-    try:
-        for batch in handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
-            n = batch.num_rows
-            yield pa.Table.from_batches([batch]), np.arange(row, row + n, dtype=np.int64)
-            row += n
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{path}: reading stopped near row {row}: {exc}") from exc
+    for group in range(groups):
+        size = handle.metadata.row_group(group).num_rows
+        done = 0
+        try:
+            for batch in handle.iter_batches(
+                batch_size=PARQUET_BATCH_ROWS, row_groups=[group], columns=None if renamed else wanted
+            ):
+                table = pa.Table.from_batches([batch])
+                if renamed:
+                    table = table.rename_columns(unique).select(wanted)
+                n = table.num_rows
+                yield table, np.arange(row + done, row + done + n, dtype=np.int64), []
+                done += n
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            reason = (
+                f"rows {row + done}-{row + size - 1} (row group {group + 1} of {groups}) cannot be read "
+                f"({first}); skipped, the other row groups were read"
+            )
+            yield empty, np.array([], np.int64), [Reject(row + done, "file", reason)]
+        row += size
+
+
+def parquet_batches(path: Path, columns: list[str] | None) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """Stream a Parquet file: (table, 1-based row numbers) per batch; an unreadable row group is an
+    :class:`InputError` (after the rows before it)."""
+    for table, rows, rejects in parquet_chunks(path, columns):
+        if rejects:
+            raise InputError(f"{path}: {rejects[0].reason}")
+        yield table, rows
 
 
 def read_parquet(path: Path, options: ReadOptions) -> Iterator[Batch]:
-    """A Parquet log: canonical columns (the simulator's output, another lake's files), or mapped."""
+    """A Parquet log: canonical columns (the simulator's output, another lake's files), or mapped.
+    A corrupt row group is quarantined as one row naming its rows; the other groups land."""
     opts = split_mapping(options.mapping)
-    available = parquet_file(path).schema_arrow.names
+    available = parquet_columns(path)
     columns = resolve_columns(available, opts.columns, path, "a Parquet log")
-    raws: Iterator[tuple[pa.Table, np.ndarray, list[Reject]]] = (
-        (t, r, []) for t, r in parquet_batches(path, _sources(columns, opts))
-    )
-    yield from _mapped(raws, columns, opts, options, path)
+    yield from _mapped(parquet_chunks(path, _sources(columns, opts)), columns, opts, options, path)
 
 
 CANONICAL_COLUMNS = tuple(f.name for f in EVENT_SCHEMA)
