@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencensus.classify.scrub import luhn_ok, scrub, scrub_texts
+from tokencensus.classify.scrub import iban_ok, luhn_ok, scrub, scrub_texts
 
 LEAKS = [
     # emails
@@ -73,6 +75,48 @@ SURVIVES = [
 ]
 
 
+ADVERSARIAL = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "scrub_adversarial.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip()
+]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL, ids=lambda c: f"{c['kind']}:{c['text'][:40]!r}")
+def test_adversarial_case(case: dict[str, object]) -> None:
+    """tests/data/scrub_adversarial.jsonl: one case a line, what must go and what must stay."""
+    out = scrub(str(case["text"]))
+    for leaked in case["must_not_contain"]:  # type: ignore[attr-defined]
+        assert leaked not in out, f"{leaked!r} leaked: {out!r}"
+    for kept in case["must_keep"]:  # type: ignore[attr-defined]
+        assert kept in out, f"{kept!r} was lost: {out!r}"
+    assert scrub(out) == out
+
+
+def test_adversarial_file_covers_every_kind() -> None:
+    kinds = {c["kind"] for c in ADVERSARIAL}
+    assert {"phone", "email", "secret", "url", "iban", "prose", "card", "ip", "lookalike"} <= kinds
+
+
+def test_output_keeps_the_original_characters_outside_what_is_replaced() -> None:
+    zw = "\u200b"
+    text = (
+        f"ｆｕｌｌ width … ﬁne, e-mail ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ and{zw} "
+        + f"AKIA{zw}IOSFODNN7EXAMPLE{zw} x²"
+    )
+    # An invisible character inside (or just after) a replaced span goes with it; all others stay.
+    assert scrub(text) == f"ｆｕｌｌ width … ﬁne, e-mail [EMAIL] and{zw} [SECRET] x²"
+
+
+def test_iban_checksum() -> None:
+    assert iban_ok("GB82WEST12345698765432") and iban_ok("DE89370400440532013000")
+    assert not iban_ok("GB83WEST12345698765432")  # check digits off by one
+    assert not iban_ok("GB82WEST1234569876543")  # one character short for GB
+    assert "GB83 WEST 1234 5698 7654 32" in scrub("GB83 WEST 1234 5698 7654 32")
+
+
 @pytest.mark.parametrize(("text", "secret"), LEAKS)
 def test_secret_is_removed(text: str, secret: str) -> None:
     out = scrub(text)
@@ -131,3 +175,37 @@ def test_random_emails_and_cards_never_leak(
 def test_idempotent(text: str) -> None:
     once = scrub(text)
     assert scrub(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    user=st.text(string.ascii_lowercase + string.digits, min_size=2, max_size=12),
+    host=st.text(string.ascii_lowercase, min_size=2, max_size=10),
+    key=st.text(string.ascii_letters + string.digits, min_size=20, max_size=30),
+    cuts=st.lists(st.integers(min_value=1, max_value=40), max_size=4),
+    invisible=st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]),
+)
+def test_zero_width_characters_do_not_split_a_leak(
+    user: str, host: str, key: str, cuts: list[int], invisible: str
+) -> None:
+    def split(s: str) -> str:
+        for cut in sorted({c % len(s) for c in cuts if c % len(s)}, reverse=True):
+            s = s[:cut] + invisible + s[cut:]
+        return s
+
+    email, token = f"{user}@{host}.com", f"ghp_{key}"
+    out = scrub(f"mail {split(email)} key {split(token)} end").replace(invisible, "")
+    assert email not in out and key not in out
+    assert out.startswith("mail ") and out.endswith(" end")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    country=st.sampled_from(["44", "49", "33", "81", "91", "34", "39", "61"]),
+    groups=st.lists(st.text("0123456789", min_size=2, max_size=4), min_size=3, max_size=3),
+    sep=st.sampled_from([" ", "-", "."]),
+)
+def test_international_phone_numbers_never_leak(country: str, groups: list[str], sep: str) -> None:
+    number = sep.join(groups)
+    out = scrub(f"call +{country} {number} today")
+    assert number not in out and out == "call [PHONE] today"
