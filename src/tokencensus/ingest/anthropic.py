@@ -80,7 +80,7 @@ from tokencensus.ingest import columns
 from tokencensus.ingest.failures import http_status, join_error
 from tokencensus.ingest.format import Batch, ReadOptions
 from tokencensus.ingest.samples import user_text
-from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, json_records
+from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, dig, json_records
 from tokencensus.ingest.tabular import RECORD_COLUMNS, Mapper, raw_table
 
 _COLUMNS = (
@@ -275,23 +275,17 @@ def _time(record: dict[str, Any]) -> Any:
     return _first(record, *_TIME_KEYS)
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def _context(record: dict[str, Any], request: Any) -> dict[str, Any]:
     """What the record around a body says: user, app, provider, latency, cost, streamed."""
     return {
-        "user": _get(request, "metadata", "user_id") or record.get("user") or record.get("user_id"),
+        "user": dig(request, "metadata", "user_id") or record.get("user") or record.get("user_id"),
         "app": record.get("app") or record.get("api_key_name"),
         "provider": record.get("provider"),
         "latency": _first(record, "latency_ms", "duration_ms"),
         "cost": _first(record, "cost_usd", "cost"),
-        "streamed": _get(request, "stream"),
+        "streamed": dig(request, "stream"),
     }
 
 
@@ -322,7 +316,7 @@ def _failed_row(
 def _body_row(row: int, record: dict[str, Any], request: Any, response: dict[str, Any]) -> dict[str, Any]:
     """One request from a response (or error) body and what surrounds it."""
     status = _status(record, response)
-    request_model = _get(request, "model")
+    request_model = dig(request, "model")
     out = _context(record, request)
     if _is_error(response) or _http_failure(status):
         error = response.get("error") if _is_error(response) else None
@@ -357,7 +351,7 @@ def _batch_row(row: int, record: dict[str, Any], result: dict[str, Any]) -> dict
         return out
     out = _context(record, request)
     custom_id = record.get("custom_id")
-    model = _get(request, "model")
+    model = dig(request, "model")
     if kind == "canceled":
         out.update(_failed_row(row, record, None, None, model, custom_id))
         out.update(finish="cancelled", error_type=None)
@@ -387,10 +381,10 @@ class _Stream:
         if self.ts is None:
             self.ts = _time(record)
         kind = event.get("type")
-        if kind == "content_block_start" and _get(event, "content_block", "type") == "tool_use":
+        if kind == "content_block_start" and dig(event, "content_block", "type") == "tool_use":
             self.tool_calls += 1
         elif kind == "message_delta":
-            stop = _get(event, "delta", "stop_reason")
+            stop = dig(event, "delta", "stop_reason")
             if stop is not None:
                 self.stop_reason = stop
             if isinstance(event.get("usage"), dict):
@@ -487,11 +481,11 @@ def _requests(path: Path) -> Iterator[_Item]:
 def _record(row: int, record: dict[str, Any]) -> Iterator[_Item]:
     request, response = _pair(record)
     if response is not None:
-        yield from _checked(row, lambda: _body_row(row, record, request, response), _get(request, "messages"))
+        yield from _checked(row, lambda: _body_row(row, record, request, response), dig(request, "messages"))
     elif _is_message(record):
         yield from _checked(row, lambda: _body_row(row, record, None, record))
     elif (result := _batch_result(record)) is not None:
-        yield from _checked(row, lambda: _batch_row(row, record, result), _get(record, "params", "messages"))
+        yield from _checked(row, lambda: _batch_row(row, record, result), dig(record, "params", "messages"))
     else:
         yield Reject(
             row, "record", "record is not an Anthropic message, error, pair, batch result or stream event"

@@ -59,6 +59,7 @@ from tokencensus.ingest.streams import (
     batched,
     csv_batches,
     csv_header,
+    dig,
     head_bytes,
     json_records,
 )
@@ -307,12 +308,6 @@ def _strip_dollar(value: Any) -> Any:
     return value.strip().lstrip("$").replace(",", "") if isinstance(value, str) else value
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
 def _first(*values: Any) -> Any:
@@ -356,10 +351,10 @@ def _derive(record: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | N
     if not usage:
         usage = {
             "_in": _first(
-                record.get("inputUsage"), _get(record.get("usage"), "input"), record.get("promptTokens")
+                record.get("inputUsage"), dig(record.get("usage"), "input"), record.get("promptTokens")
             ),
             "_out": _first(
-                record.get("outputUsage"), _get(record.get("usage"), "output"), record.get("completionTokens")
+                record.get("outputUsage"), dig(record.get("usage"), "output"), record.get("completionTokens")
             ),
         }
     out.update(usage)
@@ -370,17 +365,17 @@ def _derive(record: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str] | N
     metadata = record.get("metadata")
     out["_user"] = _first(
         record.get("userId"),
-        _get(metadata, "user_id"),
-        _get(metadata, "userId"),
-        _get(metadata, "langfuse_user_id"),
+        dig(metadata, "user_id"),
+        dig(metadata, "userId"),
+        dig(metadata, "langfuse_user_id"),
     )
     out["_model"] = _first(record.get("model"), record.get("providedModelName"), record.get("internalModel"))
     parameters = record.get("modelParameters")
     out["_finish"] = _first(
-        _get(parameters, "finishReason"),
-        _get(parameters, "finish_reason"),
-        _get(metadata, "finish_reason"),
-        _get(metadata, "finishReason"),
+        dig(parameters, "finishReason"),
+        dig(parameters, "finish_reason"),
+        dig(metadata, "finish_reason"),
+        dig(metadata, "finishReason"),
     )
     out["_tool_calls"] = _tool_calls(record.get("output"))
     failed = str(record.get("level") or "").strip().upper() == LEVEL_ERROR

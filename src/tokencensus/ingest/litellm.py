@@ -40,6 +40,7 @@ from tokencensus.ingest.streams import (
     batched,
     csv_batches,
     csv_header,
+    dig,
     head_bytes,
     json_records,
 )
@@ -88,12 +89,13 @@ def _read_csv(path: Path, options: ReadOptions) -> Iterator[Batch]:
         for name in NESTED:
             if name in table.column_names:
                 values = table.column(name).to_pylist()
-                nested[name] = [_json_value(v) for v in values]
+                nested[name] = [json_value(v) for v in values]
                 table = table.drop_columns([name])
         yield _batch(table, nested, raw.rows, raw.rejects, options)
 
 
-def _json_value(value: bytes | str | None) -> Any:
+def json_value(value: bytes | str | None) -> Any:
+    """A JSON column's value (``metadata`` or ``response`` as text in a CSV), None when unreadable."""
     if value is None:
         return None
     try:
@@ -123,37 +125,41 @@ def _read_json(path: Path, options: ReadOptions) -> Iterator[Batch]:
                     scalars[c].append(record.get(c))
                 for c in NESTED:
                     v = record.get(c)
-                    nested[c].append(_json_value(v) if isinstance(v, str) else v)
+                    nested[c].append(json_value(v) if isinstance(v, str) else v)
         yield _batch(raw_table(scalars, len(rows)), nested, np.array(rows, dtype=np.int64), rejects, options)
 
 
+def key_pseudonym(key: Any) -> str | None:
+    """``key-`` and 12 hex digits of the SHA-256 of an API key (or of its hash, as LiteLLM logs it):
+    a key is a secret, only this pseudonym of it is kept. None for no key."""
+    if not isinstance(key, str) or not key:
+        return None
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 def key_pseudonyms(keys: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """``key-`` and 12 hex digits of the SHA-256 of each API key (null stays null)."""
+    """:func:`key_pseudonym` of each API key of a column (null stays null)."""
     if pa.types.is_binary(keys.type) or pa.types.is_large_binary(keys.type):
         text = [None if k is None else k.decode("utf-8", "replace") for k in keys.to_pylist()]
         keys = pa.array(text, pa.string())
-    return map_distinct(keys, lambda k: "key-" + hashlib.sha256(k.encode()).hexdigest()[:12])
+    return map_distinct(keys, key_pseudonym)
 
 
-def _get(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
 
 
-def _derive(metadata: Any, response: Any) -> dict[str, Any]:
-    usage = _get(metadata, "usage_object") or _get(response, "usage") or {}
-    choice = (_get(response, "choices") or [None])[0]
-    calls = _get(choice, "message", "tool_calls")
+def derive(metadata: Any, response: Any) -> dict[str, Any]:
+    """What LiteLLM nests in ``metadata`` and ``response``: key alias, cached and reasoning tokens,
+    status, finish reason and tool calls (shared with the StandardLoggingPayload reader)."""
+    usage = dig(metadata, "usage_object") or dig(response, "usage") or {}
+    choice = (dig(response, "choices") or [None])[0]
+    calls = dig(choice, "message", "tool_calls")
     return {
-        "key_alias": _get(metadata, "user_api_key_alias") or _get(metadata, "user_api_key_team_alias"),
-        "cached": _get(usage, "prompt_tokens_details", "cached_tokens")
-        or _get(usage, "cache_read_input_tokens"),
-        "reasoning": _get(usage, "completion_tokens_details", "reasoning_tokens"),
-        "meta_status": _get(metadata, "status"),
-        "finish": _get(choice, "finish_reason"),
+        "key_alias": dig(metadata, "user_api_key_alias") or dig(metadata, "user_api_key_team_alias"),
+        "cached": dig(usage, "prompt_tokens_details", "cached_tokens")
+        or dig(usage, "cache_read_input_tokens"),
+        "reasoning": dig(usage, "completion_tokens_details", "reasoning_tokens"),
+        "meta_status": dig(metadata, "status"),
+        "finish": dig(choice, "finish_reason"),
         "tool_calls": len(calls) if isinstance(calls, list) and calls else None,
     }
 
@@ -170,7 +176,7 @@ def _batch(
     response = nested.get("response") or [None] * n
     derived: dict[str, list[Any]] = {k: [] for k in _DERIVED}
     for meta, resp in zip(metadata, response, strict=True):
-        for key, value in _derive(meta, resp).items():
+        for key, value in derive(meta, resp).items():
             derived[key].append(value)
     for key, values in derived.items():
         table = table.append_column(key, raw_table({key: values}, n).column(key))

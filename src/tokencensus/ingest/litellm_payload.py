@@ -38,7 +38,6 @@ copied into the events or the quarantine.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,9 +48,9 @@ import pyarrow as pa
 from tokencensus.identity import content_id
 from tokencensus.ingest.failures import error_code, http_status, join_error
 from tokencensus.ingest.format import Batch, ReadOptions
-from tokencensus.ingest.litellm import _derive, _get, _json_value
+from tokencensus.ingest.litellm import derive, json_value, key_pseudonym
 from tokencensus.ingest.samples import user_text
-from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, json_records
+from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, dig, json_records
 from tokencensus.ingest.tabular import Mapper, raw_table
 
 SCALARS = (
@@ -92,12 +91,6 @@ PASS_THROUGH_CALL_TYPES = frozenset(
 """Calls LiteLLM forwarded untouched: requests when they report tokens (an LLM call), else skipped."""
 
 
-
-def _key_pseudonym(key: Any) -> str | None:
-    """``key-`` and 12 hex digits of the SHA-256 of an API key (its hash, as LiteLLM logs it)."""
-    if not isinstance(key, str) or not key:
-        return None
-    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """StandardLoggingPayload records from JSON Lines, a JSON array or one JSON object."""
@@ -167,7 +160,7 @@ def skip_reason(record: dict[str, Any]) -> str | None:
 
 def _nested(value: Any) -> Any:
     """Objects may arrive as JSON text (a logger that serialised them); parse those."""
-    return _json_value(value) if isinstance(value, str) and value[:1] in ("{", "[") else value
+    return json_value(value) if isinstance(value, str) and value[:1] in ("{", "[") else value
 
 
 def _first(*values: Any) -> Any:
@@ -188,8 +181,8 @@ def _count(items: Any, types: tuple[str, ...]) -> int | None:
 def _derive_payload(record: dict[str, Any]) -> dict[str, Any]:
     metadata = _nested(record.get("metadata"))
     response = _nested(record.get("response"))
-    shared = _derive(metadata, response)
-    usage = _get(metadata, "usage_object") or _get(response, "usage") or {}
+    shared = derive(metadata, response)
+    usage = dig(metadata, "usage_object") or dig(response, "usage") or {}
     failed = str(record.get("status") or "").strip().lower() == "failure"
     finish = shared["finish"]
     if finish is None and isinstance(response, dict):
@@ -197,8 +190,8 @@ def _derive_payload(record: dict[str, Any]) -> dict[str, Any]:
         finish = _first(response.get("stop_reason"), response.get("status"))
     tool_calls = _first(
         shared["tool_calls"],
-        _count(_get(response, "content"), ("tool_use",)),
-        _count(_get(response, "output"), ("function_call", "custom_tool_call")),
+        _count(dig(response, "content"), ("tool_use",)),
+        _count(dig(response, "output"), ("function_call", "custom_tool_call")),
     )
     rid = record.get("id")
     if rid is None or rid == "":
@@ -214,12 +207,12 @@ def _derive_payload(record: dict[str, Any]) -> dict[str, Any]:
         "_id": rid,
         "_user": _first(
             record.get("end_user"),
-            _get(metadata, "user_api_key_end_user_id"),
-            _get(metadata, "user_api_key_user_id"),
+            dig(metadata, "user_api_key_end_user_id"),
+            dig(metadata, "user_api_key_user_id"),
         ),
-        "_app": _first(shared["key_alias"], _key_pseudonym(_get(metadata, "user_api_key_hash"))),
-        "_cached": _first(shared["cached"], _get(usage, "input_tokens_details", "cached_tokens")),
-        "_reasoning": _first(shared["reasoning"], _get(usage, "output_tokens_details", "reasoning_tokens")),
+        "_app": _first(shared["key_alias"], key_pseudonym(dig(metadata, "user_api_key_hash"))),
+        "_cached": _first(shared["cached"], dig(usage, "input_tokens_details", "cached_tokens")),
+        "_reasoning": _first(shared["reasoning"], dig(usage, "output_tokens_details", "reasoning_tokens")),
         "_finish": finish,
         "_tool_calls": tool_calls,
         "_failed": failed,
@@ -230,8 +223,8 @@ def _derive_payload(record: dict[str, Any]) -> dict[str, Any]:
 def _error_type(record: dict[str, Any]) -> str:
     """What failed, as a short label: "http 429: RateLimitError", never the error message itself."""
     info = _nested(record.get("error_information"))
-    code = _get(info, "error_code")
-    klass = _get(info, "error_class")
+    code = dig(info, "error_code")
+    klass = dig(info, "error_class")
     label = join_error(http_status(code) or code, klass)
     return label or error_code(record.get("error_str")) or "litellm status failure"
 

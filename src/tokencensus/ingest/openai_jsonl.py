@@ -71,7 +71,7 @@ from typing import Any
 from tokencensus.identity import content_id
 from tokencensus.ingest.format import Batch, ReadOptions
 from tokencensus.ingest.samples import user_text
-from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, json_records
+from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, dig, json_records
 from tokencensus.ingest.tabular import RECORD_COLUMNS, Mapper, raw_table
 
 NOTE = (
@@ -138,15 +138,6 @@ def _pair(record: dict[str, Any]) -> tuple[Any, Any]:
     return None, None
 
 
-def _get(obj: Any, *keys: str | int) -> Any:
-    for key in keys:
-        if isinstance(key, int):
-            obj = obj[key] if isinstance(obj, list) and len(obj) > key else None
-        elif isinstance(obj, dict):
-            obj = obj.get(key)
-        else:
-            return None
-    return obj
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -201,15 +192,15 @@ def responses_values(response: dict[str, Any]) -> dict[str, Any]:
         1 for it in as_list(response.get("output")) if as_dict(it).get("type") in _RESPONSES_TOOL_ITEMS
     )
     status = response.get("status")
-    reason = _get(response, "incomplete_details", "reason")
+    reason = dig(response, "incomplete_details", "reason")
     out: dict[str, Any] = {
         "request_id": response.get("id"),
         "ts": response.get("created_at") or response.get("created"),
         "model": response.get("model"),
         "input": usage.get("input_tokens"),
         "output": usage.get("output_tokens"),
-        "cached": _get(usage, "input_tokens_details", "cached_tokens"),
-        "reasoning": _get(usage, "output_tokens_details", "reasoning_tokens"),
+        "cached": dig(usage, "input_tokens_details", "cached_tokens"),
+        "reasoning": dig(usage, "output_tokens_details", "reasoning_tokens"),
         "finish": "tool_calls" if calls else (reason or _RESPONSE_STATUS.get(str(status), status)),
         "tool_calls": calls or None,
     }
@@ -222,11 +213,11 @@ def responses_values(response: dict[str, Any]) -> dict[str, Any]:
 def chat_values(response: dict[str, Any]) -> dict[str, Any]:
     """Canonical raw values of a ``chat.completion`` body (also of a stream assembled into one)."""
     usage = as_dict(response.get("usage"))
-    choice = _get(response, "choices", 0)
-    message = _get(choice, "message")
-    calls_list = _get(message, "tool_calls")
+    choice = dig(response, "choices", 0)
+    message = dig(choice, "message")
+    calls_list = dig(message, "tool_calls")
     calls = len(calls_list) if isinstance(calls_list, list) else 0
-    if not calls and isinstance(_get(message, "function_call"), dict):
+    if not calls and isinstance(dig(message, "function_call"), dict):
         calls = 1  # the legacy functions API: one call a response
     return {
         "request_id": response.get("id"),
@@ -234,9 +225,9 @@ def chat_values(response: dict[str, Any]) -> dict[str, Any]:
         "model": response.get("model"),
         "input": usage.get("prompt_tokens"),
         "output": usage.get("completion_tokens"),
-        "cached": _get(usage, "prompt_tokens_details", "cached_tokens"),
-        "reasoning": _get(usage, "completion_tokens_details", "reasoning_tokens"),
-        "finish": _get(choice, "finish_reason"),
+        "cached": dig(usage, "prompt_tokens_details", "cached_tokens"),
+        "reasoning": dig(usage, "completion_tokens_details", "reasoning_tokens"),
+        "finish": dig(choice, "finish_reason"),
         "tool_calls": calls or None,
     }
 
@@ -272,18 +263,18 @@ def extract(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     failed = bool(error) or (status is not None and status >= 400)
     if is_responses_body(response):
         values = responses_values(response)
-        prompt = user_text(_get(request, "input"))
+        prompt = user_text(dig(request, "input"))
     else:
         values = chat_values(response)
-        prompt = user_text(_get(request, "messages"))
+        prompt = user_text(dig(request, "messages"))
     if values.get("finish") == "error":  # a Responses API ``status: failed``, or a log that says so
         failed = True
         error = error or response.get("error")
     ts = values.pop("ts") or (
         record.get("timestamp") or record.get("created_at") or record.get("start_time") or record.get("ts")
     )
-    model = values.pop("model") or _get(request, "model") or record.get("model")
-    user = _get(request, "user") or record.get("user") or _get(request, "safety_identifier")
+    model = values.pop("model") or dig(request, "model") or record.get("model")
+    user = dig(request, "user") or record.get("user") or dig(request, "safety_identifier")
     if batch_line:
         # The line's id is the batch request's own (unique); the body's id is the provider's.
         request_id = record.get("id") or record.get("custom_id")
@@ -302,7 +293,7 @@ def extract(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         "app": record.get("app") or record.get("api_key_name"),
         "model": model,
         "provider": record.get("provider"),
-        "streamed": _get(request, "stream"),
+        "streamed": dig(request, "stream"),
         "latency": record.get("latency_ms") or record.get("duration_ms"),
         "cost": record.get("cost_usd") or record.get("cost"),
     }

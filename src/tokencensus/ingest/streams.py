@@ -1036,6 +1036,19 @@ def _preview(data: bytes | str) -> str:
     return data[:RECORD_PREVIEW_CHARS]
 
 
+def dig(value: Any, *keys: str | int) -> Any:
+    """``value[k1][k2]...`` through JSON objects (str keys) and arrays (int indexes); None as soon as
+    a step is missing or of another type."""
+    for key in keys:
+        if isinstance(key, int):
+            value = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else None
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+    return value
+
+
 def batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
     """Lists of up to ``size`` consecutive items."""
     batch: list[Any] = []
