@@ -108,6 +108,25 @@ class _Source(io.RawIOBase):
     partial line before the fault is dropped, and :attr:`lines` tells how many lines were delivered.
     """
 
+    @property
+    def lines(self) -> int:
+        """Lines delivered before a fault (0 when there was none). Counted only when asked after a
+        fault, by reading the delivered bytes again: counting every block as it goes costs a scan of
+        the whole file for an answer that is almost never needed."""
+        if self.fault is None:
+            return 0
+        if self._lines is None:
+            again = _Source(self.path, self.blank, self._drop_binary)
+            left, count = self._bytes, 0
+            while left > 0:
+                data = again.read(min(left, self.CHUNK))
+                if not data:
+                    break
+                count += data.count(b"\n")
+                left -= len(data)
+            self._lines = count
+        return self._lines
+
     CHUNK = 4 << 20
 
     def __init__(self, path: Path, blank: frozenset[int] = frozenset(), drop_binary: bool = False) -> None:
@@ -116,7 +135,9 @@ class _Source(io.RawIOBase):
         self.blank = blank
         self.dropped: list[int] = []  # lines emptied by drop_binary
         self.fault: str | None = None
-        self.lines = 0
+        self._drop_binary = drop_binary
+        self._bytes = 0  # delivered so far
+        self._lines: int | None = None
         self._chunks = self._decoded()
         if drop_binary:
             self._chunks = self._binary_dropped(self._chunks)
@@ -303,7 +324,7 @@ class _Source(io.RawIOBase):
                 data, self._out = data[:size], data[size:]
             else:
                 self._out = b""
-        self.lines += data.count(b"\n")
+        self._bytes += len(data)
         return data
 
     def readinto(self, buffer: Any) -> int:
