@@ -412,3 +412,20 @@ def test_a_mapping_ts_format_that_reads_nothing_fails_fast(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match=r"ts_format '%Q' is not a valid timestamp pattern"):
         ingest([path], tmp_path / "lake", mapping={"ts_format": "%Q"})
     assert Lake(tmp_path / "lake").is_empty()
+
+
+def test_a_binary_line_deep_in_a_file_is_named_by_its_line(tmp_path: Path, monkeypatch) -> None:
+    """Lines are numbered only from the first binary line on (counted again from the start then):
+    the number must be right however many blocks came before."""
+    from tokencensus.ingest import streams
+
+    monkeypatch.setattr(streams._Source, "CHUNK", 64)  # many small blocks
+    lines = [b"request_id,ts,model,input_tokens"]
+    lines += [b"r%d,2025-06-01T10:00:00Z,gpt-4o,%d" % (i, i) for i in range(2, 120)]
+    lines[76] = b"\x00\x01\x02\xff\xfe garbage \x03"  # line 77
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    source = streams.open_binary(path, drop_binary=True)
+    while source.read(1 << 10):
+        pass
+    assert source.dropped == [77]

@@ -162,10 +162,14 @@ class Checked:
 def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
     """(field, reason, bad-row mask) for every rule; a null mask entry counts as not bad."""
     rid = t["request_id"]
-    weight = pc.max_element_wise(pc.cast(pc.fill_null(t["requests"], 1), pa.float64(), safe=False), 1.0)
+    weighted = (pc.max(t["requests"]).as_py() or 1) > 1
 
-    def per_row(ceiling: float) -> pa.ChunkedArray | pa.Array:
-        # A pre-aggregated row stands for `requests` requests: the ceiling is per request.
+    def per_row(ceiling: float) -> pa.ChunkedArray | pa.Array | float:
+        # A pre-aggregated row stands for `requests` requests: the ceiling is per request. A log
+        # of single requests (the common case) compares with the ceiling itself.
+        if not weighted:
+            return ceiling
+        weight = pc.max_element_wise(pc.cast(pc.fill_null(t["requests"], 1), pa.float64(), safe=False), 1.0)
         return pc.multiply(weight, float(ceiling))
 
     out: list[tuple[str, str, pa.ChunkedArray | pa.Array]] = [
@@ -185,7 +189,9 @@ def _checks(t: pa.Table) -> list[tuple[str, str, pa.ChunkedArray | pa.Array]]:
         col = t[name]
         out.append((name, "is missing (use 0 when unknown)", pc.is_null(col)))
         out.append((name, "is negative", pc.less(col, 0)))
-        too_many = pc.greater(pc.cast(col, pa.float64(), safe=False), per_row(MAX_TOKENS))
+        limit = per_row(MAX_TOKENS)
+        tokens = col if isinstance(limit, float) else pc.cast(col, pa.float64(), safe=False)
+        too_many = pc.greater(tokens, int(limit) if isinstance(limit, float) else limit)
         out.append((name, f"exceeds {MAX_TOKENS:,} a request (a unit or parsing error?)", too_many))
     out.append(
         (

@@ -134,6 +134,7 @@ class _Source(io.RawIOBase):
         self.path = path
         self.blank = blank
         self.dropped: list[int] = []  # lines emptied by drop_binary
+        self.control_seen = False  # drop_binary met a control byte (a NUL, ...) somewhere so far
         self.fault: str | None = None
         self._drop_binary = drop_binary
         self._bytes = 0  # delivered so far
@@ -228,7 +229,8 @@ class _Source(io.RawIOBase):
     def _binary_dropped(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
         """Lines that are binary (control characters and bytes that are not UTF-8) emptied; their
         numbers kept in :attr:`dropped`. Arrow's CSV reader cannot even report such a line."""
-        line, carry = 1, b""
+        line: int | None = None  # line number at the start of `data`: counted from the first hit on
+        consumed, carry = 0, b""  # bytes handed on before `data`; the partial line after it
         for block in itertools.chain(blocks, [b""]):
             data = carry + block if carry else block
             cut = data.rfind(b"\n") + 1 if block else len(data)
@@ -236,32 +238,43 @@ class _Source(io.RawIOBase):
             # The common case, nothing to look at, is told by deleting every text byte (a C loop,
             # ~8x faster than the regular expression over the whole block).
             hit = _CONTROL.search(data) if data.translate(None, _TEXT_BYTES) else None
+            consumed += len(data)
             if hit is None:
-                line += data.count(b"\n")
-                if data:
-                    yield data
-                if not block:
-                    break
-                continue
-            pieces, at, counted = [], 0, 0
-            while hit is not None:
-                start = data.rfind(b"\n", 0, hit.start()) + 1
-                end = data.find(b"\n", hit.start())
-                end = len(data) if end < 0 else end
-                if not _is_text(data[start:end]):
-                    line += data.count(b"\n", counted, start)
-                    counted = start
-                    self.dropped.append(line)
-                    pieces.append(data[at:start])
-                    at = end
-                hit = _CONTROL.search(data, end)
-            line += data.count(b"\n", counted)
-            pieces.append(data[at:])
-            out = b"".join(pieces)
-            if out:
-                yield out
+                if line is not None:
+                    line += data.count(b"\n")
+            else:
+                self.control_seen = True
+                if line is None:  # lines are numbered only once there is one to name
+                    line = 1 + self._newlines_before(consumed - len(data))
+                pieces, at, counted = [], 0, 0
+                while hit is not None:
+                    start = data.rfind(b"\n", 0, hit.start()) + 1
+                    end = data.find(b"\n", hit.start())
+                    end = len(data) if end < 0 else end
+                    if not _is_text(data[start:end]):
+                        line += data.count(b"\n", counted, start)
+                        counted = start
+                        self.dropped.append(line)
+                        pieces.append(data[at:start])
+                        at = end
+                    hit = _CONTROL.search(data, end)
+                line += data.count(b"\n", counted)
+                pieces.append(data[at:])
+                data = b"".join(pieces)
+            if data:
+                yield data
             if not block:
                 break
+
+    def _newlines_before(self, size: int) -> int:
+        """Line ends in the first ``size`` bytes of the decoded file (read again: rarely needed)."""
+        count = 0
+        for block in self._decoded():
+            count += block.count(b"\n", 0, size)
+            size -= len(block)
+            if size <= 0:
+                break
+        return count
 
     def _blanked(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
         """The lines numbered in :attr:`blank` emptied (a slow path, for lines Arrow cannot parse)."""
@@ -544,7 +557,8 @@ def _csv_pass(
         if not keep.all():
             table, lines = table.filter(pa.array(keep)), lines[keep]
         rejects = _ragged([m for m in mine if m[0] >= resume], keep_text)
-        table, lines, nul = _without_nul(table, lines)
+        # Rows holding a NUL are looked for only once the source has met a control byte at all.
+        table, lines, nul = _without_nul(table, lines) if source.control_seen else (table, lines, [])
         yield RawBatch(table, lines, rejects + nul)
     skipped.sort()
     tail = _ragged([m for m in skipped if m[0] >= resume], keep_text)
