@@ -108,6 +108,9 @@ class _Source(io.RawIOBase):
     partial line before the fault is dropped, and :attr:`lines` tells how many lines were delivered.
     """
 
+    _line_count: int | None
+    _bytes: int
+
     @property
     def lines(self) -> int:
         """Lines delivered before a fault (0 when there was none). Counted only when asked after a
@@ -115,7 +118,7 @@ class _Source(io.RawIOBase):
         the whole file for an answer that is almost never needed."""
         if self.fault is None:
             return 0
-        if self._lines is None:
+        if self._line_count is None:
             again = _Source(self.path, self.blank, self._drop_binary)
             left, count = self._bytes, 0
             while left > 0:
@@ -124,8 +127,8 @@ class _Source(io.RawIOBase):
                     break
                 count += data.count(b"\n")
                 left -= len(data)
-            self._lines = count
-        return self._lines
+            self._line_count = count
+        return self._line_count
 
     CHUNK = 4 << 20
 
@@ -138,7 +141,7 @@ class _Source(io.RawIOBase):
         self.fault: str | None = None
         self._drop_binary = drop_binary
         self._bytes = 0  # delivered so far
-        self._lines: int | None = None
+        self._line_count: int | None = None
         self._chunks = self._decoded()
         if drop_binary:
             self._chunks = self._binary_dropped(self._chunks)
