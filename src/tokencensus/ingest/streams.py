@@ -382,7 +382,47 @@ def head_bytes(path: Path, size: int = 64 << 10) -> bytes:
         return handle.read(size)
 
 
-def truncation(path: Path, handle: _Source, row: int) -> Reject | None:
+class _Clean:
+    """What :func:`_csv_pass` asks of a source, for a file :func:`_plain_text` found clean: it is
+    read by Arrow natively (no Python call per block, so no wait for the interpreter's lock while
+    the lake writes), and there is nothing to repair or report."""
+
+    control_seen = False
+    dropped: list[int] = []
+    fault: str | None = None
+    lines = 0
+
+
+_CLEAN = _Clean()
+_COMPRESSED = (".gz", ".bz2", ".zst", ".zstd", ".lz4", ".br", ".brotli", ".snappy")
+
+
+def _plain_text(path: Path) -> bool:
+    """True for an uncompressed file that needs none of :class:`_Source`'s repairs: no byte order
+    mark, not UTF-16, not CR-only line ends, and no control byte anywhere (one pass over the file,
+    ~0.15 s per 300 MB: cheaper than repairing every block of it)."""
+    if path.name.lower().endswith(_COMPRESSED):
+        return False
+    stream = pa.input_stream(str(path))
+    try:
+        first = True
+        while block := stream.read(16 << 20):
+            if first:
+                if block.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+                    return False
+                if b"\r" in block and b"\n" not in block[: 1 << 16]:
+                    return False
+                first = False
+            if block.translate(None, _TEXT_BYTES):
+                return False
+        return True
+    except (OSError, pa.ArrowException):
+        return False
+    finally:
+        stream.close()
+
+
+def truncation(path: Path, handle: _Source | _Clean, row: int) -> Reject | None:
     """A :class:`Reject` saying where the stream of ``handle`` stopped early, if it did."""
     if handle.fault is None:
         return None
@@ -510,10 +550,10 @@ def _csv_pass(
         )
         return "skip"
 
-    source = open_binary(path, blank_lines, drop_binary=True)
+    source = _CLEAN if not blank_lines and _plain_text(path) else open_binary(path, blank_lines, True)
     try:
         reader = pacsv.open_csv(
-            source,
+            pa.input_stream(str(path)) if source is _CLEAN else source,
             read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
