@@ -782,7 +782,8 @@ def _lines(handle: IO[bytes] | _Source, limit: int | None = None) -> Iterator[by
 
 
 def _json_lines(path: Path, keep_text: bool) -> Iterator[tuple[int, Any] | Reject]:
-    with open_binary(path) as handle:
+    clean = _plain_text(path)
+    with pa.input_stream(str(path)) if clean else open_binary(path) as handle:
         number = 0
         for number, line in enumerate(_lines(handle), start=1):
             if isinstance(line, _Overlong):
@@ -805,7 +806,7 @@ def _json_lines(path: Path, keep_text: bool) -> Iterator[tuple[int, Any] | Rejec
                 yield Reject(number, "line", problem)
                 continue
             yield number, value
-        cut = truncation(path, handle, handle.lines + 1)
+        cut = None if clean else truncation(path, handle, handle.lines + 1)
         if cut is not None:
             yield cut
 
@@ -819,12 +820,14 @@ def _too_long(size: int) -> str:
 
 def _problem(value: Any, raw: bytes | str) -> str | None:
     """Why a parsed value cannot be a record (too deep, a lone surrogate), or None."""
+    # Cheap tests first: a record is at least two bytes a level deep, and a surrogate is escaped.
+    deep = len(raw) > 2 * MAX_DEPTH
     if isinstance(raw, bytes):
-        brackets = raw.count(b"[") + raw.count(b"{")
-        surrogate = _SURROGATE_BYTES.search(raw) is not None
+        brackets = raw.count(b"[") + raw.count(b"{") if deep else 0
+        surrogate = b"\\u" in raw and _SURROGATE_BYTES.search(raw) is not None
     else:
-        brackets = raw.count("[") + raw.count("{")
-        surrogate = _SURROGATE.search(raw) is not None
+        brackets = raw.count("[") + raw.count("{") if deep else 0
+        surrogate = "\\u" in raw and _SURROGATE.search(raw) is not None
     if brackets > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         return f"record is nested more than {MAX_DEPTH} levels deep"
     if surrogate:
