@@ -271,3 +271,19 @@ def test_a_day_left_and_come_back_to_still_finds_its_requests(tmp_path, monkeypa
     summary = lake.append(iter(chunks), "in.csv")
     assert (summary.rows_written, summary.duplicates) == (5, 1)
     assert ids_of(lake) == ["a", "b", "c", "d", "e"]
+
+
+def test_a_reused_id_deleted_and_ingested_again_lands_once_each(tmp_path):
+    """`lake delete --request-id abc` takes abc's other requests (abc~...) too; the same log again
+    brings back each request once, and a suffixed request whose bare id is gone is still found."""
+    lake = Lake(tmp_path)
+    both = events(["abc", "abc"], tokens=[1, 2])
+    lake.append(both, "in.csv")
+    assert lake.delete(request_ids=["abc"]) == 2
+    again = lake.append(both, "in.csv")
+    assert (again.rows_written, again.duplicates) == (2, 0)
+    assert lake.delete(where="input_tokens = 1") == 1  # the bare "abc" goes, "abc~..." stays
+    third = lake.append(both, "in.csv")
+    assert (third.rows_written, third.duplicates) == (1, 1)
+    got = sorted(r["input_tokens"] for r in lake.read_events(["input_tokens"]).to_pylist())
+    assert got == [1, 2]

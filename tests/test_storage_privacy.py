@@ -97,3 +97,12 @@ def test_purge_drops_old_samples_and_quarantine_but_keeps_events(tmp_path: Path)
         "older_than_days": 30,
         "files_deleted": {"samples": 1, "quarantine": 1},
     }
+
+
+def test_a_re_ingest_with_another_user_hashing_adds_nothing(tmp_path: Path) -> None:
+    """The user is not part of a request's identity: its stored form depends on --hash-users."""
+    lake = Lake(tmp_path / "lake")
+    path = _log(tmp_path)
+    ingest_paths([path], lake, catalog=StubCatalog(), hash_users=True)
+    again = ingest_paths([path], lake, catalog=StubCatalog()).total
+    assert (again.rows_written, again.duplicates, again.collisions) == (0, 2, 0)

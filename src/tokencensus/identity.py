@@ -5,9 +5,10 @@ span id, OpenRouter the generation id, LiteLLM its ``request_id``, the Batch API
 and ``custom_id``, chat datasets the conversation id and the turn. An id the provider may reuse
 (Ollama numbers responses ``chatcmpl-0`` ... ``chatcmpl-998``; a proxy logs one provider id for a
 retried request) is identity only *together with the request's content*: the lake
-(:mod:`tokencensus.lake`) treats the same id with the same content as a duplicate and the same id
-with different content as another request (an "id collision", kept). Records with no id at all get
-:func:`content_id`: a hash of what they hold, so a re-ingest finds them again.
+(:mod:`tokencensus.lake`) treats the same id with the same content (time, model, tokens) as a
+duplicate and the same id with different content as another request (an "id collision", kept).
+Records with no id at all get :func:`content_id`: a hash of what they hold, so a re-ingest finds
+them again.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-CONTENT_COLUMNS = ("ts", "model_raw", "user_id", "input_tokens", "output_tokens")
-"""What a request *is* besides its id: same id and same values here = the same request."""
+CONTENT_COLUMNS = ("ts", "model_raw", "input_tokens", "output_tokens")
+"""What a request *is* besides its id: same id and same values here = the same request. The user is
+left out on purpose: its stored value depends on an option (``--hash-users`` and its salt), and a
+re-ingest with another setting must still find the same requests."""
 COLLISION_SEPARATOR = "~"
 """A request whose id another request of the same day already holds is stored as ``<id>~<content>``."""
 

@@ -10,7 +10,7 @@ Layout::
 Guarantees:
 
 * **Idempotent appends, no request lost to a reused id.** A request is identified by its id *and*
-  its content (:data:`tokencensus.identity.CONTENT_COLUMNS`: time, model, user, tokens). The
+  its content (:data:`tokencensus.identity.CONTENT_COLUMNS`: time, model, tokens). The
   same id with the same content is a duplicate (skipped and counted, whether it is already in the lake
   or repeated in the input); the same id with different content is another request (Ollama numbers
   its responses ``chatcmpl-0`` ... ``chatcmpl-998``, a proxy may log one provider id for a retry):
@@ -315,7 +315,10 @@ class Lake:
         con = duckdb.connect()
         if request_ids:
             con.register("_ids", pa.table({"id": pa.array(list(request_ids), pa.string())}))
-            conditions.append("request_id IN (SELECT id FROM _ids)")
+            # a reused id's other requests are stored as <id>~<content>: they go with it
+            conditions.append(
+                f"regexp_replace(request_id, '{_COLLISION_SUFFIX}', '') IN (SELECT id FROM _ids)"
+            )
         condition = " OR ".join(conditions)
         deleted = rewritten = 0
         with self._locked():
@@ -449,7 +452,8 @@ class _Writer:
         ids = part["request_id"]
         overlap = pc.any(pc.is_in(ids, value_set=known)).as_py() if len(known) else False
         # The common case (new, distinct ids) pays for two vectorised checks and nothing more.
-        if overlap or pc.count_distinct(ids).as_py() != part.num_rows:
+        identified = overlap or pc.count_distinct(ids).as_py() != part.num_rows
+        if identified:
             part = self._identify(day, part, known if overlap else None)
         if not part.num_rows:
             return
@@ -457,7 +461,8 @@ class _Writer:
         directory.mkdir(exist_ok=True)
         target = directory / f"part-{uuid.uuid4().hex}.parquet"
         self.pending.append(self.pool.submit(_write_atomic, part, target, self.lake.root / "_staging"))
-        self.seen[day] = pa.concat_arrays([known, part["request_id"].combine_chunks()])
+        written = part["request_id"].combine_chunks()
+        self.seen[day] = pa.concat_arrays([known, _base_ids(written) if identified else written])
         self.touched.add(day)
         self.written += part.num_rows
         failed = pc.equal(part["finish_reason"].cast(pa.string()), "error")
@@ -467,55 +472,63 @@ class _Writer:
         """The rows of ``part`` that are new requests, with reused ids made distinct (see the module
         docstring): duplicates of the lake or of each other dropped, collisions renamed."""
         n = part.num_rows
-        fp = fingerprints(part)
-        keys = pa.table({"request_id": part["request_id"], "fp": fp, "_i": np.arange(n, dtype=np.int64)})
-        stored_ids = pa.array([], pa.string())
+        keys = pa.table(
+            {"request_id": part["request_id"], "fp": fingerprints(part), "_i": np.arange(n, dtype=np.int64)}
+        )
+        taken = pa.array([], pa.string())  # ids the lake's day holds, as stored
         if known is not None:
             stored = self._stored(day, pc.unique(part["request_id"]))
-            stored_ids = stored["request_id"].combine_chunks()
-            same = keys.join(stored, ["request_id", "fp"], join_type="left semi")
+            taken = stored["stored_id"].combine_chunks()
+            # Stored already: the same id as written and the same content, under the bare id or
+            # under a collision's suffixed id.
+            same = keys.join(stored.select(["request_id", "fp"]), ["request_id", "fp"], join_type="left semi")
             keys = keys.filter(pc.invert(pc.is_in(keys["_i"], value_set=same["_i"])))
         # Repeats inside the input: the first of each (id, content) stays.
         first = keys.group_by(["request_id", "fp"], use_threads=False).aggregate([("_i", "min")])
         keys = keys.filter(pc.is_in(keys["_i"], value_set=first["_i_min"]))
-        # The first content of an id keeps the bare id, unless the lake holds that id already.
+        # The first content of an id keeps the bare id, unless the lake's day holds that id already.
         bare = keys.group_by("request_id", use_threads=False).aggregate([("_i", "min")])
         renamed = pc.invert(pc.is_in(keys["_i"], value_set=bare["_i_min"]))
-        renamed = pc.or_(renamed, pc.is_in(keys["request_id"], value_set=stored_ids))
-        rows = keys["_i"].combine_chunks()
-        if not pc.any(renamed).as_py():
-            self.duplicates += n - len(rows)
-            return part.take(rows)
-        flagged = np.asarray(renamed.to_numpy(zero_copy_only=False), dtype=bool)
-        ids = keys["request_id"].combine_chunks()
-        suffix = fingerprint_text(keys["fp"].combine_chunks().filter(pa.array(flagged)).to_numpy())
-        new_ids = ids.to_numpy(zero_copy_only=False).astype(object)
-        new_ids[flagged] = [
-            f"{i}{COLLISION_SEPARATOR}{s}" for i, s in zip(new_ids[flagged], suffix.to_pylist(), strict=True)
-        ]
-        new_ids = pa.array(new_ids, pa.string())
-        again = pc.is_in(new_ids, value_set=stored_ids) if len(stored_ids) else None
-        keep = pa.array(np.ones(len(rows), dtype=bool)) if again is None else pc.invert(again)
-        out = part.take(rows).filter(keep)
-        out = out.set_column(out.schema.get_field_index("request_id"), "request_id", new_ids.filter(keep))
+        renamed = pc.or_(renamed, pc.is_in(keys["request_id"], value_set=taken))
+        out = part.take(keys["_i"].combine_chunks())
         self.duplicates += n - out.num_rows
-        self.collisions += int(np.count_nonzero(flagged & np.asarray(keep.to_numpy(zero_copy_only=False))))
-        return out
+        if not pc.any(renamed).as_py():
+            return out
+        flagged = np.asarray(renamed.to_numpy(zero_copy_only=False), dtype=bool)
+        ids = keys["request_id"].combine_chunks().to_numpy(zero_copy_only=False).astype(object)
+        suffix = fingerprint_text(keys["fp"].combine_chunks().filter(pa.array(flagged)).to_numpy())
+        ids[flagged] = [
+            f"{i}{COLLISION_SEPARATOR}{s}" for i, s in zip(ids[flagged], suffix.to_pylist(), strict=True)
+        ]
+        self.collisions += int(np.count_nonzero(flagged))
+        return out.set_column(
+            out.schema.get_field_index("request_id"), "request_id", pa.array(ids, pa.string())
+        )
 
     def _stored(self, day: str, ids: pa.Array) -> pa.Table:
-        """(request_id, fp) of the day's stored requests whose id, or whose id before a collision's
-        suffix, is one of ``ids``."""
+        """(request_id as the log wrote it, fp, stored_id) of the day's stored requests whose id, or
+        whose id before a collision's suffix, is one of ``ids``."""
         self._wait()  # this run's files of the day must be on disk before they are read
         files = sorted((self.lake.events_dir / f"date={day}").glob("*.parquet"))
         parts = []
         for f in files:
             table = pq.read_table(f, columns=["request_id", *CONTENT_COLUMNS], schema=None)
-            base = pc.replace_substring_regex(table["request_id"], _COLLISION_SUFFIX, "")
-            table = table.filter(pc.is_in(base, value_set=ids))
-            if table.num_rows:
-                parts.append(pa.table({"request_id": table["request_id"], "fp": fingerprints(table)}))
+            base = _base_ids(table["request_id"])
+            hit = pc.is_in(base, value_set=ids)
+            if pc.any(hit).as_py():
+                rows = table.filter(hit)
+                parts.append(
+                    pa.table(
+                        {
+                            "request_id": base.filter(hit),
+                            "fp": fingerprints(rows),
+                            "stored_id": rows["request_id"],
+                        }
+                    )
+                )
         if not parts:
-            return pa.table({"request_id": pa.array([], pa.string()), "fp": pa.array([], pa.uint64())})
+            empty = pa.array([], pa.string())
+            return pa.table({"request_id": empty, "fp": pa.array([], pa.uint64()), "stored_id": empty})
         return pa.concat_tables(parts)
 
     def _known(self, day: str) -> pa.Array:
@@ -524,7 +537,9 @@ class _Writer:
                 self._wait()  # this run wrote the day: its files must be on disk to be read back
             files = sorted((self.lake.events_dir / f"date={day}").glob("*.parquet"))
             ids = [pq.read_table(f, columns=["request_id"])["request_id"].combine_chunks() for f in files]
-            self.seen[day] = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+            # Ids as the logs wrote them (a collision's suffix taken off): a request whose stored id
+            # is suffixed (its bare id deleted, or never stored) is still found again.
+            self.seen[day] = _base_ids(pa.concat_arrays(ids)) if ids else pa.array([], pa.string())
         return self.seen[day]
 
 
@@ -554,6 +569,12 @@ def _scrub_record(record: str | None) -> str | None:
         return item
 
     return json.dumps(clean(value), sort_keys=True, default=str)
+
+
+def _base_ids(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Request ids with a collision's ``~<12 hex digits>`` suffix taken off."""
+    base = pc.replace_substring_regex(ids, _COLLISION_SUFFIX, "")
+    return base.combine_chunks() if isinstance(base, pa.ChunkedArray) else base
 
 
 def _quarantine_keys(rejects: pa.Table) -> list[tuple[str, int, str, str]]:

@@ -199,11 +199,10 @@ def _checks(t: pa.Table) -> list[tuple[str, str, Mask]]:
         col = t[name]
         if col.null_count:
             out.append((name, "is missing (use 0 when unknown)", pc.is_null(col)))
-        limit = per_row(MAX_TOKENS)
-        if not isinstance(limit, float) or _outside(col, 0, MAX_TOKENS):
+        if weighted or _outside(col, 0, MAX_TOKENS):
             out.append((name, "is negative", pc.less(col, 0)))
-            tokens = col if isinstance(limit, float) else pc.cast(col, pa.float64(), safe=False)
-            too_many = pc.greater(tokens, int(limit) if isinstance(limit, float) else limit)
+            tokens = pc.cast(col, pa.float64(), safe=False) if weighted else col
+            too_many = pc.greater(tokens, per_row(MAX_TOKENS))
             out.append((name, f"exceeds {MAX_TOKENS:,} a request (a unit or parsing error?)", too_many))
     out.append(
         (
@@ -249,7 +248,7 @@ def _checks(t: pa.Table) -> list[tuple[str, str, Mask]]:
     ):
         col = t[name]
         limit = per_row(ceiling) if what else ceiling
-        if isinstance(limit, float) and not _outside(col, 0.0, limit, high_open=True, nan=True):
+        if not (weighted and what) and not _outside(col, 0.0, ceiling, high_open=True, nan=True):
             continue
         out.append((name, "is negative", pc.less(col, 0)))
         out.append(
