@@ -429,3 +429,26 @@ def test_a_binary_line_deep_in_a_file_is_named_by_its_line(tmp_path: Path, monke
     while source.read(1 << 10):
         pass
     assert source.dropped == [77]
+
+
+def test_crlf_lines_after_a_long_first_line_are_numbered_once(tmp_path: Path) -> None:
+    """A CRLF file is not taken for CR-only line ends when its first line is long (> 64 KiB)."""
+    long_line = json.dumps({"id": "gen-0", "note": "x" * 70_000})
+    lines = [long_line, *[json.dumps({"n": i}) for i in range(3)], "not json"]
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    from tokencensus.ingest.streams import Reject, json_records
+
+    rejects = [r for r in json_records(path) if isinstance(r, Reject)]
+    assert [r.row for r in rejects] == [5]
+
+
+def test_mapping_options_a_format_would_ignore_are_refused(tmp_path: Path) -> None:
+    from tokencensus.ingest import FORMATS
+    from tokencensus.ingest.pipeline import check_format
+
+    with pytest.raises(ConfigError, match=r"\[where\] type.*only .*csv"):
+        check_format("openai-jsonl", FORMATS, {"where.type": "GENERATION"})
+    with pytest.raises(ConfigError, match="latency_unit"):
+        check_format("langfuse", FORMATS, {"latency_unit": "s"})
+    assert check_format("openai-jsonl", FORMATS, {"provider": "=ollama"}).name == "openai-jsonl"

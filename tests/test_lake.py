@@ -287,3 +287,27 @@ def test_a_reused_id_deleted_and_ingested_again_lands_once_each(tmp_path):
     assert (third.rows_written, third.duplicates) == (1, 1)
     got = sorted(r["input_tokens"] for r in lake.read_events(["input_tokens"]).to_pylist())
     assert got == [1, 2]
+
+
+def test_a_file_that_cannot_be_read_on_keeps_the_rows_before(tmp_path):
+    """A reader's clear error mid-file: the rows read before it land (and are in the manifest)."""
+    from tokencensus.errors import InputError
+
+    def reader():
+        yield events(["a", "b"])
+        raise InputError("in.csv: the file could not be read on")
+
+    lake = Lake(tmp_path)
+    with pytest.raises(InputError, match="could not be read on"):
+        lake.append(reader(), "in.csv")
+    assert ids_of(lake) == ["a", "b"]
+    assert lake.manifest()[-1]["rows_written"] == 2
+
+
+def test_another_bad_row_at_the_same_line_is_quarantined_too(tmp_path):
+    """A rotated log under the same name with another bad row on the same line is another row."""
+    lake = Lake(tmp_path)
+    lake.append(events(["a"], tokens=[-1]), "logs/proxy.csv")
+    lake.append(events(["b"], tokens=[-2]), "logs/proxy.csv")
+    lake.append(events(["b"], tokens=[-2]), "logs/proxy.csv")  # the same again: stored once
+    assert lake.read_quarantine().num_rows == 2

@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tokencensus.errors import LakeError
+from tokencensus.errors import LakeError, TokencensusError
 from tokencensus.identity import COLLISION_SEPARATOR, CONTENT_COLUMNS, fingerprint_text, fingerprints
 from tokencensus.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, validate
 
@@ -208,15 +208,25 @@ class Lake:
             writer = _Writer(self)
             try:
                 self._append(writer, data, source, summary)
+            except TokencensusError:
+                # A file that cannot be read on (a reader's clear error): the good rows read before
+                # land and are recorded, then the error is raised.
+                writer.flush()
+                writer.close()
+                self._finish(summary, writer)
+                raise
             finally:
                 writer.close()  # waits for the day files still being written
-            summary.rows_written = writer.written
-            summary.duplicates = writer.duplicates
-            summary.errors = writer.errors
-            summary.collisions = writer.collisions
-            summary.partitions = len(writer.touched)
-            self._record(summary)
+            self._finish(summary, writer)
         return summary
+
+    def _finish(self, summary: AppendSummary, writer: _Writer) -> None:
+        summary.rows_written = writer.written
+        summary.duplicates = writer.duplicates
+        summary.errors = writer.errors
+        summary.collisions = writer.collisions
+        summary.partitions = len(writer.touched)
+        self._record(summary)
 
     def _append(
         self,
@@ -385,7 +395,7 @@ class _Writer:
         self.duplicates = 0
         self.errors = 0
         self.collisions = 0
-        self.quarantined: set[tuple[str, int, str, str]] | None = None  # keys of stored rejects
+        self.quarantined: set[tuple[str, int, str, str, str | None]] | None = None  # stored rejects
         self.pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="tokencensus-lake")
         self.pending: list[Future[None]] = []
 
@@ -399,6 +409,8 @@ class _Writer:
     def quarantine(self, rejects: pa.Table) -> None:
         """Store rejected rows: once each (a row quarantined by an earlier run is not stored again),
         their records scrubbed of PII, in a file only the owner can read."""
+        scrubbed = pa.array([_scrub_record(r) for r in rejects["record"].to_pylist()], pa.string())
+        rejects = rejects.set_column(rejects.schema.get_field_index("record"), "record", scrubbed)
         if self.quarantined is None:
             self.quarantined = set(_quarantine_keys(self.lake.read_quarantine()))
         keys = _quarantine_keys(rejects)
@@ -407,8 +419,6 @@ class _Writer:
             return
         self.quarantined.update(keys[i] for i in fresh)
         rejects = rejects.take(pa.array(fresh, pa.int64()))
-        scrubbed = pa.array([_scrub_record(r) for r in rejects["record"].to_pylist()], pa.string())
-        rejects = rejects.set_column(rejects.schema.get_field_index("record"), "record", scrubbed)
         path = self.lake.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet"
         _write_atomic(rejects, path, self.lake.root / "_staging", private=True)
 
@@ -577,9 +587,10 @@ def _base_ids(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
     return base.combine_chunks() if isinstance(base, pa.ChunkedArray) else base
 
 
-def _quarantine_keys(rejects: pa.Table) -> list[tuple[str, int, str, str]]:
-    """What makes a quarantined row the same row again: its file, row, field and reason."""
-    columns = [rejects[c].to_pylist() for c in ("source", "row", "field", "reason")]
+def _quarantine_keys(rejects: pa.Table) -> list[tuple[str, int, str, str, str | None]]:
+    """What makes a quarantined row the same row again: its file, row, field, reason and record (as
+    stored, scrubbed): a rotated log with another bad row at the same line is another row."""
+    columns = [rejects[c].to_pylist() for c in ("source", "row", "field", "reason", "record")]
     return list(zip(*columns, strict=True))
 
 

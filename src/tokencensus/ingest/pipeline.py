@@ -331,13 +331,18 @@ def check_format(name: str, formats: dict[str, Format], mapping: dict[str, str] 
         fmt = formats[name]
     except KeyError:
         raise ConfigError(f"unknown --format {name!r}; known formats: {', '.join(formats)}") from None
-    columns = {k: v for k, v in split_mapping(mapping or {}).columns.items() if not v.startswith("=")}
-    if columns and not fmt.mapped:
+    if fmt.mapped:
+        return fmt
+    opts = split_mapping(mapping or {})
+    given = [f"{k} = {v!r}" for k, v in opts.columns.items() if not v.startswith("=")]
+    given += [k for k in ("ts_format", "latency_unit") if k in (mapping or {})]
+    given += [f"[where] {k}" for k in opts.where]
+    if given:
         mapped = ", ".join(n for n, f in formats.items() if f.mapped)
         raise ConfigError(
-            f"--mapping names source columns ({', '.join(f'{k} = {v!r}' for k, v in columns.items())}), "
-            f"but the {name} format maps its own columns; only {mapped} read column mappings. Other "
-            'formats take constants only (e.g. provider = "=ollama")'
+            f"--mapping gives {', '.join(given)}, but the {name} format reads its own columns; only "
+            f"{mapped} take column mappings and options. Other formats take constants only "
+            '(e.g. provider = "=ollama")'
         )
     return fmt
 

@@ -220,7 +220,7 @@ class _Source(io.RawIOBase):
     @staticmethod
     def _cr_fixed(blocks: Iterator[bytes]) -> Iterator[bytes]:
         first = next(blocks, b"")
-        if b"\r" in first and b"\n" not in first[: 1 << 16]:  # CR-only line ends
+        if b"\r" in first and b"\n" not in first:  # CR-only line ends (a CRLF file has its LFs)
             yield first.replace(b"\r", b"\n")
             for block in blocks:
                 yield block.replace(b"\r", b"\n")
@@ -410,7 +410,7 @@ def _plain_text(path: Path) -> bool:
             if first:
                 if block.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
                     return False
-                if b"\r" in block and b"\n" not in block[: 1 << 16]:
+                if b"\r" in block and b"\n" not in block:
                     return False
                 first = False
             if block.translate(None, _TEXT_BYTES):
