@@ -140,7 +140,10 @@ class Lake:
             self.root.mkdir(parents=True)
         self._held = False
         (self.root / "events").mkdir(exist_ok=True)
-        (self.root / "quarantine").mkdir(mode=0o700, exist_ok=True)  # may hold text from the logs
+        for private in (self.root / "quarantine", self.root / "samples"):  # may hold text from the logs
+            if private.name == "quarantine" or private.exists():
+                private.mkdir(mode=0o700, exist_ok=True)
+                private.chmod(0o700)  # also a directory an older version made world-readable
 
     # -- paths ---------------------------------------------------------------------------------
     @property
@@ -343,7 +346,7 @@ class Lake:
                     continue
                 table = pq.read_table(path, schema=EVENT_SCHEMA).filter(pc.invert(hits))
                 if table.num_rows:
-                    _write_atomic(table, path, self.root / "_staging")
+                    write_atomic(table, path, self.root / "_staging")
                 else:
                     path.unlink()
                     _fsync_dir(path.parent)
@@ -420,7 +423,7 @@ class _Writer:
         self.quarantined.update(keys[i] for i in fresh)
         rejects = rejects.take(pa.array(fresh, pa.int64()))
         path = self.lake.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet"
-        _write_atomic(rejects, path, self.lake.root / "_staging", private=True)
+        write_atomic(rejects, path, self.lake.root / "_staging", private=True)
 
     def flush(self) -> None:
         if not self.buffer:
@@ -470,7 +473,7 @@ class _Writer:
         directory = self.lake.events_dir / f"date={day}"
         directory.mkdir(exist_ok=True)
         target = directory / f"part-{uuid.uuid4().hex}.parquet"
-        self.pending.append(self.pool.submit(_write_atomic, part, target, self.lake.root / "_staging"))
+        self.pending.append(self.pool.submit(write_atomic, part, target, self.lake.root / "_staging"))
         written = part["request_id"].combine_chunks()
         self.seen[day] = pa.concat_arrays([known, _base_ids(written) if identified else written])
         self.touched.add(day)
@@ -599,9 +602,11 @@ def _runs(days: np.ndarray) -> list[int]:
     return [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
 
 
-def _write_atomic(table: pa.Table, path: Path, staging: Path, *, private: bool = False) -> None:
-    """Write under ``staging``, flush to disk, move into place (``private``: readable by the owner
-    only, for files that may hold text taken from the logs)."""
+def write_atomic(table: pa.Table, path: Path, staging: Path, *, private: bool = False) -> None:
+    """Write under ``staging``, flush to disk, move into place and flush the directory (``private``:
+    readable by the owner only, for files that may hold text taken from the logs). ``staging`` is
+    the lake's ``_staging``: whatever a killed writer left there is wiped when the lock is next taken."""
+    staging.mkdir(exist_ok=True)
     tmp = staging / f"{uuid.uuid4().hex}.tmp"
     dictionary = [c for c in _DICTIONARY_COLUMNS if c in table.column_names]
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)

@@ -14,13 +14,14 @@ user messages (system and tool messages left out), capped at :data:`MAX_SAMPLE_C
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from tokencensus.lake import write_atomic
 
 SAMPLES_DIR = "samples"
 """Directory of the samples table inside the lake."""
@@ -102,19 +103,8 @@ class SampleWriter:
         self.buffer, self.buffered = [], 0
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = uuid.uuid4().hex
-        write_private(table, self.dir / f".{name}.tmp", self.dir / f"part-{name}.parquet")
+        write_atomic(table, self.dir / f"part-{name}.parquet", self.dir.parent / "_staging", private=True)
         self.written += table.num_rows
-
-
-def write_private(table: pa.Table, tmp: Path, path: Path) -> None:
-    """Write ``table`` to ``tmp`` readable by its owner only (0600), flush it to disk, and move it
-    to ``path`` (atomic: a reader sees the whole file or none)."""
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        pq.write_table(table, handle, compression="zstd")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def user_text(messages: object) -> str | None:
