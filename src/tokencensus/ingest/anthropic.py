@@ -83,23 +83,6 @@ from tokencensus.ingest.samples import user_text
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, batched, dig, json_records
 from tokencensus.ingest.tabular import RECORD_COLUMNS, Mapper, raw_table
 
-_COLUMNS = (
-    "request_id",
-    "ts",
-    "user",
-    "app",
-    "model",
-    "provider",
-    "input",
-    "output",
-    "cached",
-    "finish",
-    "error_type",
-    "tool_calls",
-    "streamed",
-    "latency",
-    "cost",
-)
 _TIME_KEYS = ("timestamp", "created_at", "start_time", "ts", "time")
 _PAIRS = (("request", "response"), ("request_body", "response_body"), ("input", "output"))
 STREAM_EVENTS = frozenset(
@@ -518,7 +501,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     model = options.mapping.get("model", "")
     unnamed = model[1:] if model.startswith("=") and len(model) > 1 else UNKNOWN_MODEL
     for items in batched(_requests(path), JSON_BATCH_RECORDS):
-        values: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
+        values: dict[str, list[Any]] = {c: [] for c in RECORD_COLUMNS}
         rows: list[int] = []
         prompts: list[str | None] = []
         undated: list[bool] = []
@@ -536,7 +519,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
             rows.append(row)
             prompts.append(prompt)
             undated.append(extracted.get("ts") is None)
-            for c in _COLUMNS:
+            for c in RECORD_COLUMNS:
                 values[c].append(extracted.get(c))
         m = Mapper(raw_table(values, len(rows)), ts_format=options.ts_format)
         m.set("request_id", m.text("request_id"))
@@ -544,6 +527,6 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
         if fallback is not None and any(undated) and ts is not None:
             ts = pc.if_else(pa.array(undated, pa.bool_()), pa.scalar(fallback, columns.TS_TYPE), ts)
         m.set("ts", ts)
-        m.map_columns({c: RECORD_COLUMNS[c] for c in _COLUMNS if c not in ("request_id", "ts")})
-        m.constant("reasoning_tokens", 0, pa.int64())
+        m.map_columns({c: RECORD_COLUMNS[c] for c in RECORD_COLUMNS if c not in ("request_id", "ts")})
+        m.constant("reasoning_tokens", 0, pa.int64())  # the Messages API reports none
         yield m.request_batch(rows, rejects, prompts)

@@ -80,26 +80,6 @@ NOTE = (
 )
 """Printed under the ingest summary (how undated Batch API lines were dated)."""
 
-COLUMNS = (
-    "request_id",
-    "ts",
-    "user",
-    "app",
-    "model",
-    "provider",
-    "input",
-    "output",
-    "cached",
-    "reasoning",
-    "finish",
-    "error_type",
-    "tool_calls",
-    "streamed",
-    "latency",
-    "cost",
-)
-"""The raw values :func:`extract` returns, one column each in a batch (see :func:`to_batch`)."""
-
 UNKNOWN_MODEL = "unknown"
 """Model of a failed request whose log names none (a Batch API error line)."""
 
@@ -314,27 +294,31 @@ def to_batch(
     prompts: list[str | None],
     options: ReadOptions,
 ) -> Batch:
-    """A batch from :data:`COLUMNS` value lists (one entry a request), their line numbers, the
-    lines rejected, and each request's prompt text (samples only)."""
+    """A batch from :data:`~tokencensus.ingest.tabular.RECORD_COLUMNS` value lists (one entry a
+    request), their line numbers, the lines rejected, and each request's prompt text (samples only)."""
     m = Mapper(raw_table(values, len(rows)), ts_format=options.ts_format)
-    m.map_columns({c: RECORD_COLUMNS[c] for c in COLUMNS})
+    m.map_columns(RECORD_COLUMNS)
     return m.request_batch(rows, rejects, prompts)
 
 
-class _Collector:
-    """Values of the requests of one batch, column by column."""
+class Collector:
+    """Values of the requests of one batch, column by column (shared with the stream reader)."""
 
     def __init__(self) -> None:
-        self.values: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self.values: dict[str, list[Any]] = {c: [] for c in RECORD_COLUMNS}
         self.rows: list[int] = []
         self.prompts: list[str | None] = []
         self.rejects: list[Reject] = []
 
-    def add(self, row: int, extracted: dict[str, Any], prompt: str | None) -> None:
+    def add(self, row: int, extracted: dict[str, Any], prompt: str | None = None) -> None:
         self.rows.append(row)
         self.prompts.append(prompt)
-        for c in COLUMNS:
+        for c in RECORD_COLUMNS:
             self.values[c].append(extracted.get(c))
+
+    def size(self) -> int:
+        """Requests and rejects collected."""
+        return len(self.rows) + len(self.rejects)
 
     def batch(self, options: ReadOptions) -> Batch:
         return to_batch(self.values, self.rows, self.rejects, self.prompts, options)
@@ -362,7 +346,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     undated: list[tuple[int, dict[str, Any]]] = []
     latest: int | float | None = None
     for items in batched(json_records(path, keep_text=False), JSON_BATCH_RECORDS):
-        out = _Collector()
+        out = Collector()
         for item in items:
             if isinstance(item, Reject):
                 out.rejects.append(item)
@@ -397,7 +381,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
 def _dated(undated: list[tuple[int, dict[str, Any]]], latest: float | None, options: ReadOptions) -> Batch:
     """The held Batch API lines, dated by the mapping's ts constant or the file's latest ``created``;
     rejected with a hint when there is neither."""
-    out = _Collector()
+    out = Collector()
     when: Any = ts_constant(options) or latest
     for row, extracted in undated:
         if when is None:

@@ -53,13 +53,12 @@ from typing import Any
 from tokencensus.identity import content_id
 from tokencensus.ingest.format import Batch, ReadOptions
 from tokencensus.ingest.openai_jsonl import (
-    COLUMNS,
     STREAM_OBJECTS,
     UNKNOWN_MODEL,
+    Collector,
     as_dict,
     chat_values,
     responses_values,
-    to_batch,
 )
 from tokencensus.ingest.streams import JSON_BATCH_RECORDS, Reject, json_records
 
@@ -155,30 +154,10 @@ class _Stream:
         return out
 
 
-class _Out:
-    """The requests and rejects of the batch being built."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-        self.rows: list[int] = []
-        self.rejects: list[Reject] = []
-
-    def add(self, row: int, values: dict[str, Any]) -> None:
-        self.rows.append(row)
-        for c in COLUMNS:
-            self.values[c].append(values.get(c))
-
-    def size(self) -> int:
-        return len(self.rows) + len(self.rejects)
-
-    def batch(self, options: ReadOptions) -> Batch:
-        return to_batch(self.values, self.rows, self.rejects, [None] * len(self.rows), options)
-
-
 def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
     """Streamed requests, assembled from chunks and final events, streamed from JSON Lines."""
     open_streams: OrderedDict[str, _Stream] = OrderedDict()  # least recently fed first
-    out = _Out()
+    out = Collector()
     for item in json_records(path, keep_text=False):
         if isinstance(item, Reject):
             out.rejects.append(item)
@@ -194,14 +173,14 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                 out.add(stream.row, stream.values())
         if out.size() >= JSON_BATCH_RECORDS:
             yield out.batch(options)
-            out = _Out()
+            out = Collector()
     for stream in sorted(open_streams.values(), key=lambda s: s.row):
         out.add(stream.row, stream.values())
     if out.size():
         yield out.batch(options)
 
 
-def _take(record: Any, row: int, open_streams: OrderedDict[str, _Stream], out: _Out) -> None:
+def _take(record: Any, row: int, open_streams: OrderedDict[str, _Stream], out: Collector) -> None:
     """Feed one record: merge a chunk into its stream, emit a final event, reject anything else."""
     if not isinstance(record, dict):
         out.rejects.append(Reject(row, "record", "record is not a JSON object"))
