@@ -106,3 +106,28 @@ def test_a_re_ingest_with_another_user_hashing_adds_nothing(tmp_path: Path) -> N
     ingest_paths([path], lake, catalog=StubCatalog(), hash_users=True)
     again = ingest_paths([path], lake, catalog=StubCatalog()).total
     assert (again.rows_written, again.duplicates, again.collisions) == (0, 2, 0)
+
+
+def test_a_sample_is_stored_once_across_flushes_and_runs(tmp_path: Path, monkeypatch) -> None:
+    """The writer knows stored samples by their ids' hashes (read from the request_id column once),
+    so a later run, or a later chunk after a flush, keeps only the requests not stored yet."""
+    import pyarrow as pa
+
+    from tokencensus.ingest import samples as samples_module
+
+    monkeypatch.setattr(samples_module, "_FLUSH_ROWS", 3)
+    Lake(tmp_path / "lake")
+
+    def offer(writer: samples_module.SampleWriter, ids: range) -> None:
+        writer.add(pa.table({"request_id": [f"r{i}" for i in ids], "text": [f"prompt {i}" for i in ids]}))
+
+    first = samples_module.SampleWriter(tmp_path / "lake", rate=1.0)
+    offer(first, range(0, 5))  # flushed (5 ≥ 3)
+    offer(first, range(3, 8))  # r3, r4 are known after the flush: r5..r7 are new
+    first.flush()
+    second = samples_module.SampleWriter(tmp_path / "lake", rate=1.0)
+    offer(second, range(6, 10))  # a later run: r8, r9 only
+    second.flush()
+    stored = read_samples(tmp_path / "lake").column("request_id").to_pylist()
+    assert sorted(stored) == sorted(f"r{i}" for i in range(10)) and len(stored) == 10
+    assert (first.written, second.written) == (8, 2)
