@@ -67,6 +67,8 @@ def test_open_concentration_golden(events):
     assert got.loc[W2, "hhi"] == pytest.approx((360 / 380) ** 2 + (20 / 380) ** 2)
     assert list(got.models) == [2, 2]
     assert list(got.users) == [2, 2]  # u1 u2; u1 u4 (r9 has no user)
+    # the cells behind the top shares: week 1 cn (u1) and eu (u2); week 2 cn (u1, u4) and eu (no user)
+    assert list(got.top1_users) == [1, 2] and list(got.top5_users) == [1, 0]
 
 
 def test_share_new_models_golden(events):

@@ -97,15 +97,26 @@ def leaderboard(events: ir.Table, n: int = 10, users: ir.Table | None = None) ->
     )
 
 
-def open_concentration(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def open_concentration(
+    events: ir.Table, users: ir.Table | None = None, model_users: ir.Table | None = None
+) -> ir.Table:
     """Weekly concentration of open-weights tokens across open-weights models.
 
     Columns: week, models (open-weights models with tokens), tokens (open-weights tokens),
-    top_model, top1_share, top5_share, hhi, users (distinct users of open-weights models;
-    ``users`` (week, users) supplies them for a rollup without user ids).
+    top_model, top1_share, top5_share, hhi, users (distinct users of open-weights models),
+    top1_users (the largest model's users) and top5_users (the fewest users among the five
+    largest): top1 and top5 shares are sums of those models' cells, so the report's privacy floor
+    applies to them through these counts. ``users`` (week, users) and ``model_users`` (week, model,
+    users; it needs to hold only the models that make a week's open-weights top five) supply the
+    counts for a rollup without user ids.
     """
     open_ev = events.filter(events.open_segment == OPEN_WEIGHTS)
     cells = _weekly_models(open_ev, count_users=False)
+    if model_users is None:
+        model_users = open_ev.group_by(["week", "model"]).aggregate(users=open_ev.user_id.nunique())
+    mu = model_users.select(m_week="week", m_model="model", m_users="users")
+    cells = cells.left_join(mu, [cells.week == mu.m_week, cells.model == mu.m_model])
+    cells = cells.mutate(m_users=cells.m_users.fill_null(0).cast("int64"))
     per_week = cells.group_by("week").aggregate(
         models=cells.model.nunique(),
         tokens=cells.tokens.sum(),
@@ -113,6 +124,8 @@ def open_concentration(events: ir.Table, users: ir.Table | None = None) -> ir.Ta
         top1_share=cells.share.sum(where=cells["rank"] == 1),
         top5_share=cells.share.sum(where=cells["rank"] <= 5),
         hhi=(cells.share * cells.share).sum(),
+        top1_users=cells.m_users.max(where=cells["rank"] == 1),
+        top5_users=cells.m_users.min(where=cells["rank"] <= 5),
     )
     if users is None:
         users = open_ev.group_by("week").aggregate(users=open_ev.user_id.nunique())
@@ -120,8 +133,17 @@ def open_concentration(events: ir.Table, users: ir.Table | None = None) -> ir.Ta
     joined = per_week.left_join(users, per_week.week == users.u_week)
     joined = joined.mutate(users=joined.users.fill_null(0).cast("int64"))
     return joined.select(
-        "week", "models", "tokens", "top_model", "top1_share", "top5_share", "hhi", "users"
-    ).order_by("week")
+        "week", "models", "tokens", "top_model", "top1_share", "top5_share", "hhi", "users", "top1_users",
+        "top5_users",
+    ).order_by("week")  # fmt: skip
+
+
+def open_top_models(events: ir.Table, n: int = 5) -> ir.Table:
+    """The open-weights models that make some week's top ``n`` by tokens (column ``model``): the
+    cells behind :func:`open_concentration`'s top shares."""
+    open_ev = events.filter(events.open_segment == OPEN_WEIGHTS)
+    cells = _weekly_models(open_ev, count_users=False)
+    return cells.filter(cells["rank"] <= n).select("model").distinct()
 
 
 def new_model_label(events: ir.Table, days: int = 90) -> ir.StringValue:
