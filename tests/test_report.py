@@ -112,6 +112,11 @@ def make_meta(**changes: object) -> ReportMeta:
         providers=5,
         unresolved_share=0.02,
         min_users=K,
+        # These hand-made figures plant cells under the floor far larger than their neighbours, to
+        # prove such a cell never reaches a headline, chart or file; complementary suppression would
+        # hide whole figures around them. They test the primary floor; tests/test_disclosure.py
+        # tests the complementary cells and the attack.
+        protection=0.0,
         source="/data/lake",
     )
     fields.update(changes)
@@ -140,7 +145,7 @@ def test_writes_one_html_and_a_csv_per_figure(built: tuple[ReportOutput, str]) -
     assert out.html is not None and out.html.name == "report.html"
     assert sorted(p.name for p in out.csvs) == sorted(f"{fid}.csv" for fid in make_results())
     assert all(p.parent == out.html.parent / "figures" and p.exists() for p in out.csvs)
-    assert out.n_suppressed == 9  # 8 Unknown weeks + the rank-3 model
+    assert out.n_suppressed == 9  # 8 Unknown weeks + the rank-3 model, left out of the ranking
     assert page.startswith("<!doctype html>")
     # Sections in report order: summary first, then the figures in the study's order (volume, open
     # vs closed and the top models, then agentic use with the reasoning share).
@@ -304,6 +309,8 @@ def test_csvs_match_the_frames_with_suppressed_cells_blank(built: tuple[ReportOu
         text = (figures / f"{fid}.csv").read_text(encoding="utf-8")
         assert text.splitlines()[0] == ",".join([*frame.columns, "suppressed"])
         back = pd.read_csv(io.StringIO(text), keep_default_na=False, dtype=str)
+        if fid == "top_models":  # a ranking leaves out its models under the floor
+            frame = frame[frame["users"] >= K].reset_index(drop=True)
         assert len(back) == len(frame)
         key = "rank" if "rank" in frame.columns else "week"
         expected = frame.astype(str)
@@ -325,7 +332,7 @@ def test_csvs_match_the_frames_with_suppressed_cells_blank(built: tuple[ReportOu
                     else:
                         assert row[col] == src[col], (fid, col)
     top = (figures / "top_models.csv").read_text(encoding="utf-8").splitlines()
-    assert top[3] == "3,tiny/model,tiny,,,,true"
+    assert len(top) == 3 and "tiny/model" not in "".join(top)
 
 
 # ---------------------------------------------------------------- determinism, formats, edge cases
@@ -374,7 +381,8 @@ def test_empty_short_and_fully_suppressed_frames(tmp_path: Path) -> None:
     assert "No requests in the last four weeks of the period (2025-06-30 … 2025-07-27)." in page
     assert "No tokens in this period." in page
     assert "16 cells under 50 users suppressed" in page
-    assert "The leading model is backed by fewer users than the privacy floor" in page
+    assert "1 model under 50 users left out of the ranking." in page
+    assert "No models to rank in the last weeks of the period (none above the privacy floor)." in page
     assert set(specs_of(page)) == {"volume"}  # nothing to draw elsewhere
     assert page.count("Nothing to draw") == 3
     assert (tmp_path / "figures" / "share_open.csv").read_text(encoding="utf-8") == (
@@ -394,11 +402,8 @@ def test_markdown_and_json_formats(built: tuple[ReportOutput, str]) -> None:
         "volume", "share_open", "top_models", "top_models_weekly", "share_reasoning"
     ]  # fmt: skip
     top = next(f for f in doc["figures"] if f["id"] == "top_models")
-    assert top["data"][0]["model"] == HOSTILE
-    assert top["data"][2] == {
-        "rank": 3, "model": "tiny/model", "author": "tiny", "tokens": None, "share": None, "users": None,
-        "suppressed": True,
-    }  # fmt: skip
+    assert [r["model"] for r in top["data"]] == [HOSTILE, "meta/llama-3-70b"]  # tiny/model: 7 users
+    assert top["n_suppressed"] == 1 and "tiny/model" not in json.dumps(doc)
 
 
 def test_unknown_format_is_a_config_error(tmp_path: Path) -> None:

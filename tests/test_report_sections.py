@@ -76,6 +76,8 @@ def full_results() -> dict[str, pd.DataFrame]:
         [
             (w6, 1, HOSTILE, HOSTILE2, 300, 0.30, 200, None, None, None, None, None, None),
             (w6, 2, "d", "lab", 250, 0.25, 200, None, None, None, None, None, None),
+            (w6, 3, "e", "lab", 200, 0.20, 200, None, None, None, None, None, None),
+            (w6, 4, "b", "lab", 150, 0.15, 150, None, None, None, None, None, None),
             (w7, 1, HOSTILE, HOSTILE2, 300, 0.30, 200, 1, 300, 0.30, 0, 0.0, 0.0),
             (w7, 2, "b", "lab", 200, 0.20, 150, 4, 150, 0.15, 2, 0.05, 0.33),
             (w7, 3, "c", "lab", 150, 0.15, 120, None, None, None, None, None, None),
@@ -548,7 +550,12 @@ def test_flags_and_derived_labels_of_suppressed_rows_are_blank(full: tuple[Repor
     assert row("glass_slipper", "model", "m2")["foundational"] == "true"
     assert row("boomerang", "model", "tiny")["boomerang"] == ""
     assert row("cost_vs_usage", "model", "tiny")["quadrant"] == ""
-    assert row("cost_vs_usage", "model", "b")["quadrant"] == "Niche utilities"
+    # quadrants are taken again over the published points: b ($1, 10⁹ tokens) is under the median
+    # price ($50.50) and at or over the median usage (5.5 × 10⁸), whatever the fixture said
+    b = row("cost_vs_usage", "model", "b")
+    assert (b["quadrant"], b["median_price"], b["median_tokens"]) == (
+        "Mass-market volume drivers", "50.5", "550000000.0"
+    )  # fmt: skip
     week3 = row("open_concentration", "week", WEEKS[2].isoformat())
     assert week3["top_model"] == "" and week3["suppressed"] == "true"
     censored = pd.read_csv(figures / "retention_triangle.csv", keep_default_na=False, dtype=str)

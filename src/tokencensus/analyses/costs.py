@@ -100,6 +100,27 @@ def _costs(
     )
 
 
+def requadrant(points: pd.DataFrame, published: np.ndarray) -> pd.DataFrame:
+    """The medians and quadrants of executed points taken again over the ``published`` ones only.
+
+    Every row carries the medians, so medians over points a report hides would give one of them
+    back (with an odd count a median is a point's value; with an even count, twice it minus the
+    other middle one); the report takes them over what it publishes."""
+    out = points.copy()
+    price = pd.to_numeric(out["price_per_1m"]).astype("float64")
+    tokens = pd.to_numeric(out["tokens"]).astype("float64")
+    shown = np.asarray(published, dtype=bool) & price.notna().to_numpy()
+    med_price = float(price[shown].median()) if shown.any() else math.nan
+    med_tokens = float(tokens[shown].median()) if shown.any() else math.nan
+    out["median_price"], out["median_tokens"] = med_price, med_tokens
+    high_price, high_usage = price >= med_price, tokens >= med_tokens
+    out["quadrant"] = [
+        None if pd.isna(p) or math.isnan(med_price) else QUADRANTS[(bool(hp), bool(hu))]
+        for p, hp, hu in zip(price, high_price, high_usage, strict=True)
+    ]
+    return out
+
+
 def model_costs(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Per model: usage, spend, effective price per 1M tokens and the quadrant.
 

@@ -26,6 +26,7 @@ from tokencensus.analyses import rollups
 from tokencensus.engine import Tables, materialise, register, with_catalog
 from tokencensus.report.data import ReportMeta
 from tokencensus.report.figures import WINDOW_WEEKS
+from tokencensus.report.numbers import significant
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ SEGMENT_FIGURES = (
     "share_new_models",
     "top_models_weekly",
     "leaderboard",
+    "open_top_models",
 )
-"""The weekly figures whose users come from the segment bits of :func:`_week_masks`."""
+"""The weekly figures whose users come from the segment bits of :func:`_week_masks` (and the
+open-weights models whose weekly users gate the concentration figure's top shares)."""
 
 
 def _segment_labels(cells: ir.Table, top_n: int, leaders: list[str]) -> dict[str, ir.Value]:
@@ -80,6 +83,7 @@ def _segment_labels(cells: ir.Table, top_n: int, leaders: list[str]) -> dict[str
     (``leaders``: :func:`analyses.leading_models` of the cells)."""
     weekly = analyses.concentration._weekly_models(cells, count_users=False)
     board = weekly.filter(weekly["rank"] <= top_n).select("model").distinct().model
+    open_top = analyses.concentration.open_top_models(cells).model
     return {
         "share_open": cells.open_segment,
         "share_origin": cells.origin_segment,
@@ -89,6 +93,7 @@ def _segment_labels(cells: ir.Table, top_n: int, leaders: list[str]) -> dict[str
         "share_new_models": analyses.concentration.new_model_label(cells, NEW_MODEL_DAYS),
         "top_models_weekly": analyses.market.leader_label(cells, leaders),
         "leaderboard": ibis.ifelse(cells.model.isin(board), cells.model, ibis.null("string")),
+        "open_top_models": ibis.ifelse(cells.model.isin(open_top), cells.model, ibis.null("string")),
     }
 
 
@@ -185,6 +190,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     for name in SEGMENT_FIGURES:  # a filtered view may leave a figure without any segment
         users.setdefault(name, ibis.memtable(empty))
     users["leaderboard"] = users["leaderboard"].rename(model="segment")
+    users["open_top_models"] = users["open_top_models"].rename(model="segment")
     users["open_concentration"] = (
         users["share_open"].filter(lambda t: t.segment == "Open weights").select("week", "users")
     )
@@ -312,10 +318,13 @@ def _churn(
     return table.order_by(["from_model", ibis.desc("churns"), "to_model"])
 
 
-def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
+def figure_analyses(top_n: int = 10, min_users: int = 1) -> dict[str, Analysis]:
     """The analyses behind the report's figures, keyed by figure id, in report order.
 
-    They read the :class:`Sources` built for the same ``top_n``.
+    They read the :class:`Sources` built for the same ``top_n``. Pooled retention (curves, the
+    glass slipper's later cohorts, boomerangs) pools only cohorts of at least ``min_users`` users,
+    the privacy floor: a pooled figure over a hidden cohort, minus the published cohorts, would give
+    the hidden one back.
     """
     n_curves = min(top_n, 5)
     return {
@@ -333,7 +342,7 @@ def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
         ),
         "leaderboard": lambda s: analyses.leaderboard(s.cells, n=top_n, users=s.users["leaderboard"]),
         "open_concentration": lambda s: analyses.open_concentration(
-            s.cells, users=s.users["open_concentration"]
+            s.cells, users=s.users["open_concentration"], model_users=s.users["open_top_models"]
         ),
         "share_new_models": lambda s: analyses.share_new_models(
             s.cells, NEW_MODEL_DAYS, users=s.users["share_new_models"]
@@ -356,13 +365,15 @@ def figure_analyses(top_n: int = 10) -> dict[str, Analysis]:
         "cost_vs_usage": lambda s: analyses.model_costs(s.cells, users=s.users["cost_vs_usage"]),
         # retention
         "retention_curves": lambda s: analyses.retention_curves(
-            s.cells, n_curves, s.activity, triangle=s.triangle
+            s.cells, n_curves, s.activity, min_cohort=min_users, triangle=s.triangle
         ),
         "retention_triangle": lambda s: s.triangle.order_by(["model", "cohort", "k"]),
         "glass_slipper": lambda s: analyses.foundational_cohorts(
-            s.cells, activity=s.activity, triangle=s.triangle
+            s.cells, min_cohort=max(50, min_users), activity=s.activity, triangle=s.triangle
         ),
-        "boomerang": lambda s: analyses.boomerangs(s.cells, activity=s.activity, triangle=s.triangle),
+        "boomerang": lambda s: analyses.boomerangs(
+            s.cells, min_cohort=max(100, min_users), activity=s.activity, triangle=s.triangle
+        ),
         "churn_flows": lambda s: s.churn,
     }
 
@@ -398,7 +409,7 @@ def compute(
     :func:`sources`, then each figure id), for bench/bench_report.py.
     """
     src = sources(tables, top_n, timings)
-    todo = figure_analyses(top_n)
+    todo = figure_analyses(top_n, min_users)
     if src.labels is not None:
         todo |= label_analyses()
     results = {}
@@ -494,15 +505,5 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = values.astype("Int64" if values.isna().any() else "int64")
     for col in frame.columns:
         if pd.api.types.is_float_dtype(frame[col]):
-            frame[col] = _significant(frame[col])
+            frame[col] = significant(frame[col])
     return frame.reset_index(drop=True)
-
-
-SIGNIFICANT_DIGITS = 12
-
-
-def _significant(values: pd.Series) -> pd.Series:
-    """Floats rounded to 12 significant digits: parallel engines sum floats in a varying order, so
-    the last bits of a spend or a share change from run to run; published to 12 digits, the same
-    data gives the same report, byte for byte."""
-    return values.map(lambda v: float(f"{v:.{SIGNIFICANT_DIGITS}g}") if pd.notna(v) else v).astype("float64")

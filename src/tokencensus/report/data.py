@@ -22,6 +22,8 @@ from datetime import date
 
 import pandas as pd
 
+from tokencensus.analyses.costs import requadrant
+from tokencensus.report.disclosure import PROTECTION, Protection, protect, rerank
 from tokencensus.report.figures import (
     FIGURES,
     FIGURES_BY_ID,
@@ -95,6 +97,9 @@ class ReportMeta:
     """Share of tokens whose model could not be resolved to a catalog entry."""
     min_users: int
     """The privacy floor k: cells backed by fewer distinct users are suppressed."""
+    protection: float = PROTECTION
+    """p of complementary suppression (:mod:`.disclosure`): no suppressed cell can be worked out to
+    within ±p of its value; 0 hides only the cells under the floor."""
     source: str = ""
     title: str = "State of AI — tokencensus"
 
@@ -196,8 +201,12 @@ def report_view(results: Mapping[str, pd.DataFrame], meta: ReportMeta) -> Report
     Keys of ``results`` that are not in :data:`FIGURES` are ignored; missing keys skip their figure.
     """
     period = (meta.period_start, meta.period_end)
+    ordered = {fig.id: _ordered(fig, results[fig.id]) for fig in FIGURES if fig.id in results}
+    protection = protect(ordered, meta.min_users, meta.protection)
     figures = tuple(
-        figure_view(fig, results[fig.id], meta.min_users, period) for fig in FIGURES if fig.id in results
+        figure_view(fig, ordered[fig.id], meta.min_users, period, protection)
+        for fig in FIGURES
+        if fig.id in ordered
     )
     n_suppressed = sum(f.n_suppressed for f in figures)
     sections = tuple(
@@ -206,7 +215,7 @@ def report_view(results: Mapping[str, pd.DataFrame], meta: ReportMeta) -> Report
     )
     return ReportView(
         meta=meta,
-        summary=summary(meta, n_suppressed),
+        summary=summary(meta, n_suppressed, len({(e.figure, e.row) for e in protection.exposures})),
         figures=figures,
         n_suppressed=n_suppressed,
         findings=findings(figures),
@@ -221,12 +230,24 @@ def findings(figures: Sequence[FigureView], limit: int = MAX_FINDINGS) -> tuple[
     return tuple(Finding(f.id, f.headline) for f in picked[:limit])
 
 
-def summary(meta: ReportMeta, n_suppressed: int) -> tuple[Fact, ...]:
-    """The summary block: period, data size, unresolved share and the privacy floor."""
+def summary(meta: ReportMeta, n_suppressed: int, exposed: int = 0) -> tuple[Fact, ...]:
+    """The summary block: period, data size, unresolved share and the privacy floor (with the
+    number of hidden cells that stay ``exposed`` to the summary's own totals, if any)."""
     floor = (
         f"cells backed by fewer than {meta.min_users} distinct {users_word(meta.min_users)} are suppressed"
     )
+    if meta.protection > 0:
+        floor += (
+            f", with further cells so that none of them can be worked out to within ±{meta.protection:.0%} "
+            "from the report's totals, shares and other figures (not covered: distinct-user counts, "
+            "medians and other derived statistics, and comparing reports of other periods or floors)"
+        )
     cells = f"{n_suppressed} {'cell' if n_suppressed == 1 else 'cells'} suppressed in this report"
+    if exposed:
+        cells += (
+            f"; {exposed} of them can still be worked out from published totals (hiding more cells "
+            "could not prevent it)"
+        )
     items = [
         Fact("Period", f"{meta.period_start.isoformat()} to {meta.period_end.isoformat()}", wide=True),
         Fact("Requests", fmt_count(meta.requests)),
@@ -243,11 +264,35 @@ def summary(meta: ReportMeta, n_suppressed: int) -> tuple[Fact, ...]:
 
 
 def figure_view(
-    fig: FigureDef, raw: pd.DataFrame, min_users: int, period: Period | None = None
+    fig: FigureDef,
+    raw: pd.DataFrame,
+    min_users: int,
+    period: Period | None = None,
+    protection: Protection | None = None,
 ) -> FigureView:
     """Suppress, order and describe one figure's frame; weekly headlines compare the first and last
-    calendar weeks of ``period`` (None: of the frame's own weeks)."""
-    frame, n = suppress(_ordered(fig, raw), min_users)
+    calendar weeks of ``period`` (None: of the frame's own weeks).
+
+    ``protection`` (:func:`~tokencensus.report.disclosure.protect` over every figure of the report)
+    adds the complementary cells; without it only the cells under the floor are hidden. A ranking
+    drops its hidden rows and ranks the rest again (:func:`~tokencensus.report.disclosure.rerank`).
+    """
+    frame = _ordered(fig, raw)
+    primary = (
+        (frame["users"].isna() | (frame["users"] < min_users)).to_numpy(bool) if "users" in frame else None
+    )
+    hidden = protection.hidden.get(fig.id) if protection else None
+    blanked = protection.blanked.get(fig.id) if protection else None
+    if fig.kind == "scatter" and primary is not None:  # medians over the published points only
+        frame = requadrant(frame, ~(primary if hidden is None else hidden | primary))
+    if fig.kind in ("ranking", "leaderboard") and primary is not None:
+        mask = primary if hidden is None else hidden | primary
+        frame, n_hidden = rerank(frame, mask, fig.kind == "leaderboard"), int(mask.sum())
+        frame, _ = suppress(frame, min_users)
+        n_primary = int(primary.sum())
+    else:
+        frame, n_hidden = suppress(frame, min_users, hidden, blanked)
+        n_primary = int(primary.sum()) if primary is not None else n_hidden
     categories = category_order(fig, frame)
     rows, drawn = plotted(fig, frame, categories)
     table, caption = figure_table(fig, frame, rows, drawn)
@@ -256,8 +301,10 @@ def figure_view(
         headline=headline(fig, frame, drawn, period),
         frame=frame,
         categories=drawn,
-        n_suppressed=n,
-        suppression_note=suppression_note(n, min_users),
+        n_suppressed=n_hidden,
+        suppression_note=suppression_note(
+            n_hidden, min_users, n_primary, fig.kind in ("ranking", "leaderboard")
+        ),
         table=table,
         table_caption=caption,
         plotted=rows,

@@ -141,7 +141,7 @@ FIGURES: tuple[FigureDef, ...] = (
         "market",
         "ranking",
         f"The models with most tokens over the last {WINDOW_WEEKS} weeks of the period; share is of all "
-        "tokens in those weeks.",
+        "tokens in those weeks. Models under the privacy floor are left out of the ranking.",
     ),
     FigureDef(
         "top_models_weekly",
@@ -159,7 +159,8 @@ FIGURES: tuple[FigureDef, ...] = (
         "leaderboard",
         "Each week's top models by tokens (ties by name). The change compares a model's rank with its "
         "rank the calendar week before (▲ climbed, ▼ fell, new = not in the top the week before). The "
-        "chart follows the last week's leaders over the last 12 weeks.",
+        "chart follows the last week's leaders over the last 12 weeks. Models under the privacy floor "
+        "(and any whose tokens would reveal one) are left out of the ranking.",
         category="model",
         table_open=True,
     ),

@@ -373,14 +373,12 @@ def headline_geo_continent(frame: pd.DataFrame, period: Period | None = None) ->
 def headline_top_models(frame: pd.DataFrame) -> str:
     """E.g. "m1 led the last four weeks with 24% of tokens; the top 3 together carried 61%."."""
     if frame.empty:
-        return Caveat("No models in the last weeks of the period.")
+        return Caveat("No models to rank in the last weeks of the period (none above the privacy floor).")
     ordered = frame.sort_values("rank", kind="stable")
     leader = ordered.iloc[0]
-    if bool(leader[SUPPRESSED]):
-        return Caveat("The leading model is backed by fewer users than the privacy floor and is suppressed.")
     text = f"{leader['model']} led {_weeks('last', WINDOW_WEEKS)} with {fmt_pct(leader['share'])} of tokens"
     top3 = ordered.head(3)
-    if len(top3) == 3 and not top3[SUPPRESSED].any():
+    if len(top3) == 3:
         text += f"; the top 3 together carried {fmt_pct(float(top3['share'].sum()))}"
     return text + "."
 
@@ -397,12 +395,10 @@ def headline_top_weekly(frame: pd.DataFrame, period: Period | None = None) -> st
 def headline_leaderboard(frame: pd.DataFrame) -> str:
     """The last week's leader and its biggest climber."""
     if frame.empty:
-        return Caveat("No models in this period.")
+        return Caveat("No models to rank in this period (none above the privacy floor).")
     last = max(frame["week"])
     week = frame[frame["week"] == last].sort_values("rank", kind="stable")
     leader = week.iloc[0]
-    if bool(leader[SUPPRESSED]):
-        return Caveat(f"The leading model of the week of {last.isoformat()} is suppressed (too few users).")
     text = (
         f"In the week of {last.isoformat()}, {leader['model']} ranked first "
         f"with {fmt_pct(leader['share'])} of tokens"

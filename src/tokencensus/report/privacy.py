@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,27 @@ KEY_COLUMNS = frozenset({"week", "month", "cohort", "launch_cohort", "k", "rank"
 """Columns that identify a cell rather than measure it (its week, cohort, month offset, rank):
 never blanked, so a suppressed row still says which cell it is."""
 
+GATED = {"top_model": "top1_users", "top1_share": "top1_users", "top5_share": "top5_users"}
+"""Columns that sum cells other than their row's (the concentration figure's largest open-weights
+models), published only when the count of users named here (the fewest behind those cells) clears
+the floor too."""
+
 DERIVED_TEXT = frozenset({"quadrant", "top_model"})
 """Text columns computed from the cell's own values (a cost quadrant from its price and usage, the
 largest model of a week): blanked with the values they were derived from."""
 
 
-def suppress(df: pd.DataFrame, min_users: int) -> tuple[pd.DataFrame, int]:
+def suppress(
+    df: pd.DataFrame,
+    min_users: int,
+    hidden: np.ndarray | None = None,
+    blanked: Mapping[str, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, int]:
     """Blank every cell backed by fewer than ``min_users`` distinct users; return it and the count.
+
+    ``hidden`` (the rows :func:`tokencensus.report.disclosure.protect` chose: these and their
+    complementary cells) replaces the row mask when given; ``blanked`` names value columns to blank
+    in further rows (a value copied from a hidden cell of another figure).
 
     A suppressed row keeps its keys (week, segment, model, rank, k, ...) but its value columns
     (tokens, share, requests, users, ...), its flags (foundational, boomerang, left_censored: derived
@@ -41,25 +56,35 @@ def suppress(df: pd.DataFrame, min_users: int) -> tuple[pd.DataFrame, int]:
             "every analysis feeding the report must count distinct users per cell"
         )
     out = df.copy()
-    mask = (out["users"].isna() | (out["users"] < min_users)).astype(bool).to_numpy()
+    primary = (out["users"].isna() | (out["users"] < min_users)).astype(bool).to_numpy()
+    mask = primary if hidden is None else np.asarray(hidden, dtype=bool) | primary
     for col in out.columns:
         if col in KEY_COLUMNS:
             continue
-        series = out[col]
-        if pd.api.types.is_bool_dtype(series):
-            out[col] = series.astype("boolean")
-            out.loc[mask, col] = pd.NA
-        elif pd.api.types.is_integer_dtype(series):
-            out[col] = series.astype("Int64")
-            out.loc[mask, col] = pd.NA
-        elif pd.api.types.is_numeric_dtype(series) or _numbers_as_objects(series):
-            out[col] = pd.to_numeric(series).astype("float64")
-            out.loc[mask, col] = math.nan
-        elif col in DERIVED_TEXT:
-            out[col] = series.astype(object)
-            out.loc[mask, col] = None
+        rows = mask | blanked[col] if blanked and col in blanked else mask
+        if col in GATED and GATED[col] in out.columns:
+            gate = out[GATED[col]]
+            rows = rows | (gate.isna() | (gate < min_users)).to_numpy(bool)
+        _blank(out, col, rows)
     out[SUPPRESSED] = mask
     return out, int(mask.sum())
+
+
+def _blank(out: pd.DataFrame, col: str, mask: np.ndarray) -> None:
+    """Make ``col`` missing in the ``mask`` rows, keeping published values' type."""
+    series = out[col]
+    if pd.api.types.is_bool_dtype(series):
+        out[col] = series.astype("boolean")
+        out.loc[mask, col] = pd.NA
+    elif pd.api.types.is_integer_dtype(series):
+        out[col] = series.astype("Int64")
+        out.loc[mask, col] = pd.NA
+    elif pd.api.types.is_numeric_dtype(series) or _numbers_as_objects(series):
+        out[col] = pd.to_numeric(series).astype("float64")
+        out.loc[mask, col] = math.nan
+    elif col in DERIVED_TEXT:
+        out[col] = series.astype(object)
+        out.loc[mask, col] = None
 
 
 def _numbers_as_objects(series: pd.Series) -> bool:
@@ -73,11 +98,29 @@ def _numbers_as_objects(series: pd.Series) -> bool:
     )
 
 
-def suppression_note(n: int, min_users: int) -> str:
-    """E.g. "3 cells under 50 users suppressed" ("" when nothing was)."""
+def suppression_note(n: int, min_users: int, primary: int | None = None, ranking: bool = False) -> str:
+    """What a figure hides, as the sentence under it ("" when nothing): e.g. "5 cells suppressed: 3
+    under 50 users, 2 more so that those cannot be worked out from published totals (blank in the
+    CSV, not drawn)."; a ranking leaves its rows out instead."""
     if n == 0:
         return ""
-    return f"{n} {'cell' if n == 1 else 'cells'} under {min_users} {users_word(min_users)} suppressed"
+    primary = n if primary is None else primary
+    under = f"under {min_users} {users_word(min_users)}"
+    if ranking:
+        models = f"{n} {'model' if n == 1 else 'models'}"
+        if primary == n:
+            return f"{models} {under} left out of the ranking."
+        why = f"so that cells {under} elsewhere cannot be worked out"
+        if primary == 0:
+            return f"{models} left out of the ranking, {why}."
+        return f"{models} left out of the ranking: {primary} {under}, {n - primary} {why}."
+    cells = f"{n} {'cell' if n == 1 else 'cells'}"
+    if primary == n:
+        return f"{cells} {under} suppressed (blank in the CSV, not drawn)."
+    return (
+        f"{cells} suppressed: {primary} {under}, {n - primary} more so that those cannot be worked out "
+        "from published totals (blank in the CSV, not drawn)."
+    )
 
 
 def users_word(n: int) -> str:

@@ -220,7 +220,7 @@ def render_markdown(view: ReportView) -> str:
             lines += ["", f"### {md_escape(fig.figure.title)}", "", f"**{md_escape(fig.headline)}**", ""]
             lines.append(f"_Method:_ {md_escape(fig.figure.note)}")
             if fig.suppression_note:
-                lines += ["", md_escape(fig.suppression_note) + "."]
+                lines += ["", md_escape(fig.suppression_note)]
             if fig.table.header:
                 lines += ["", "| " + " | ".join(md_escape(h) for h in fig.table.header) + " |"]
                 lines.append("|" + "|".join("---" for _ in fig.table.header) + "|")

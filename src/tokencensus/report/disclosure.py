@@ -1,0 +1,951 @@
+"""Complementary suppression: a privacy floor that survives subtraction.
+
+Primary suppression hides every cell backed by fewer than k users (:mod:`.privacy`). On its own it
+does not hold: the report also publishes totals and shares, and the same quantity in several
+figures, so a hidden cell is often the published total minus the published cells beside it. A
+statistical agency answers with *complementary* (secondary) suppression, and so does this module:
+
+1. Every published fact that ties cells together is stated as a linear :class:`Relation` over the
+   figures' rows ("cells"): the segments of a week sum to the week's tokens (the total is known to a
+   reader through any published share), the Chinese and rest-of-world open segments sum to the
+   open-weights segment, a model's weekly tokens sum to its tokens over the period, a churned user
+   goes to at least one place, and so on (:func:`relations`). Cells that are the same quantity in
+   two figures (a model's week in the leaderboard and in the weekly top models) form one *unit*,
+   hidden together.
+2. :func:`protect` hides, besides every sensitive cell (< k users), the fewest further cells
+   needed so that in every relation the other hidden cells add up to at least :data:`PROTECTION`
+   (50%) of each sensitive cell, for every additive column (tokens, requests, spend, churns ...).
+3. It then checks the result as an attacker would (:func:`audit`): for each sensitive cell and
+   column it solves the published linear system (all relations at once, values ≥ 0) for the
+   smallest and largest value the cell can take, and requires the interval to reach below
+   (1 − p)·x and above (1 + p)·x. A cell the system pins closer gets another complementary cell,
+   and the audit runs again.
+
+What is not covered (the report and docs/privacy.md say so): distinct-user counts, which do not
+add up across cells; derived statistics (medians, quantiles, the HHI, retention lifts and rises),
+which are not linear in the cells; and differencing across reports of different periods, floors
+or lakes (each report is protected on its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from tokencensus.report.numbers import significant
+
+if TYPE_CHECKING:  # scipy is imported where the audit runs (a report without hidden cells needs none)
+    from scipy.optimize import OptimizeResult
+
+PROTECTION = 0.5
+"""p: no suppressed sensitive cell may be pinned by the published figures to within ±p of its
+value (the interval a reader can solve for must reach below (1 − p)·x and above (1 + p)·x)."""
+
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Σ coeff · cell = b (``exact``) or ≥ ``known`` (not exact), for each of ``columns``.
+
+    For an exact relation a reader knows b (a published total or share, or 0 when the relation
+    balances cells against each other); it is the true Σ coeff · value. An inequality's right side
+    is the published constant ``known`` (per column)."""
+
+    cells: np.ndarray
+    coeffs: np.ndarray
+    columns: tuple[str, ...]
+    why: str
+    exact: bool = True
+    known: Mapping[str, float] = field(default_factory=dict)
+    via_shares: bool = False
+    """The right side is known only through a published cell of the relation (its share, or the
+    total it repeats): a relation whose every cell is hidden tells a reader nothing."""
+
+    def holds(self, hidden: np.ndarray) -> bool:
+        """Whether a reader can use the relation, given the hidden cells."""
+        return not (self.via_shares and hidden[self.cells].all())
+
+
+class Cells:
+    """Every row of every figure frame as one numbered cell (frames in the order given)."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        self.frames = frames
+        self.offset: dict[str, int] = {}
+        n = 0
+        for fid, frame in frames.items():
+            self.offset[fid] = n
+            n += len(frame)
+        self.n = n
+        self._values: dict[str, np.ndarray] = {}
+
+    def ids(self, fid: str, rows: Iterable[int]) -> np.ndarray:
+        return self.offset[fid] + np.asarray(list(rows), dtype=np.int64)
+
+    def values(self, column: str) -> np.ndarray:
+        """Every cell's value in ``column`` (NaN where its figure has no such column)."""
+        if column not in self._values:
+            parts = []
+            for frame in self.frames.values():
+                if column in frame.columns:
+                    parts.append(pd.to_numeric(frame[column], errors="coerce").astype("float64").to_numpy())
+                else:
+                    parts.append(np.full(len(frame), np.nan))
+            self._values[column] = np.concatenate(parts) if parts else np.empty(0)
+        return self._values[column]
+
+    def where(self, cell: int) -> tuple[str, int]:
+        """(figure id, row) of a cell."""
+        fid = max(
+            (f for f, o in self.offset.items() if o <= cell and len(self.frames[f])),
+            key=lambda f: self.offset[f],
+        )
+        return fid, cell - self.offset[fid]
+
+
+# ---------------------------------------------------------------- the published relations
+
+
+class _Builder:
+    """Collects relations, units (cells that are one quantity) and dependent columns."""
+
+    def __init__(self, cells: Cells) -> None:
+        self.cells = cells
+        self.frames = cells.frames
+        self.relations: list[Relation] = []
+        self.links: list[tuple[int, int]] = []
+        self.dependents: list[tuple[int, tuple[str, ...], int]] = []
+
+    def has(self, *fids: str) -> bool:
+        return all(f in self.frames and not self.frames[f].empty for f in fids)
+
+    def groups(self, fid: str, keys: list[str]) -> list[tuple[tuple, np.ndarray]]:
+        """Rows of ``fid`` by their keys (as :func:`_key` writes them), in the keys' order."""
+        frame = self.frames[fid]
+        if not keys:
+            return [((), np.arange(len(frame)))]
+        grouped = frame.groupby([frame[k].map(_key) for k in keys], sort=True, dropna=False).indices
+        return [
+            ((key if isinstance(key, tuple) else (key,)), np.asarray(rows)) for key, rows in grouped.items()
+        ]
+
+    def index(self, fid: str, keys: list[str]) -> dict[tuple, int]:
+        frame = self.frames[fid]
+        cols = [frame[k].map(_key).to_numpy() for k in keys]
+        return {tuple(c[i] for c in cols): i for i in range(len(frame))}
+
+    def columns(self, fid: str, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(c for c in wanted if c in self.frames[fid].columns)
+
+    def partition(
+        self, fid: str, keys: list[str], columns: tuple[str, ...], what: str, via_shares: bool = True
+    ) -> None:
+        """The cells of each group of ``keys`` sum to a total a reader knows: through the shares of
+        its published cells (``via_shares``), or always (another figure or the summary states it)."""
+        if not self.has(fid):
+            return
+        cols = self.columns(fid, columns)
+        for key, rows in self.groups(fid, keys):
+            ids = self.cells.ids(fid, rows)
+            why = f"{fid} {'/'.join(key) or 'all'}: {what}"
+            self.relations.append(Relation(ids, np.ones(len(ids)), cols, why, via_shares=via_shares))
+
+    def balance(self, plus: list[int], minus: list[int], columns: tuple[str, ...], why: str) -> None:
+        """Σ plus − Σ minus = 0 (both sides published in some form)."""
+        if not plus or not minus:
+            return
+        ids = np.asarray(plus + minus, dtype=np.int64)
+        coeffs = np.concatenate([np.ones(len(plus)), -np.ones(len(minus))])
+        self.relations.append(Relation(ids, coeffs, columns, why))
+
+    def link(self, a: int | None, b: int | None) -> None:
+        if a is not None and b is not None:
+            self.links.append((a, b))
+
+    def cell(self, fid: str, lookup: dict[tuple, int], key: tuple) -> int | None:
+        row = lookup.get(tuple(_key(k) for k in key))
+        return None if row is None else int(self.cells.offset[fid] + row)
+
+
+def _key(value: object) -> str:
+    """A key as text, the same in every figure: dates (and timestamps) as ISO dates."""
+    if isinstance(value, (date, datetime, pd.Timestamp)):
+        return pd.Timestamp(value).date().isoformat()
+    return str(value)
+
+
+WEEKLY_SHARES = (
+    "share_open",
+    "share_origin",
+    "share_reasoning",
+    "share_new_models",
+    "share_author",
+    "top_models_weekly",
+)
+"""Weekly figures whose cells partition the week's tokens (volume)."""
+WEEK_ROWS = ("reasoning", "tool_calls", "lengths")
+"""Weekly figures with one row per week over all requests: the same cell as the volume's week."""
+SUMS = ("requests", "input_tokens", "output_tokens", "tokens", "spend")
+
+
+def relations(cells: Cells) -> _Builder:
+    """Every linear fact the report publishes about its cells (see the module docstring)."""
+    b = _Builder(cells)
+    b.partition("volume", [], SUMS, "weeks sum to the period's totals (the summary)", via_shares=False)
+    for fid in (*WEEKLY_SHARES, "geo_continent"):
+        b.partition(
+            fid,
+            ["week"],
+            ("requests", "tokens", "spend"),
+            "segments sum to the week (volume)",
+            via_shares=False,
+        )
+    for fid in ("share_size", "share_category"):
+        b.partition(fid, ["week"], ("tokens",), "segments sum to the week's total (known through shares)")
+    b.partition("geo_country", ["month"], ("requests", "tokens", "spend"), "countries sum to the month")
+    b.partition("category_segments", ["segment"], ("tokens", "labelled"), "categories sum to the segment")
+    b.partition("language", [], ("tokens", "requests", "labelled"), "languages sum to the classified total")
+    b.partition(
+        "cost_vs_usage",
+        [],
+        ("requests", "tokens", "spend"),
+        "models sum to the period (the summary)",
+        via_shares=False,
+    )
+    b.partition(
+        "category_costs", [], ("requests", "tokens", "spend"), "categories sum to the classified total"
+    )
+    # one row per week over all requests: the volume's week (their totals are known through shares,
+    # so the weekly figures need no relation to the volume's cells)
+    if b.has("volume"):
+        vol = b.index("volume", ["week"])
+        for fid in WEEK_ROWS:
+            if b.has(fid):
+                for key, row in b.index(fid, ["week"]).items():
+                    b.link(cells.offset[fid] + row, b.cell("volume", vol, key))
+    _market(b)
+    _models(b)
+    _categories(b)
+    _geography(b)
+    _retention(b)
+    _churn(b)
+    _same_values(b)
+    return b
+
+
+def _period(b: _Builder, fid: str, key: str, value: str) -> list[int]:
+    """Every cell of ``fid`` (all its weeks or months) whose ``key`` is ``value``."""
+    frame = b.frames[fid]
+    return list(b.cells.ids(fid, np.flatnonzero(frame[key].map(_key).to_numpy() == value)))
+
+
+def _same_values(b: _Builder) -> None:
+    """Cells that are one quantity (:attr:`_Builder.links`) are one value to a reader solving the
+    relations: an equation each, for every additive column both show alike."""
+    columns = ("requests", "input_tokens", "output_tokens", "tokens", "spend", "labelled", "churns")
+    for a, c in b.links:
+        same = tuple(
+            col
+            for col in columns
+            if not np.isnan(va := b.cells.values(col)[a]) and va == b.cells.values(col)[c]
+        )
+        if same:
+            b.balance([a], [c], same, "one quantity in two places")
+
+
+def _market(b: _Builder) -> None:
+    """Open vs closed against origin, size and concentration; reasoning lines against their segment."""
+    if b.has("share_open"):
+        opn = b.index("share_open", ["week", "segment"])
+        if b.has("share_origin"):
+            origin = b.index("share_origin", ["week", "segment"])
+            for week in sorted({k[0] for k in opn}):
+                parts = [
+                    b.cell("share_origin", origin, (week, s)) for s in ("Chinese open", "Rest-of-world open")
+                ]
+                b.balance(
+                    [p for p in parts if p is not None],
+                    [c for c in [b.cell("share_open", opn, (week, "Open weights"))] if c is not None],
+                    ("tokens",),
+                    f"share_origin {week}: Chinese + rest-of-world open = open weights",
+                )
+                b.link(
+                    b.cell("share_origin", origin, (week, "Proprietary")),
+                    b.cell("share_open", opn, (week, "Closed")),
+                )
+                b.link(
+                    b.cell("share_origin", origin, (week, "Unknown")),
+                    b.cell("share_open", opn, (week, "Unknown")),
+                )
+        if b.has("cost_vs_usage") and "open_segment" in b.frames["cost_vs_usage"].columns:
+            for (segment,), _ in b.groups("share_open", ["segment"]):
+                b.balance(
+                    _period(b, "share_open", "segment", segment),
+                    _period(b, "cost_vs_usage", "open_segment", segment),
+                    ("tokens",),
+                    f"share_open {segment}: its weeks sum to its models' periods",
+                )
+        if b.has("share_size"):
+            for (week,), rows in b.groups("share_size", ["week"]):
+                total = b.cell("share_open", opn, (week, "Open weights"))
+                b.balance(
+                    list(b.cells.ids("share_size", rows)),
+                    [] if total is None else [total],
+                    ("tokens",),
+                    f"share_size {week}: sizes sum to open weights",
+                )
+        if b.has("open_concentration"):
+            for (week,), row in b.index("open_concentration", ["week"]).items():
+                b.link(
+                    b.cells.offset["open_concentration"] + row,
+                    b.cell("share_open", opn, (week, "Open weights")),
+                )
+    if b.has("share_reasoning", "reasoning"):
+        seg = b.index("share_reasoning", ["week", "segment"])
+        for (week,), row in b.index("reasoning", ["week"]).items():
+            cell = b.cell("share_reasoning", seg, (week, "Reasoning"))
+            if cell is not None:
+                b.dependents.append(
+                    (
+                        b.cells.offset["reasoning"] + row,
+                        (
+                            "reasoning_model_tokens",
+                            "reasoning_model_share",
+                            "reasoning_token_share_in_reasoning_models",
+                        ),
+                        cell,
+                    )
+                )
+
+
+def _models(b: _Builder) -> None:
+    """A model's weeks, its period total, its ranks and its author."""
+    cells, frames = b.cells, b.frames
+    weekly = b.index("top_models_weekly", ["week", "model"]) if b.has("top_models_weekly") else {}
+    if weekly and b.has("leaderboard"):
+        for (week, model), row in b.index("leaderboard", ["week", "model"]).items():
+            b.link(cells.offset["leaderboard"] + row, b.cell("top_models_weekly", weekly, (week, model)))
+    if weekly and b.has("cost_vs_usage"):
+        cvu = b.index("cost_vs_usage", ["model"])
+        for (model,), rows in b.groups("top_models_weekly", ["model"]):
+            total = b.cell("cost_vs_usage", cvu, (model,))
+            if total is not None:
+                b.balance(
+                    list(cells.ids("top_models_weekly", rows)),
+                    [total],
+                    ("tokens",),
+                    f"top_models_weekly {model}: its weeks sum to its period (cost vs usage)",
+                )
+    if weekly and b.has("top_models", "volume"):
+        weeks = sorted(set(frames["volume"]["week"].astype(str)))[-4:]
+        for (model,), row in b.index("top_models", ["model"]).items():
+            parts = [b.cell("top_models_weekly", weekly, (w, model)) for w in weeks]
+            if all(p is not None for p in parts):
+                b.balance(
+                    [p for p in parts if p is not None],
+                    [cells.offset["top_models"] + row],
+                    ("tokens",),
+                    f"top_models {model}: the last weeks' tokens",
+                )
+    if b.has("open_concentration"):  # the largest open model's share is its weekly cell
+        conc = frames["open_concentration"]
+        ranked = {f: b.index(f, ["week", "model"]) for f in ("top_models_weekly", "leaderboard") if b.has(f)}
+        for row, (week, model) in enumerate(zip(conc["week"], conc["top_model"], strict=True)):
+            for fid, lookup in ranked.items():
+                cell = b.cell(fid, lookup, (week, model))
+                if cell is not None:
+                    b.dependents.append(
+                        (cells.offset["open_concentration"] + row, ("top_model", "top1_share"), cell)
+                    )
+    if b.has("share_author", "cost_vs_usage"):
+        cvu_frame = frames["cost_vs_usage"]
+        by_author = cvu_frame.groupby(cvu_frame["author"].astype(str)).indices
+        for (author,), rows in b.groups("share_author", ["author"]):
+            models = by_author.get(author)
+            if models is not None:
+                b.balance(
+                    list(cells.ids("share_author", rows)),
+                    list(cells.ids("cost_vs_usage", models)),
+                    ("tokens",),
+                    f"share_author {author}: its weeks sum to its models' periods",
+                )
+    if b.has("leaderboard"):  # a model's ranked weeks are within its period and its last weeks
+        board = b.frames["leaderboard"]
+        recent = set(sorted(set(board["week"].map(_key)))[-4:])
+        for fid, last in (("cost_vs_usage", False), ("top_models", True)):
+            if not b.has(fid):
+                continue
+            own = b.index(fid, ["model"])
+            for (model,), rows in b.groups("leaderboard", ["model"]):
+                total = b.cell(fid, own, (model,))
+                if last:
+                    rows = rows[board["week"].iloc[rows].map(_key).isin(recent).to_numpy()]
+                if total is not None and len(rows):
+                    b.relations.append(
+                        Relation(
+                            np.concatenate([[total], cells.ids("leaderboard", rows)]),
+                            np.concatenate([[1.0], -np.ones(len(rows))]),
+                            ("tokens",), f"{fid} {model}: at least its ranked weeks",
+                            exact=False, known={"tokens": 0.0},
+                        )
+                    )  # fmt: skip
+    if b.has("share_author", "leaderboard"):
+        authors = b.index("share_author", ["week", "author"])
+        for (week, author), rows in b.groups("leaderboard", ["week", "author"]):
+            total = b.cell("share_author", authors, (week, author))
+            if total is not None:
+                b.relations.append(
+                    Relation(
+                        np.concatenate([[total], cells.ids("leaderboard", rows)]),
+                        np.concatenate([[1.0], -np.ones(len(rows))]),
+                        ("tokens",),
+                        f"share_author {week}/{author}: at least its ranked models",
+                        exact=False,
+                        known={"tokens": 0.0},
+                    )
+                )
+
+
+def _categories(b: _Builder) -> None:
+    """Open = Chinese + rest-of-world open per category; a category's weeks are its segments; the
+    languages and the categories share one classified total."""
+    if b.has("share_category", "language"):
+        b.balance(
+            list(b.cells.ids("share_category", range(len(b.frames["share_category"])))),
+            list(b.cells.ids("language", range(len(b.frames["language"])))),
+            ("tokens",),
+            "share_category and language: one classified total",
+        )
+    if not b.has("category_segments"):
+        return
+    idx = b.index("category_segments", ["segment", "category"])
+    if b.has("share_category"):
+        for (cat,), _ in b.groups("share_category", ["segment"]):
+            parts = [b.cell("category_segments", idx, (s, cat)) for s in ("Open weights", "Proprietary")]
+            b.balance(
+                _period(b, "share_category", "segment", cat),
+                [p for p in parts if p is not None],
+                ("tokens",),
+                f"share_category {cat}: its weeks sum to its open and proprietary tokens",
+            )
+    for (cat,), _ in b.groups("category_segments", ["category"]):
+        parts = [b.cell("category_segments", idx, (s, cat)) for s in ("Chinese open", "Rest-of-world open")]
+        total = b.cell("category_segments", idx, ("Open weights", cat))
+        b.balance(
+            [p for p in parts if p is not None],
+            [] if total is None else [total],
+            ("tokens", "labelled"),
+            f"category_segments {cat}: Chinese + rest-of-world open = open",
+        )
+
+
+def _geography(b: _Builder) -> None:
+    """Countries over the months against their continent over the weeks, and against the volume."""
+    if not b.has("geo_country"):
+        return
+    b.partition(
+        "geo_country",
+        [],
+        ("requests", "tokens"),
+        "countries sum to the period (the summary)",
+        via_shares=False,
+    )
+    if not b.has("geo_continent"):
+        return
+    from tokencensus.analyses.geography import country_continents
+
+    continent = dict(country_continents()[["country", "continent"]].itertuples(index=False))
+    countries = b.frames["geo_country"]["country"].map(lambda c: continent.get(c, "Unknown"))
+    for (name,), _ in b.groups("geo_continent", ["continent"]):
+        mine = np.flatnonzero(countries.to_numpy() == name)
+        b.balance(
+            _period(b, "geo_continent", "continent", name),
+            list(b.cells.ids("geo_country", mine)),
+            ("requests", "tokens", "spend"),
+            f"geo_continent {name}: its weeks sum to its countries' months",
+        )
+
+
+def _churn(b: _Builder) -> None:
+    """Every churn goes somewhere (flows sum to at least the model's churns); no flow is larger
+    than the churns, and those who went nowhere else went to no other model."""
+    if not b.has("churn_flows") or "from_churns" not in b.frames["churn_flows"].columns:
+        return
+    from tokencensus.report.figures import NO_MODEL
+
+    flows = b.frames["churn_flows"]
+    for (model,), rows in b.groups("churn_flows", ["from_model"]):
+        total = pd.to_numeric(flows["from_churns"].iloc[rows]).max()
+        if pd.isna(total):
+            continue
+        ids = b.cells.ids("churn_flows", rows)
+        nowhere = [int(c) for c, to in zip(ids, flows["to_model"].iloc[rows], strict=True) if to == NO_MODEL]
+
+        def bound(cells: list[int], coeff: float, known: float, why: str) -> None:
+            b.relations.append(
+                Relation(
+                    np.asarray(cells, dtype=np.int64), np.full(len(cells), coeff), ("churns",), why,
+                    exact=False, known={"churns": known}, via_shares=True,
+                )
+            )  # fmt: skip
+
+        bound(list(ids), 1.0, float(total), f"churn_flows {model}: every churn goes somewhere")
+        for c in ids:
+            pair = sorted({int(c), *nowhere})
+            bound(pair, -1.0, -float(total), f"churn_flows {model}: a flow (and nowhere) within the churns")
+
+
+def _retention(b: _Builder) -> None:
+    """A cohort is one quantity at every k; a launch cohort is one quantity in two figures."""
+    if not b.has("retention_triangle"):
+        return
+    cells = b.cells
+    for _, rows in b.groups("retention_triangle", ["model", "cohort"]):
+        ids = cells.ids("retention_triangle", rows)
+        for other in ids[1:]:
+            b.link(int(ids[0]), int(other))
+    if b.has("glass_slipper"):
+        tri = b.index("retention_triangle", ["model", "cohort", "k"])
+        gs = b.frames["glass_slipper"]
+        for row, (model, cohort) in enumerate(
+            zip(gs["model"].astype(str), gs["launch_cohort"].astype(str), strict=True)
+        ):
+            b.link(cells.offset["glass_slipper"] + row, b.cell("retention_triangle", tri, (model, cohort, 0)))
+
+
+# ---------------------------------------------------------------- suppression
+
+
+@dataclass
+class Protection:
+    """What :func:`protect` decided: per figure, the hidden rows and the columns blanked in rows
+    that stay published (a value copied from a hidden cell)."""
+
+    hidden: dict[str, np.ndarray]
+    blanked: dict[str, dict[str, np.ndarray]]
+    exposures: list[Exposure]
+    """What the audit could still solve for after the last round: empty unless hiding more cells
+    cannot help (a total the summary states, held by a single hidden cell); the summary says so."""
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A sensitive cell a reader can pin to [low, high] from the published figures."""
+
+    figure: str
+    row: int
+    column: str
+    value: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.figure} row {self.row} {self.column}: {self.value:g} within [{self.low:g}, {self.high:g}]"
+        )
+
+
+class _Units:
+    def __init__(self, n: int, links: list[tuple[int, int]]) -> None:
+        parent = np.arange(n)
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, c in links:
+            ra, rc = find(a), find(c)
+            if ra != rc:
+                parent[max(ra, rc)] = min(ra, rc)
+        roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+        order = np.argsort(roots, kind="stable")
+        bounds = np.flatnonzero(np.diff(roots[order])) + 1
+        self.root = roots
+        self.size = np.bincount(roots, minlength=n)[roots]
+        self.members = {int(roots[g[0]]): g for g in np.split(order, bounds) if len(g)}
+
+    def of(self, cell: int) -> np.ndarray:
+        return self.members[int(self.root[cell])]
+
+
+def protect(frames: Mapping[str, pd.DataFrame], min_users: int, p: float = PROTECTION) -> Protection:
+    """Primary and complementary suppression over every figure at once (module docstring)."""
+    cells = Cells(frames)
+    built = relations(cells)
+    units = _Units(cells.n, built.links)
+    users = cells.values("users")
+    sensitive = np.isnan(users) | (users < min_users)
+    # a unit is sensitive when any of its cells is (the same quantity has the same users)
+    unit_sensitive = np.zeros(cells.n, dtype=bool)
+    for members in units.members.values():
+        if sensitive[members].any():
+            unit_sensitive[members] = True
+    sensitive = unit_sensitive
+    hidden = sensitive.copy()
+    rels = [r for r in built.relations if len(r.cells)]
+    exposures: list[Exposure] = []
+    solved: dict = {}
+    for _ in range(50 if p > 0 else 0):
+        _complement(cells, rels, units, hidden, sensitive, p)
+        exposures = audit(cells, rels, hidden, sensitive, p, solved)
+        if not exposures:
+            break
+        if not _widen(cells, rels, units, hidden, exposures, p):
+            break
+    blanked: dict[str, dict[str, np.ndarray]] = {}
+    for row_cell, columns, on in built.dependents:
+        if hidden[on] and not hidden[row_cell]:
+            fid, row = cells.where(row_cell)
+            for col in columns:
+                blanked.setdefault(fid, {}).setdefault(col, np.zeros(len(frames[fid]), dtype=bool))[row] = (
+                    True
+                )
+    split = {fid: slice(o, o + len(frames[fid])) for fid, o in cells.offset.items()}
+    return Protection(
+        hidden={fid: hidden[s] for fid, s in split.items()},
+        blanked=blanked,
+        exposures=exposures,
+    )
+
+
+def _magnitudes(cells: Cells, rel: Relation, column: str) -> np.ndarray:
+    return np.nan_to_num(np.abs(cells.values(column)[rel.cells]))
+
+
+def _hide(units: _Units, hidden: np.ndarray, cell: int) -> None:
+    hidden[units.of(cell)] = True
+
+
+def _pick(v: np.ndarray, candidates: np.ndarray, need: float, size: np.ndarray) -> int:
+    """The candidate (index into ``v``) that protects enough (value ≥ need) at the least cost (its
+    value times the cells hidden with it), else the largest."""
+    vals = v[candidates]
+    enough = candidates[vals >= need]
+    if len(enough):
+        return int(enough[np.argmin(v[enough] * size[enough])])
+    return int(candidates[np.argmax(vals)])
+
+
+def _complement(
+    cells: Cells, rels: list[Relation], units: _Units, hidden: np.ndarray, sensitive: np.ndarray, p: float
+) -> None:
+    """Hide cells until, in every relation, the other hidden cells add up to p of each sensitive one."""
+    changed = True
+    while changed:
+        changed = False
+        for rel in rels:
+            if not rel.holds(hidden):
+                continue
+            h = hidden[rel.cells]
+            if rel.exact and h.sum() == 1 and len(rel.cells) > 1:
+                # a hidden cell alone in an equation is the equation solved (a complementary cell
+                # pinned this way would give its partner away in another relation)
+                v = _magnitudes(cells, rel, rel.columns[0]) if rel.columns else np.zeros(len(rel.cells))
+                _hide(units, hidden, int(rel.cells[_pick(v, np.flatnonzero(~h), 0.0, units.size[rel.cells])]))
+                changed = True
+            sens = sensitive[rel.cells] & hidden[rel.cells]
+            if not sens.any():
+                continue
+            for column in rel.columns:
+                v = _magnitudes(cells, rel, column)
+                while True:
+                    h = hidden[rel.cells]
+                    need = p * v[sens].max() - (v[h].sum() - v[sens].max())
+                    free = np.flatnonzero(~h)
+                    if need <= _TOL * max(1.0, v[sens].max()) or not len(free):
+                        break
+                    _hide(units, hidden, int(rel.cells[_pick(v, free, need, units.size[rel.cells])]))
+                    changed = True
+
+
+def _widen(
+    cells: Cells, rels: list[Relation], units: _Units, hidden: np.ndarray, exposures: list[Exposure], p: float
+) -> bool:
+    """One more complementary cell for each exposed cell, in each relation it belongs to."""
+    changed = False
+    for exp in exposures:
+        cell = cells.offset[exp.figure] + exp.row
+        for rel in rels:
+            if exp.column not in rel.columns or cell not in rel.cells:
+                continue
+            free = np.flatnonzero(~hidden[rel.cells])
+            if len(free):
+                v = _magnitudes(cells, rel, exp.column)
+                _hide(
+                    units, hidden, int(rel.cells[_pick(v, free, p * abs(exp.value), units.size[rel.cells])])
+                )
+                changed = True
+    return changed
+
+
+# ---------------------------------------------------------------- the attack
+
+
+def audit(
+    cells: Cells,
+    rels: list[Relation],
+    hidden: np.ndarray,
+    sensitive: np.ndarray,
+    p: float = PROTECTION,
+    cache: dict | None = None,
+) -> list[Exposure]:
+    """Solve the published relations for every hidden sensitive cell, as an attacker would.
+
+    For each column, the unknowns are the hidden cells (≥ 0) of the relations a reader can use; each
+    relation's published side is moved to the right. A sensitive unknown x is safe when the system
+    lets it reach both (1 − p)·x and (1 + p)·x; otherwise it is exposed, with the interval an
+    attacker solves for (linear programs, HiGHS; a lone relation is solved by hand). ``cache`` keeps
+    the answers of systems already solved (:func:`protect` audits again after each round).
+    """
+    out: list[Exposure] = []
+    cache = {} if cache is None else cache
+    columns = sorted({c for r in rels for c in r.columns})
+    for column in columns:
+        values = np.nan_to_num(cells.values(column))
+        active = [
+            i for i, r in enumerate(rels) if column in r.columns and hidden[r.cells].any() and r.holds(hidden)
+        ]
+        for group, var_cells in _components(rels, active, hidden):
+            targets = np.array([int(c) for c in var_cells if sensitive[c] and values[c] > 0], dtype=np.int64)
+            if not len(targets):
+                continue
+            key = (column, tuple(group), var_cells.tobytes())
+            if key not in cache:
+                system = _System([rels[i] for i in group], var_cells, values, hidden, column)
+                cache[key] = [
+                    Exposure(*cells.where(int(c)), column, float(values[c]), lo, hi)
+                    for c, lo, hi in system.exposed(targets, p)
+                ]
+            out.extend(cache[key])
+    return out
+
+
+class _System:
+    """The relations of one component over its hidden cells: A_eq·x = b_eq, A_ub·x ≤ b_ub, x ≥ 0."""
+
+    def __init__(
+        self,
+        group: list[Relation],
+        var_cells: np.ndarray,
+        values: np.ndarray,
+        hidden: np.ndarray,
+        column: str,
+    ) -> None:
+        self.group, self.values, self.hidden = group, values, hidden
+        self.pos = {int(c): i for i, c in enumerate(var_cells)}
+        self.n = len(var_cells)
+        eq_rows, eq_b, ub_rows, ub_b = [], [], [], []
+        for rel in group:
+            h = hidden[rel.cells]
+            row = np.zeros(self.n)
+            for c, k in zip(rel.cells[h], rel.coeffs[h], strict=True):
+                row[self.pos[int(c)]] += k
+            if rel.exact:
+                eq_rows.append(row)
+                eq_b.append(float(np.dot(rel.coeffs[h], values[rel.cells[h]])))
+            else:  # Σ c·x ≥ known − published  →  −Σ c·x ≤ published − known
+                ub_rows.append(-row)
+                ub_b.append(float(np.dot(rel.coeffs[~h], values[rel.cells[~h]])) - rel.known.get(column, 0.0))
+        self.a_eq = np.array(eq_rows).reshape(len(eq_rows), self.n)
+        self.b_eq = np.array(eq_b)
+        self.a_ub = np.array(ub_rows).reshape(len(ub_rows), self.n)
+        self.b_ub = np.array(ub_b)
+        self.column = column
+
+    def exposed(self, targets: np.ndarray, p: float) -> list[tuple[int, float, float]]:
+        """(cell, low, high) of each target a reader pins to within ±p."""
+        if len(self.group) == 1:
+            return self._by_hand(targets, p)
+        v = self.values[targets]
+        up = self._certify(targets, (1 + p) * v, upper=True)
+        down = self._certify(targets, (1 - p) * v, upper=False)
+        out = []
+        for c, ok_up, ok_down in zip(targets, up, down, strict=True):
+            if not (ok_up and ok_down):
+                lo, hi = self._extreme(int(c), lowest=True), self._extreme(int(c), lowest=False)
+                if not _reaches(float(self.values[c]), lo, hi, p):
+                    out.append((int(c), lo, hi))
+        return out
+
+    def _by_hand(self, targets: np.ndarray, p: float) -> list[tuple[int, float, float]]:
+        rel = self.group[0]
+        h = self.hidden[rel.cells]
+        coeffs = rel.coeffs[h]
+        alone = len(coeffs) == 1
+        if (coeffs > 0).all() and rel.exact:  # the hidden cells sum to S: each lies in [0, S]
+            total = float(np.dot(coeffs, self.values[rel.cells[h]]))
+            bounds = [(total if alone else 0.0, total)] * len(targets)
+        elif (coeffs > 0).all():  # their sum is at least F: each lies in [0, ∞) (F when alone)
+            floor = rel.known.get(self.column, 0.0) - float(
+                np.dot(rel.coeffs[~h], self.values[rel.cells[~h]])
+            )
+            bounds = [(max(0.0, floor) if alone else 0.0, np.inf)] * len(targets)
+        else:
+            bounds = [(self._extreme(int(c), True), self._extreme(int(c), False)) for c in targets]
+        return [
+            (int(c), lo, hi)
+            for c, (lo, hi) in zip(targets, bounds, strict=True)
+            if not _reaches(float(self.values[c]), lo, hi, p)
+        ]
+
+    def _lp(
+        self,
+        cost: np.ndarray,
+        extra_ub: np.ndarray | None = None,
+        extra_b: np.ndarray | None = None,
+        bounds: list | None = None,
+    ) -> OptimizeResult:
+        from scipy.optimize import linprog
+        from scipy.sparse import csr_matrix, hstack, vstack
+
+        width = len(cost)
+        pad = width - self.n
+
+        def widen(a: np.ndarray) -> object:
+            m = csr_matrix(a)
+            return hstack([m, csr_matrix((a.shape[0], pad))]) if pad else m
+
+        a_ub, b_ub = (widen(self.a_ub), self.b_ub) if len(self.b_ub) else (None, None)
+        if extra_ub is not None:
+            a_ub = csr_matrix(extra_ub) if a_ub is None else vstack([a_ub, csr_matrix(extra_ub)])
+            b_ub = extra_b if b_ub is None else np.concatenate([b_ub, extra_b])
+        return linprog(
+            cost,
+            A_eq=widen(self.a_eq) if len(self.b_eq) else None,
+            b_eq=self.b_eq if len(self.b_eq) else None,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            bounds=bounds or (0, None),
+            method="highs",
+        )
+
+    def _certify(self, targets: np.ndarray, goal: np.ndarray, upper: bool) -> np.ndarray:
+        """Which targets the system lets reach their goal (x ≥ goal when ``upper``, else x ≤ goal).
+
+        One linear program serves many targets, and a target counts only when the program's point
+        (which satisfies every relation) has it at its goal. Up: maximise Σ s over s ∈ [0, 1] with
+        s·goal ≤ x. Down: minimise Σ x / v, which pushes the targets' mass onto as few as it can.
+        Targets that pull against each other (two halves of one sum) take a few rounds; those never
+        shown to reach their goal are solved one by one (:meth:`_extreme`)."""
+        done = np.zeros(len(targets), dtype=bool)
+        v = self.values[targets]
+        tol = _TOL * np.maximum(1.0, v)
+        if not upper:
+            done |= goal >= v  # p = 0: the true value is its own goal
+        while not done.all():
+            todo = np.flatnonzero(~done)
+            m = len(todo)
+            cols = np.array([self.pos[int(c)] for c in targets[todo]])
+            if upper:  # maximise Σ s subject to s·goal − x ≤ 0, s ∈ [0, 1]
+                cost = np.concatenate([np.zeros(self.n), -np.ones(m)])
+                rows = np.zeros((m, self.n + m))
+                rows[np.arange(m), cols] = -1.0
+                rows[np.arange(m), self.n + np.arange(m)] = goal[todo]
+                res = self._lp(cost, rows, np.zeros(m), [(0, None)] * self.n + [(0, 1)] * m)
+            else:  # minimise Σ x / v
+                cost = np.zeros(self.n)
+                cost[cols] = 1.0 / v[todo]
+                res = self._lp(cost)
+            if res.status != 0:
+                break
+            x = np.asarray(res.x[: self.n])[cols]
+            reached = x >= goal[todo] - tol[todo] if upper else x <= goal[todo] + tol[todo]
+            if not reached.any():
+                break
+            done[todo[reached]] = True
+        return done
+
+    def _extreme(self, cell: int, lowest: bool) -> float:
+        """The cell's smallest or largest value over the system. Unbounded above: infinity; a
+        program the solver cannot finish counts as the cell pinned to its value (fail closed)."""
+        cost = np.zeros(self.n)
+        cost[self.pos[cell]] = 1.0 if lowest else -1.0
+        res = self._lp(cost)
+        if res.status == 3 and not lowest:  # unbounded
+            return np.inf
+        if res.status != 0:
+            return float(self.values[cell])
+        return float(res.fun) if lowest else -float(res.fun)
+
+
+def _reaches(x: float, low: float, high: float, p: float) -> bool:
+    tol = _TOL * max(1.0, x)
+    return low <= (1 - p) * x + tol and high >= (1 + p) * x - tol
+
+
+def _components(
+    rels: list[Relation], active: list[int], hidden: np.ndarray
+) -> list[tuple[list[int], np.ndarray]]:
+    """Group the ``active`` relations that share a hidden cell; each group with its hidden cells."""
+    owner: dict[int, int] = {}
+    parent = {i: i for i in active}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in active:
+        rel = rels[i]
+        for c in rel.cells[hidden[rel.cells]]:
+            c = int(c)
+            if c in owner:
+                a, b = find(owner[c]), find(i)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                owner[c] = i
+    groups: dict[int, list[int]] = {}
+    for i in active:
+        groups.setdefault(find(i), []).append(i)
+    return [
+        (group, np.unique(np.concatenate([rels[i].cells[hidden[rels[i].cells]] for i in group])))
+        for group in groups.values()
+    ]
+
+
+def rerank(frame: pd.DataFrame, hidden: np.ndarray, leaderboard: bool) -> pd.DataFrame:
+    """A ranking without its hidden rows, ranked again among the published ones.
+
+    A hidden row's place in a ranking would bound its value between its neighbours', and its model
+    would name it, so a ranking lists only cells at the floor. The leaderboard's previous-week
+    columns are recomputed from the previous week's published ranking (a model outside it is new).
+    """
+    kept = frame[~hidden].copy()
+    if kept.empty:
+        return kept.reset_index(drop=True)
+    if not leaderboard:
+        kept["rank"] = np.arange(1, len(kept) + 1)
+        return kept.reset_index(drop=True)
+    kept["rank"] = kept.groupby("week").cumcount() + 1
+    weeks = pd.to_datetime(kept["week"].map(_key))
+    prev = pd.DataFrame(
+        {
+            "_week": (weeks + pd.Timedelta(days=7)).to_numpy(),
+            "model": kept["model"].to_numpy(),
+            "prev_rank": kept["rank"].to_numpy(),
+            "prev_tokens": kept["tokens"].to_numpy(),
+            "prev_share": kept["share"].to_numpy(),
+        }
+    )
+    changes = ["prev_rank", "prev_tokens", "prev_share", "rank_change", "share_change", "tokens_change"]
+    kept = kept.drop(columns=changes, errors="ignore").assign(_week=weeks.to_numpy())
+    kept = kept.merge(prev, on=["_week", "model"], how="left").drop(columns="_week")
+    kept["prev_rank"] = kept["prev_rank"].astype("Int64")
+    if pd.api.types.is_integer_dtype(frame["tokens"]):
+        kept["prev_tokens"] = kept["prev_tokens"].astype("Int64")
+    kept["rank_change"] = (kept["prev_rank"] - kept["rank"]).astype("Int64")
+    kept["share_change"] = significant(kept["share"] - kept["prev_share"])
+    before = kept["prev_tokens"].astype("float64")
+    change = kept["tokens"].astype("float64") / before.where(before > 0) - 1.0
+    kept["tokens_change"] = significant(change)
+    return kept[list(frame.columns)].reset_index(drop=True)
