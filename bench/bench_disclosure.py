@@ -26,6 +26,7 @@ from tokencensus.lake import Lake
 from tokencensus.report.compute import compute
 from tokencensus.report.data import FIGURES, _ordered
 from tokencensus.report.disclosure import Cells, audit, protect, relations
+from tokencensus.report.privacy import below_floor
 
 
 def measure(lake: Path, k: int) -> None:
@@ -33,8 +34,7 @@ def measure(lake: Path, k: int) -> None:
     frames = {f.id: _ordered(f, results[f.id]) for f in FIGURES if f.id in results}
     cells = Cells(frames)
     rels = relations(cells).relations
-    users = cells.values("users")
-    sensitive = np.isnan(users) | (users < k)
+    sensitive = below_floor(cells.values("users"), k)
     alone = audit(cells, rels, sensitive, sensitive)
     start = time.perf_counter()
     got = protect(frames, k)

@@ -39,7 +39,14 @@ from tokencensus.report.figures import (
 )
 from tokencensus.report.headlines import Caveat, Period, Windows, headline, window_share, windows
 from tokencensus.report.numbers import fmt_count, fmt_int, fmt_pct, fmt_ratio
-from tokencensus.report.privacy import KEY_COLUMNS, SUPPRESSED, suppress, suppression_note, users_word
+from tokencensus.report.privacy import (
+    KEY_COLUMNS,
+    SUPPRESSED,
+    below_floor,
+    suppress,
+    suppression_note,
+    users_word,
+)
 from tokencensus.report.tables import Table, figure_table
 
 __all__ = [
@@ -278,9 +285,7 @@ def figure_view(
     drops its hidden rows and ranks the rest again (:func:`~tokencensus.report.disclosure.rerank`).
     """
     frame = _ordered(fig, raw)
-    primary = (
-        (frame["users"].isna() | (frame["users"] < min_users)).to_numpy(bool) if "users" in frame else None
-    )
+    primary = below_floor(frame["users"], min_users) if "users" in frame else None
     hidden = protection.hidden.get(fig.id) if protection else None
     blanked = protection.blanked.get(fig.id) if protection else None
     if fig.kind == "scatter" and primary is not None:  # medians over the published points only

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.report.numbers import significant
+from tokencensus.report.privacy import below_floor
 
 if TYPE_CHECKING:  # scipy is imported where the audit runs (a report without hidden cells needs none)
     from scipy.optimize import OptimizeResult
@@ -581,8 +582,7 @@ def protect(frames: Mapping[str, pd.DataFrame], min_users: int, p: float = PROTE
     cells = Cells(frames)
     built = relations(cells)
     units = _Units(cells.n, built.links)
-    users = cells.values("users")
-    sensitive = np.isnan(users) | (users < min_users)
+    sensitive = below_floor(cells.values("users"), min_users)
     # a unit is sensitive when any of its cells is (the same quantity has the same users)
     unit_sensitive = np.zeros(cells.n, dtype=bool)
     for members in units.members.values():

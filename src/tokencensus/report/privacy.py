@@ -32,6 +32,13 @@ DERIVED_TEXT = frozenset({"quadrant", "top_model"})
 largest model of a week): blanked with the values they were derived from."""
 
 
+def below_floor(users: pd.Series | np.ndarray, min_users: int) -> np.ndarray:
+    """Which cells are sensitive: backed by fewer than ``min_users`` distinct users, or by an
+    unknown number (missing users count as under the floor)."""
+    counts = pd.to_numeric(pd.Series(users), errors="coerce").astype("float64").to_numpy()
+    return np.isnan(counts) | (counts < min_users)
+
+
 def suppress(
     df: pd.DataFrame,
     min_users: int,
@@ -56,15 +63,14 @@ def suppress(
             "every analysis feeding the report must count distinct users per cell"
         )
     out = df.copy()
-    primary = (out["users"].isna() | (out["users"] < min_users)).astype(bool).to_numpy()
+    primary = below_floor(out["users"], min_users)
     mask = primary if hidden is None else np.asarray(hidden, dtype=bool) | primary
     for col in out.columns:
         if col in KEY_COLUMNS:
             continue
         rows = mask | blanked[col] if blanked and col in blanked else mask
         if col in GATED and GATED[col] in out.columns:
-            gate = out[GATED[col]]
-            rows = rows | (gate.isna() | (gate < min_users)).to_numpy(bool)
+            rows = rows | below_floor(out[GATED[col]], min_users)
         _blank(out, col, rows)
     out[SUPPRESSED] = mask
     return out, int(mask.sum())
