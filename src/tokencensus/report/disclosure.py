@@ -157,13 +157,31 @@ class _Builder:
             why = f"{fid} {'/'.join(key) or 'all'}: {what}"
             self.relations.append(Relation(ids, np.ones(len(ids)), cols, why, via_shares=via_shares))
 
-    def balance(self, plus: list[int], minus: list[int], columns: tuple[str, ...], why: str) -> None:
-        """Σ plus − Σ minus = 0 (both sides published in some form)."""
-        if not plus or not minus:
+    def balance(
+        self, plus: Iterable[int | None], minus: Iterable[int | None], columns: tuple[str, ...], why: str
+    ) -> None:
+        """Σ plus − Σ minus = 0 (both sides published in some form). A missing cell (None: the
+        figure has no such row) holds nothing; a side with no cell gives no relation."""
+        pos = [c for c in plus if c is not None]
+        neg = [c for c in minus if c is not None]
+        if not pos or not neg:
             return
-        ids = np.asarray(plus + minus, dtype=np.int64)
-        coeffs = np.concatenate([np.ones(len(plus)), -np.ones(len(minus))])
+        ids = np.asarray(pos + neg, dtype=np.int64)
+        coeffs = np.concatenate([np.ones(len(pos)), -np.ones(len(neg))])
         self.relations.append(Relation(ids, coeffs, columns, why))
+
+    def at_least(self, total: int, parts: np.ndarray, column: str, why: str) -> None:
+        """total ≥ Σ parts: a published figure holds at least the cells another one shows of it."""
+        self.relations.append(
+            Relation(
+                np.concatenate([[total], parts]).astype(np.int64),
+                np.concatenate([[1.0], -np.ones(len(parts))]),
+                (column,),
+                why,
+                exact=False,
+                known={column: 0.0},
+            )
+        )
 
     def link(self, a: int | None, b: int | None) -> None:
         if a is not None and b is not None:
@@ -271,8 +289,8 @@ def _market(b: _Builder) -> None:
                     b.cell("share_origin", origin, (week, s)) for s in ("Chinese open", "Rest-of-world open")
                 ]
                 b.balance(
-                    [p for p in parts if p is not None],
-                    [c for c in [b.cell("share_open", opn, (week, "Open weights"))] if c is not None],
+                    parts,
+                    [b.cell("share_open", opn, (week, "Open weights"))],
                     ("tokens",),
                     f"share_origin {week}: Chinese + rest-of-world open = open weights",
                 )
@@ -294,10 +312,9 @@ def _market(b: _Builder) -> None:
                 )
         if b.has("share_size"):
             for (week,), rows in b.groups("share_size", ["week"]):
-                total = b.cell("share_open", opn, (week, "Open weights"))
                 b.balance(
                     list(b.cells.ids("share_size", rows)),
-                    [] if total is None else [total],
+                    [b.cell("share_open", opn, (week, "Open weights"))],
                     ("tokens",),
                     f"share_size {week}: sizes sum to open weights",
                 )
@@ -335,21 +352,19 @@ def _models(b: _Builder) -> None:
     if weekly and b.has("cost_vs_usage"):
         cvu = b.index("cost_vs_usage", ["model"])
         for (model,), rows in b.groups("top_models_weekly", ["model"]):
-            total = b.cell("cost_vs_usage", cvu, (model,))
-            if total is not None:
-                b.balance(
-                    list(cells.ids("top_models_weekly", rows)),
-                    [total],
-                    ("tokens",),
-                    f"top_models_weekly {model}: its weeks sum to its period (cost vs usage)",
-                )
+            b.balance(
+                list(cells.ids("top_models_weekly", rows)),
+                [b.cell("cost_vs_usage", cvu, (model,))],
+                ("tokens",),
+                f"top_models_weekly {model}: its weeks sum to its period (cost vs usage)",
+            )
     if weekly and b.has("top_models", "volume"):
         weeks = sorted(set(frames["volume"]["week"].astype(str)))[-4:]
         for (model,), row in b.index("top_models", ["model"]).items():
             parts = [b.cell("top_models_weekly", weekly, (w, model)) for w in weeks]
-            if all(p is not None for p in parts):
+            if all(p is not None for p in parts):  # a week out of the weekly figure: its sum is unknown
                 b.balance(
-                    [p for p in parts if p is not None],
+                    parts,
                     [cells.offset["top_models"] + row],
                     ("tokens",),
                     f"top_models {model}: the last weeks' tokens",
@@ -388,29 +403,15 @@ def _models(b: _Builder) -> None:
                 if last:
                     rows = rows[board["week"].iloc[rows].map(_key).isin(recent).to_numpy()]
                 if total is not None and len(rows):
-                    b.relations.append(
-                        Relation(
-                            np.concatenate([[total], cells.ids("leaderboard", rows)]),
-                            np.concatenate([[1.0], -np.ones(len(rows))]),
-                            ("tokens",), f"{fid} {model}: at least its ranked weeks",
-                            exact=False, known={"tokens": 0.0},
-                        )
-                    )  # fmt: skip
+                    weeks_ranked = cells.ids("leaderboard", rows)
+                    b.at_least(total, weeks_ranked, "tokens", f"{fid} {model}: at least its ranked weeks")
     if b.has("share_author", "leaderboard"):
         authors = b.index("share_author", ["week", "author"])
         for (week, author), rows in b.groups("leaderboard", ["week", "author"]):
             total = b.cell("share_author", authors, (week, author))
             if total is not None:
-                b.relations.append(
-                    Relation(
-                        np.concatenate([[total], cells.ids("leaderboard", rows)]),
-                        np.concatenate([[1.0], -np.ones(len(rows))]),
-                        ("tokens",),
-                        f"share_author {week}/{author}: at least its ranked models",
-                        exact=False,
-                        known={"tokens": 0.0},
-                    )
-                )
+                why = f"share_author {week}/{author}: at least its ranked models"
+                b.at_least(total, cells.ids("leaderboard", rows), "tokens", why)
 
 
 def _categories(b: _Builder) -> None:
@@ -431,16 +432,15 @@ def _categories(b: _Builder) -> None:
             parts = [b.cell("category_segments", idx, (s, cat)) for s in ("Open weights", "Proprietary")]
             b.balance(
                 _period(b, "share_category", "segment", cat),
-                [p for p in parts if p is not None],
+                parts,
                 ("tokens",),
                 f"share_category {cat}: its weeks sum to its open and proprietary tokens",
             )
     for (cat,), _ in b.groups("category_segments", ["category"]):
         parts = [b.cell("category_segments", idx, (s, cat)) for s in ("Chinese open", "Rest-of-world open")]
-        total = b.cell("category_segments", idx, ("Open weights", cat))
         b.balance(
-            [p for p in parts if p is not None],
-            [] if total is None else [total],
+            parts,
+            [b.cell("category_segments", idx, ("Open weights", cat))],
             ("tokens", "labelled"),
             f"category_segments {cat}: Chinese + rest-of-world open = open",
         )
@@ -552,21 +552,31 @@ class Exposure:
         )
 
 
+class _DisjointSets:
+    """Union–find over 0 … n − 1; a set's root is its smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
 class _Units:
     def __init__(self, n: int, links: list[tuple[int, int]]) -> None:
-        parent = np.arange(n)
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+        sets = _DisjointSets(n)
         for a, c in links:
-            ra, rc = find(a), find(c)
-            if ra != rc:
-                parent[max(ra, rc)] = min(ra, rc)
-        roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+            sets.union(a, c)
+        roots = np.array([sets.find(i) for i in range(n)], dtype=np.int64)
         order = np.argsort(roots, kind="stable")
         bounds = np.flatnonzero(np.diff(roots[order])) + 1
         self.root = roots
@@ -886,27 +896,14 @@ def _components(
 ) -> list[tuple[list[int], np.ndarray]]:
     """Group the ``active`` relations that share a hidden cell; each group with its hidden cells."""
     owner: dict[int, int] = {}
-    parent = {i: i for i in active}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = _DisjointSets(len(rels))
     for i in active:
         rel = rels[i]
         for c in rel.cells[hidden[rel.cells]]:
-            c = int(c)
-            if c in owner:
-                a, b = find(owner[c]), find(i)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            else:
-                owner[c] = i
+            sets.union(owner.setdefault(int(c), i), i)
     groups: dict[int, list[int]] = {}
     for i in active:
-        groups.setdefault(find(i), []).append(i)
+        groups.setdefault(sets.find(i), []).append(i)
     return [
         (group, np.unique(np.concatenate([rels[i].cells[hidden[rels[i].cells]] for i in group])))
         for group in groups.values()
