@@ -138,12 +138,17 @@ def open_concentration(
     ).order_by("week")  # fmt: skip
 
 
+def ranked_models(events: ir.Table, n: int) -> ir.Table:
+    """The models that make some week's top ``n`` by tokens (column ``model``): the rows a weekly
+    ranking of ``n`` (the leaderboard) can show."""
+    cells = _weekly_models(events, count_users=False)
+    return cells.filter(cells["rank"] <= n).select("model").distinct()
+
+
 def open_top_models(events: ir.Table, n: int = 5) -> ir.Table:
     """The open-weights models that make some week's top ``n`` by tokens (column ``model``): the
     cells behind :func:`open_concentration`'s top shares."""
-    open_ev = events.filter(events.open_segment == OPEN_WEIGHTS)
-    cells = _weekly_models(open_ev, count_users=False)
-    return cells.filter(cells["rank"] <= n).select("model").distinct()
+    return ranked_models(events.filter(events.open_segment == OPEN_WEIGHTS), n)
 
 
 def new_model_label(events: ir.Table, days: int = 90) -> ir.StringValue:

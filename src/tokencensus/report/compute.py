@@ -81,8 +81,7 @@ open-weights models whose weekly users gate the concentration figure's top share
 def _segment_labels(cells: ir.Table, top_n: int, leaders: list[str]) -> dict[str, ir.Value]:
     """Each weekly figure's segment label, as its analysis defines it, over the cells' rows
     (``leaders``: :func:`analyses.leading_models` of the cells)."""
-    weekly = analyses.concentration._weekly_models(cells, count_users=False)
-    board = weekly.filter(weekly["rank"] <= top_n).select("model").distinct().model
+    board = analyses.concentration.ranked_models(cells, top_n).model
     open_top = analyses.concentration.open_top_models(cells).model
     return {
         "share_open": cells.open_segment,
