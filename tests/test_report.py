@@ -585,6 +585,12 @@ def test_headlines_say_when_a_window_of_the_period_is_empty() -> None:
         "Weekly token volume grew 3.0× from the first four weeks to the last four "
         "(from 50 to 150 tokens a week)."
     )
+    # Every week with data in the last window suppressed: its other weeks had no requests, but that
+    # is not a mean of zero (it read "rose from zero to 0 tokens a week" on a log without user ids)
+    hidden_last = gappy.assign(suppressed=[False, False, True, True])
+    text = headline(FIGURES_BY_ID["volume"], hidden_last, period=SPARSE_PERIOD)
+    assert isinstance(text, Caveat)
+    assert text == "Too few users in the first or last weeks to compare token volume."
     # Open-weights data from week 6 on: the first four weeks of the period have none.
     late = _sparse_share({6: 100, 9: 300, 12: 500})
     assert headline(FIGURES_BY_ID["share_open"], late, period=SPARSE_PERIOD) == (

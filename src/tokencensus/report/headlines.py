@@ -224,7 +224,10 @@ def _weekly_tokens(frame: pd.DataFrame, weeks: Sequence[date]) -> float | None:
     """Mean tokens a week over ``weeks``: a week without a row had none, a suppressed week is left
     out (None when every week with a row is suppressed)."""
     rows = frame[frame["week"].isin(weeks)]
-    hidden = set(rows.loc[rows[SUPPRESSED].astype(bool), "week"])
+    suppressed = rows[SUPPRESSED].astype(bool)
+    if len(rows) and suppressed.all():  # the weeks left would be weeks without data: not a mean
+        return None
+    hidden = set(rows.loc[suppressed, "week"])
     known = [w for w in weeks if w not in hidden]
     if not known:
         return None
