@@ -21,8 +21,8 @@ from tokencensus.classify.backends.embedding import (
     load_head,
     save_heads,
 )
-from tokencensus.classify.corpus import load_corpus
-from tokencensus.classify.evaluate import evaluate_backend
+from tokencensus.classify.corpus import cap, load_corpus
+from tokencensus.classify.evaluate import leave_one_source_out, predict, score, throughput
 from tokencensus.classify.taxonomy import OTHER, load_taxonomy
 from tokencensus.errors import ConfigError, MissingDependencyError
 
@@ -32,9 +32,8 @@ needs_extra = pytest.mark.skipif(
     not HAVE_EXTRA and not IN_CI, reason="pip install 'tokencensus[embedding]' to run these"
 )
 
-# Measured (head.py, 2 cores): static in-source 0.687, cross-source 0.261; MiniLM 0.753 / 0.357.
-STATIC_IN_SOURCE_GOAL = 0.65
-STATIC_CROSS_SOURCE_FLOOR = 0.22
+STATIC_LOSO_FLOOR = 0.35
+"""Measured 0.397 with this cut (docs/classify.md has the full figures); a regression guard."""
 PIP_LINE = "pip install 'tokencensus[embedding]'"
 
 
@@ -111,7 +110,7 @@ def test_static_predicts_labels_with_confidence(
         "x" * 50_000,
     ]
     pred = static_backend.predict(texts)
-    assert static_backend.name == "embedding-static-v1"
+    assert static_backend.name == "embedding-static-v2"
     assert len(pred.categories) == len(texts) == len(pred.confidence)
     assert pred.categories[:2] == ["programming", "education"]
     assert set(pred.categories) <= set(load_taxonomy().ids)
@@ -135,37 +134,30 @@ def test_floor_turns_low_confidence_into_other(static_backend: EmbeddingBackend)
 
 
 @needs_extra
-def test_static_in_source_macro_f1_on_real_prompts(static_backend: EmbeddingBackend) -> None:
-    prompts = load_corpus(shared_file("prompts").parent)
-    test = [p for p in prompts if p.split == "test"]
-    result = evaluate_backend(static_backend, test, list(load_taxonomy().ids), DEFAULT_FLOOR, "static")
+def test_static_leave_one_source_out_on_real_sources(static_backend: EmbeddingBackend) -> None:
+    """Every real source held out in turn (the head refitted per fold on cached embeddings); each
+    (source, category) cut to 100 prompts to keep it short."""
+    from tokencensus.classify.head import EmbeddingRecipe
+    from tokencensus.classify.weak import load_weak
+
+    data = shared_file("prompts_extra/README.md").parent.parent
+    prompts = cap(load_corpus(data), 100)
+    recipe = EmbeddingRecipe(static_backend.encoder, load_weak(data))
+    result = leave_one_source_out(recipe, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR)
     print(result.format())
-    assert result.n > 1000
-    assert result.macro_f1 >= STATIC_IN_SOURCE_GOAL
-    assert result.f1["education"] >= 0.9 and result.f1["programming"] >= 0.7
-    assert result.prompts_per_s >= 200  # measured ~3,000/s on 2 cores
-
-
-@needs_extra
-@pytest.mark.slow
-def test_static_cross_source_macro_f1(static_backend: EmbeddingBackend) -> None:
-    """Leave one source out (the head refitted per fold on cached embeddings)."""
-    from tokencensus.classify.head import EmbeddedCorpus, cross_source
-
-    data = EmbeddedCorpus.build(static_backend.encoder, load_corpus(shared_file("prompts").parent))
-    result = cross_source(data, list(load_taxonomy().ids), DEFAULT_FLOOR, "static")
-    print(result.format())
-    assert result.n > 3000
-    assert result.macro_f1 >= STATIC_CROSS_SOURCE_FLOOR
+    assert len(result.per_source) == 14 and result.pooled.n == len(prompts)
+    assert result.pooled.macro_f1 >= STATIC_LOSO_FLOOR
+    assert throughput(static_backend, [p.text for p in prompts[:1000]]) >= 200  # measured ~4,000/s
 
 
 @needs_extra
 def test_minilm_backend_offline_on_real_prompts(offline: list[object]) -> None:
     """The full MiniLM loads from the installed package with no network; scored on a test-split slice."""
     backend = get_backend("embedding")
-    assert backend.name == "embedding-minilm-v1"
-    test = [p for p in load_corpus(shared_file("prompts").parent) if p.split == "test"][::6]
-    result = evaluate_backend(backend, test, list(load_taxonomy().ids), DEFAULT_FLOOR, "minilm")
+    assert backend.name == "embedding-minilm-v2"
+    prompts = load_corpus(shared_file("prompts").parent)[::60]
+    pred = apply_floor(predict(backend, prompts), DEFAULT_FLOOR)
+    result = score([p.category for p in prompts], pred.categories, list(load_taxonomy().ids), "minilm")
     print(result.format())
     assert result.n > 150
-    assert result.accuracy >= 0.75  # measured 0.85 on the full test split
+    assert result.accuracy >= 0.6  # prompts of its training sources; see docs/classify.md for unseen ones

@@ -12,14 +12,12 @@ from tests.conftest import shared_file
 from tokencensus.classify.backends import Prediction, apply_floor, get_backend
 from tokencensus.classify.backends.default import DefaultBackend
 from tokencensus.classify.corpus import load_corpus
-from tokencensus.classify.evaluate import evaluate_backend, run_evaluation, score
+from tokencensus.classify.evaluate import score
 from tokencensus.classify.language import detect
 from tokencensus.classify.synthetic import prompts_for
 from tokencensus.classify.taxonomy import OTHER, load_taxonomy
 from tokencensus.errors import ConfigError
 from tokencensus.simulate import CATEGORIES
-
-MACRO_F1_GOAL = 0.80
 
 
 def test_taxonomy_uses_the_simulator_ids_in_order() -> None:
@@ -77,17 +75,6 @@ def test_default_backend_predicts_every_prompt() -> None:
     assert backend.predict([]).categories == []
 
 
-def test_default_backend_in_source_macro_f1_on_real_prompts() -> None:
-    """The shipped model on the held-out test split of the public labelled prompts (disjoint prompts)."""
-    shared_file("prompts/mt_bench_questions.jsonl")
-    in_source = run_evaluation(str(shared_file("prompts").parent), cross=False)[0]
-    print(in_source.format())
-    assert in_source.n > 1000
-    assert in_source.macro_f1 >= MACRO_F1_GOAL
-    assert in_source.f1["programming"] >= 0.8 and in_source.f1["education"] >= 0.9
-    assert in_source.f1["roleplay"] >= 0.85
-
-
 def test_default_backend_throughput_on_real_prompts() -> None:
     """>= 2,000 prompts/s is the goal on 2 idle cores; CI machines are shared, so assert a margin."""
     prompts = load_corpus(shared_file("prompts").parent)
@@ -99,23 +86,3 @@ def test_default_backend_throughput_on_real_prompts() -> None:
     rate = len(texts) / (time.perf_counter() - start)
     print(f"default backend: {rate:,.0f} prompts/s on {len(texts)} real prompts")
     assert rate >= 1_000
-
-
-@pytest.mark.slow
-def test_default_backend_cross_source_macro_f1() -> None:
-    """Leave-one-source-out: retrain without each source, score on it (pooled)."""
-    results = run_evaluation(str(shared_file("prompts").parent), cross=True)
-    cross = results[1]
-    print(cross.format())
-    assert cross.n > 3000
-    # Measured 0.281 (in-source 0.850): prompts from an unseen source are much harder; a regression guard.
-    assert cross.macro_f1 >= CROSS_SOURCE_FLOOR
-
-
-CROSS_SOURCE_FLOOR = 0.25
-
-
-def test_evaluate_backend_excludes_scrubbing_from_throughput() -> None:
-    prompts = load_corpus(shared_file("prompts").parent)[:50]
-    result = evaluate_backend(DefaultBackend(), prompts, list(load_taxonomy().ids), 0.25, "x")
-    assert result.n == 50 and result.prompts_per_s > 0

@@ -68,7 +68,10 @@ LLM_PRICE_OUT = Setting(
     "llm-price-out", -1.0, "USD per 1M output tokens at the llm endpoint, for --max-usd; -1: the catalog's."
 )
 EVAL_DATA = Setting(
-    "data", "../shared/data", "Directory holding prompts/ (labelled public prompts) for eval-classifier."
+    "data",
+    "../shared/data",
+    "The shared data directory (prompts/, prompts_extra/, chat_logs/) for eval-classifier, or a labelled "
+    "JSONL file (text, category) to score the shipped classifier on.",
 )
 HOST = Setting(
     "host",

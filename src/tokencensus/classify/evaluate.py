@@ -1,31 +1,42 @@
 """The evaluation harness behind ``tokencensus eval-classifier``.
 
-Scores a backend on the public labelled prompts (:mod:`.corpus`): per-category precision, recall
-and F1, macro-F1 (mean F1 over the categories present in the gold labels), the confusion matrix
-and throughput (prompts/s of ``predict``, scrubbing and language detection excluded). Labels below
-the confidence floor count as ``other``, as in the study.
+How much to trust a classifier on traffic it never saw is measured by **leaving one source out**:
+for each source of real labelled prompts (:mod:`.corpus`), a backend is trained by its recipe on every
+*other* source (plus the weakly labelled chats, the taxonomy's seeds and a minority of synthetic
+prompts, :func:`.train.training_set`) and scores every prompt of the held-out source. Predictions of
+all folds are pooled into one score (per-category precision, recall, F1, macro-F1 over the categories
+present, the confusion matrix and a calibration table: confidence against accuracy); each source's
+own accuracy and macro-F1 are listed too, and each detected language's. Throughput is the shipped
+backend's ``predict`` on real prompts (scrubbing excluded). Labels below the confidence floor count
+as ``other``, as in the study.
 
-* **in-source**: the backend on the *test* split (the default backend was trained on the *train*
-  split of the same sources, so prompts are disjoint but their sources are shared).
-* **cross-source** (default backend): for each source, retrain on the train split of every *other*
-  source plus the synthetic prompts, and score on all prompts of the held-out source; predictions
-  of all folds are pooled into one score. It measures how the model does on prompts unlike any it
-  saw, which is the case for real gateway traffic.
-
-Reports hold counts and scores only, never prompt text.
+:func:`score_file` scores the shipped backend on any labelled JSONL (``text``, ``category``), a
+user's own sample. Results hold counts and scores only, never prompt text.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from tokencensus.classify.backends import DEFAULT_FLOOR, Backend, apply_floor, get_backend
-from tokencensus.classify.corpus import LabelledPrompt, load_corpus
+from tokencensus.classify.backends import DEFAULT_FLOOR, Backend, Prediction, apply_floor, get_backend
+from tokencensus.classify.corpus import LabelledPrompt, cap, load_corpus, load_labelled_jsonl
+from tokencensus.classify.language import detect
+from tokencensus.classify.prevalence import Confusion
 from tokencensus.classify.scrub import scrub_texts
+
+CALIBRATION_EDGES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+"""Confidence bins of the calibration table (the lowest holds the labels below the default floor)."""
+THROUGHPUT_PROMPTS = 2_000
+"""Real prompts the shipped backend's throughput is timed on."""
+MIN_PER_LANGUAGE = 20
+"""A language's own scores are listed from this many prompts on."""
 
 
 @dataclass
@@ -101,58 +112,234 @@ def score(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str], 
     )
 
 
-def evaluate_backend(
-    backend: Backend, prompts: Sequence[LabelledPrompt], labels: Sequence[str], floor: float, name: str
-) -> Scores:
-    """Scrub, predict (timed), floor, score."""
+@dataclass(frozen=True)
+class CalibrationRow:
+    low: float
+    high: float
+    n: int
+    mean_confidence: float
+    accuracy: float
+
+
+def calibration(
+    gold: Sequence[str], prediction: Prediction, edges: Sequence[float] = CALIBRATION_EDGES
+) -> list[CalibrationRow]:
+    """Per confidence bin: prompts, their mean confidence and the share labelled right (before the floor)."""
+    conf = np.asarray(prediction.confidence, dtype=np.float64)
+    right = np.array([g == p for g, p in zip(gold, prediction.categories, strict=True)], dtype=bool)
+    rows = []
+    for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        last = i == len(edges) - 2
+        inside = (conf >= lo) & ((conf <= hi) if last else (conf < hi))
+        n = int(inside.sum())
+        rows.append(
+            CalibrationRow(
+                lo,
+                hi,
+                n,
+                float(conf[inside].mean()) if n else float("nan"),
+                float(right[inside].mean()) if n else float("nan"),
+            )
+        )
+    return rows
+
+
+def expected_calibration_error(rows: Sequence[CalibrationRow]) -> float:
+    """Mean |accuracy − confidence| over the bins, weighted by their prompts."""
+    total = sum(r.n for r in rows)
+    return sum(r.n * abs(r.accuracy - r.mean_confidence) for r in rows if r.n) / max(total, 1)
+
+
+@dataclass
+class Evaluation:
+    """One backend's evaluation: pooled scores, each source's, calibration and throughput."""
+
+    title: str
+    pooled: Scores
+    per_source: list[Scores]
+    per_language: list[Scores]
+    calibration: list[CalibrationRow]
+    prompts_per_s: float = float("nan")
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def confusion(self) -> Confusion:
+        """The pooled confusion counts (rows true, columns predicted after the floor)."""
+        return Confusion(tuple(self.pooled.labels), self.pooled.confusion)
+
+    def format(self) -> str:
+        lines = [f"# {self.title}", ""]
+        if not np.isnan(self.prompts_per_s):
+            lines.append(f"throughput {self.prompts_per_s:,.0f} prompts/s (shipped backend, 1 process)")
+        lines.append(f"pooled: macro-F1 {self.pooled.macro_f1:.3f}, accuracy {self.pooled.accuracy:.3f}")
+        lines += [
+            "",
+            "per source:",
+            f"  {'source':<26}{'prompts':>8}{'accuracy':>10}{'macro-F1':>10}  categories",
+        ]
+        for s in self.per_source:
+            cats = ", ".join(c for c in s.labels if s.support.get(c))
+            lines.append(f"  {s.name:<26}{s.n:>8}{s.accuracy:>10.3f}{s.macro_f1:>10.3f}  {cats}")
+        if self.per_language:
+            lines += ["", f"per language (detected; at least {MIN_PER_LANGUAGE} prompts):"]
+            for s in self.per_language:
+                lines.append(f"  {s.name:<26}{s.n:>8}{s.accuracy:>10.3f}{s.macro_f1:>10.3f}")
+        lines += ["", "calibration (confidence of the top label vs share right):"]
+        lines.append(f"  {'confidence':<13}{'prompts':>8}{'mean conf':>11}{'accuracy':>10}")
+        for r in self.calibration:
+            if r.n:
+                lines.append(
+                    f"  {r.low:.2f}–{r.high:.2f}   {r.n:>8}{r.mean_confidence:>11.3f}{r.accuracy:>10.3f}"
+                )
+        lines.append(f"  expected calibration error {expected_calibration_error(self.calibration):.3f}")
+        lines += ["", self.pooled.format(), *self.notes]
+        return "\n".join(lines)
+
+
+class Recipe(Protocol):
+    """How a backend is trained: :meth:`fit` on labelled prompts gives a ready backend."""
+
+    @property
+    def name(self) -> str: ...
+
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> Backend: ...
+
+
+def predict(backend: Backend, prompts: Sequence[LabelledPrompt]) -> Prediction:
+    """The backend's labels for ``prompts``, scrubbed first as at run time (before the floor)."""
     texts, _ = scrub_texts(p.text for p in prompts)
-    start = time.perf_counter()
-    pred = backend.predict(texts)
-    elapsed = time.perf_counter() - start
-    pred = apply_floor(pred, floor)
-    result = score([p.category for p in prompts], pred.categories, labels, name)
-    result.prompts_per_s = len(texts) / elapsed if elapsed > 0 else float("inf")
-    return result
+    return backend.predict(texts)
 
 
-def cross_source(prompts: Sequence[LabelledPrompt], labels: Sequence[str], floor: float) -> Scores:
-    """Leave-one-source-out scores of the default backend (retrains once per source; needs scipy)."""
-    from tokencensus.classify.backends.default import DefaultBackend
-    from tokencensus.classify.train import fit, training_set
-
+def _evaluation(
+    title: str,
+    parts: Sequence[tuple[str, Sequence[LabelledPrompt], Prediction]],
+    labels: Sequence[str],
+    floor: float,
+) -> Evaluation:
     gold: list[str] = []
-    predicted: list[str] = []
-    notes = []
-    for source in sorted({p.source for p in prompts}):
-        held = [p for p in prompts if p.source == source]
-        rest = [p for p in prompts if p.source != source and p.split == "train"]
-        texts, y, w = training_set(rest)
-        backend = DefaultBackend(model=fit(texts, y, w, classes=labels))
-        fold = evaluate_backend(backend, held, labels, floor, source)
-        notes.append(f"  held out {source}: {fold.n} prompts, accuracy {fold.accuracy:.3f}")
-        gold += [p.category for p in held]
-        scrubbed, _ = scrub_texts(p.text for p in held)
-        predicted += apply_floor(backend.predict(scrubbed), floor).categories
-    result = score(gold, predicted, labels, "cross-source (leave one source out, pooled)")
-    result.notes = notes
+    cats: list[str] = []
+    conf: list[np.ndarray] = []
+    per_source = []
+    for name, prompts, pred in parts:
+        truth = [p.category for p in prompts]
+        floored = apply_floor(pred, floor).categories
+        per_source.append(score(truth, floored, labels, name))
+        gold += truth
+        cats += pred.categories
+        conf.append(np.asarray(pred.confidence, dtype=np.float64))
+    raw = Prediction(cats, np.concatenate(conf) if conf else np.zeros(0))
+    floored = apply_floor(raw, floor).categories
+    pooled = score(gold, floored, labels, title)
+    langs = detect([p.text for _, prompts, _ in parts for p in prompts])
+    per_language = []
+    for lang, n in Counter(langs).most_common():
+        if n >= MIN_PER_LANGUAGE:
+            pick = [i for i, x in enumerate(langs) if x == lang]
+            per_language.append(score([gold[i] for i in pick], [floored[i] for i in pick], labels, lang))
+    return Evaluation(title, pooled, per_source, per_language, calibration(gold, raw))
+
+
+def _by_source(prompts: Sequence[LabelledPrompt]) -> dict[str, list[LabelledPrompt]]:
+    out: dict[str, list[LabelledPrompt]] = {}
+    for p in prompts:
+        out.setdefault(p.source, []).append(p)
+    return dict(sorted(out.items()))
+
+
+def leave_one_source_out(
+    recipe: Recipe,
+    prompts: Sequence[LabelledPrompt],
+    labels: Sequence[str],
+    floor: float = DEFAULT_FLOOR,
+    log: object = None,
+) -> Evaluation:
+    """Train ``recipe`` without each source in turn and score that source's prompts (see module doc)."""
+    parts = []
+    for source, held in _by_source(prompts).items():
+        started = time.perf_counter()
+        backend = recipe.fit([p for p in prompts if p.source != source])
+        parts.append((source, held, predict(backend, held)))
+        if callable(log):
+            log(f"held out {source}: {len(held)} prompts ({time.perf_counter() - started:.0f} s)")
+    title = f"{recipe.name}: leave one source out, {len(parts)} sources, {len(prompts)} prompts"
+    return _evaluation(title, parts, labels, floor)
+
+
+def throughput(backend: Backend, texts: Sequence[str]) -> float:
+    """Prompts per second of ``backend.predict`` on ``texts`` (after a small warm-up call)."""
+    backend.predict(list(texts[:20]))
+    start = time.perf_counter()
+    backend.predict(list(texts))
+    return len(texts) / max(time.perf_counter() - start, 1e-9)
+
+
+def _timing_texts(prompts: Sequence[LabelledPrompt]) -> list[str]:
+    ranked = sorted(prompts, key=lambda p: p.key)
+    step = max(len(ranked) // THROUGHPUT_PROMPTS, 1)
+    return scrub_texts(p.text for p in ranked[::step][:THROUGHPUT_PROMPTS])[0]
+
+
+def score_file(
+    path: str | Path, backend: Backend, labels: Sequence[str], floor: float = DEFAULT_FLOOR
+) -> Evaluation:
+    """The shipped ``backend`` on a labelled JSONL file (``text``, ``category``, optional ``source``)."""
+    prompts = load_labelled_jsonl(path, labels)
+    parts = [(source, held, predict(backend, held)) for source, held in _by_source(prompts).items()]
+    result = _evaluation(
+        f"{backend.name} on {Path(path).name} ({len(prompts)} prompts)", parts, labels, floor
+    )
+    result.prompts_per_s = throughput(backend, _timing_texts(prompts))
     return result
+
+
+def recipe_for(backend: str, data_dir: str | Path, **options: object) -> Recipe:
+    """The training recipe of ``backend`` (the weakly labelled chats under ``data_dir`` as extra data)."""
+    from tokencensus.classify.weak import load_weak
+
+    if backend == "default":
+        from tokencensus.classify.train import DefaultRecipe
+
+        return DefaultRecipe(load_weak(data_dir))
+    if backend == "embedding":
+        from tokencensus.classify.head import EmbeddingRecipe
+
+        return EmbeddingRecipe(str(options.get("encoder") or "minilm"), load_weak(data_dir))
+    return FixedRecipe(get_backend(backend, **options))
+
+
+@dataclass
+class FixedRecipe:
+    """A backend that is not trained here (an LLM): every source is unseen by it already."""
+
+    backend: Backend
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> Backend:
+        return self.backend
 
 
 def run_evaluation(
-    data_dir: str,
+    data: str | Path,
     backend: str = "default",
     floor: float = DEFAULT_FLOOR,
-    cross: bool = True,
+    per_cell: int | None = None,
+    log: object = None,
     **backend_options: object,
-) -> list[Scores]:
-    """In-source scores of ``backend`` on the test split, and (default backend) cross-source ones."""
+) -> Evaluation:
+    """``data`` a labelled JSONL file: the shipped backend on it. A directory (``shared/data``): leave
+    one source out over its real labelled prompts (each (source, category) cut to ``per_cell``), with
+    the shipped backend's throughput."""
     from tokencensus.classify.taxonomy import load_taxonomy
 
     labels = list(load_taxonomy().ids)
-    prompts = load_corpus(data_dir)
-    test = [p for p in prompts if p.split == "test"]
-    impl = get_backend(backend, **backend_options)
-    results = [evaluate_backend(impl, test, labels, floor, f"{impl.name} in-source (test split)")]
-    if cross and backend == "default":
-        results.append(cross_source(prompts, labels, floor))
-    return results
+    if Path(data).is_file():
+        return score_file(data, get_backend(backend, **backend_options), labels, floor)
+    prompts = cap(load_corpus(data), per_cell)
+    result = leave_one_source_out(recipe_for(backend, data, **backend_options), prompts, labels, floor, log)
+    if backend != "llm":  # an endpoint's speed is not the classifier's, and timing it costs money
+        result.prompts_per_s = throughput(get_backend(backend, **backend_options), _timing_texts(prompts))
+    return result

@@ -1,9 +1,8 @@
 """Synthetic prompts: a plausible, clearly made-up prompt per request, from per-category templates.
 
 The simulator plants each request's category but has no text; :func:`prompts_for` writes one so the
-demo runs simulate → classify → report end to end. The same grammar (with other seeds) is part of
-the default backend's training set for the categories that the public labelled prompts lack
-(translation, adult, technology, health, finance, legal, marketing, trivia, other); see
+demo runs simulate → classify → report end to end. The same grammar (with other seeds) gives the
+classifiers a minority of each category's training prompts (``train.SYNTHETIC_SHARE``); see
 ``classify/backends/default.py``. Translation prompts are multilingual. Nothing here is real user text.
 """
 
@@ -298,13 +297,13 @@ _TEMPLATES: dict[str, list[str]] = {
         "How can I improve the click-through rate of our email campaign for {product}?",
     ],
     "trivia": [
-        "What is the capital of Australia?",
-        "Who painted the Mona Lisa?",
-        "How many bones are in the human body?",
-        "Which planet has the most moons?",
         "Quiz me: ten trivia questions about {topic}.",
-        "What year did the Berlin Wall fall?",
         "Riddle: what has keys but can't open locks?",
+        "Give me a pub quiz round on {topic} with answers at the end.",
+        "Trivia night tomorrow: five hard questions about {topic2}, please.",
+        "Let's play a trivia game about {topic}. Ask me one question at a time.",
+        "This painter cut off part of his own ear in 1888. Who is he?",
+        "Multiple choice: which planet has the most moons? A) Earth B) Saturn C) Mars D) Venus",
     ],
     "other": [
         "hi",

@@ -32,6 +32,9 @@ class Category:
     label: str
     description: str
     subcategories: tuple[Subcategory, ...]
+    seeds: tuple[str, ...] = ()
+    """Short example requests written for the category (some not in English): with the description,
+    training data of last resort where real labelled prompts are missing (:mod:`.train`)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,9 @@ def load_taxonomy() -> Taxonomy:
         )
         if not subs:
             raise ConfigError(f"taxonomy.toml: category {entry['id']!r} has no subcategory")
-        cats.append(Category(entry["id"], entry["label"], entry["description"], subs))
+        cats.append(
+            Category(entry["id"], entry["label"], entry["description"], subs, tuple(entry.get("seeds", [])))
+        )
     taxonomy = Taxonomy(tuple(cats))
     if len(set(taxonomy.ids)) != len(taxonomy.ids) or OTHER not in taxonomy.ids:
         raise ConfigError("taxonomy.toml: category ids must be unique and include 'other'")

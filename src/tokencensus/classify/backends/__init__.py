@@ -16,14 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from tokencensus.classify.taxonomy import OTHER
 from tokencensus.errors import ConfigError
 
+if TYPE_CHECKING:
+    from tokencensus.classify.prevalence import Confusion
+
 BACKENDS = ("default", "embedding", "llm")
+CONFUSION_FILE = "confusion.npz"
+"""Each shipped backend's errors measured leaving one source out (``eval-classifier``), by name."""
 DEFAULT_FLOOR = 0.25
 """Labels whose confidence is below this count as ``other`` (DESIGN.md)."""
 
@@ -67,3 +74,32 @@ def get_backend(name: str = "default", **options: Any) -> Backend:
 
         return LLMBackend(**options)
     raise ConfigError(f"unknown classifier backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+
+
+def shipped_confusion(backend_name: str, path: Path | None = None) -> Confusion | None:
+    """How the shipped backend ``backend_name`` errs on sources it was not trained on (counts, rows
+    true, columns predicted after the default floor), or ``None`` when it was not measured."""
+    from tokencensus.classify.prevalence import Confusion
+
+    if path is None:
+        ref = resources.files("tokencensus.classify.backends").joinpath(CONFUSION_FILE)
+        with resources.as_file(ref) as p:
+            return shipped_confusion(backend_name, p) if p.exists() else None
+    with np.load(path) as z:
+        if f"{backend_name}.counts" not in z.files:
+            return None
+        labels = tuple(str(c) for c in z[f"{backend_name}.labels"])
+        return Confusion(labels, z[f"{backend_name}.counts"].astype(np.int64))
+
+
+def save_confusion(backend_name: str, confusion: Confusion, path: Path | None = None) -> Path:
+    """Store ``confusion`` for ``backend_name`` (default: in the package), keeping other backends'."""
+    path = path or Path(__file__).parent / CONFUSION_FILE
+    arrays: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files if not k.startswith(f"{backend_name}.")}
+    arrays[f"{backend_name}.labels"] = np.array(confusion.labels)
+    arrays[f"{backend_name}.counts"] = np.asarray(confusion.counts, dtype=np.int64)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+    return path

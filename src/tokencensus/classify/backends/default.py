@@ -4,12 +4,11 @@ Installs with the package, needs no GPU and no download: the weights (``default_
 MB, int8-quantised) ship in the package and inference is numpy only (:mod:`..features`).
 
 How the weights were made (``python -m tokencensus.classify.train --data ../shared/data``): trained
-on the *train* split (70%, by hash of source and prompt id) of the public labelled prompts in
-``shared/data/prompts`` (MT-Bench, Vicuna-bench, Arena-Hard, GSM8K, HumanEval,
-awesome-chatgpt-prompts; see ``classify.evaluate`` for the label mapping) plus synthetic prompts
-from ``classify.synthetic`` for the categories those sets lack. Only derived weights are shipped,
-never the prompts. ``tokencensus eval-classifier`` scores it on the held-out *test* split
-(in-source) and, by retraining without each source in turn, cross-source.
+on every real labelled prompt of ``shared/data/prompts`` and ``shared/data/prompts_extra`` (14 sources,
+labelled by their own metadata, :mod:`..corpus`), weakly labelled ShareGPT turns (:mod:`..weak`), the
+taxonomy's descriptions and seeds, and a minority of synthetic prompts (:mod:`..synthetic`). Only
+derived weights are shipped, never the prompts. ``tokencensus eval-classifier`` measures the recipe
+leaving one source out (docs/classify.md); those errors ship in ``confusion.npz``.
 """
 
 from __future__ import annotations
@@ -73,11 +72,11 @@ class LinearModel:
 
 
 class DefaultBackend:
-    """The packaged linear model (or one passed in, e.g. while evaluating cross-source)."""
+    """The packaged linear model (or one passed in, e.g. while evaluating leaving one source out)."""
 
     def __init__(self, model: LinearModel | None = None, model_path: str | Path | None = None) -> None:
         self.model = model or LinearModel.load(Path(model_path) if model_path else None)
-        self.name = "default-v1"
+        self.name = "default-v2"
 
     def predict(self, texts: Sequence[str]) -> Prediction:
         proba = self.model.predict_proba(texts)
