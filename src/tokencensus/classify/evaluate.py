@@ -10,16 +10,17 @@ own accuracy and macro-F1 are listed too, and each detected language's. Throughp
 backend's ``predict`` on real prompts (scrubbing excluded). Labels below the confidence floor count
 as ``other``, as in the study.
 
-:func:`score_file` scores the shipped backend on any labelled JSONL (``text``, ``category``), a
-user's own sample. Results hold counts and scores only, never prompt text.
+:func:`run_evaluation` given a labelled JSONL file (``text``, ``category``), a user's own sample,
+scores the shipped backend on it (:func:`score_labelled`). Results hold counts and scores only,
+never prompt text.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -54,7 +55,6 @@ class Scores:
     confusion: np.ndarray
     n: int
     prompts_per_s: float = float("nan")
-    notes: list[str] = field(default_factory=list)
 
     def format(self) -> str:
         """A plain-text table: per-category scores, macro-F1, throughput and the confusion matrix."""
@@ -80,7 +80,6 @@ class Scores:
         lines.append(" " * width + " ".join(f"{s:>6}" for s in short))
         for i in shown:
             lines.append(f"{self.labels[i]:<{width}}" + " ".join(f"{self.confusion[i, j]:6d}" for j in shown))
-        lines.extend(self.notes)
         return "\n".join(lines)
 
 
@@ -160,7 +159,6 @@ class Evaluation:
     per_language: list[Scores]
     calibration: list[CalibrationRow]
     prompts_per_s: float = float("nan")
-    notes: list[str] = field(default_factory=list)
 
     @property
     def confusion(self) -> Confusion:
@@ -192,7 +190,7 @@ class Evaluation:
                     f"  {r.low:.2f}–{r.high:.2f}   {r.n:>8}{r.mean_confidence:>11.3f}{r.accuracy:>10.3f}"
                 )
         lines.append(f"  expected calibration error {expected_calibration_error(self.calibration):.3f}")
-        lines += ["", self.pooled.format(), *self.notes]
+        lines += ["", self.pooled.format()]
         return "\n".join(lines)
 
 
@@ -252,7 +250,7 @@ def leave_one_source_out(
     prompts: Sequence[LabelledPrompt],
     labels: Sequence[str],
     floor: float = DEFAULT_FLOOR,
-    log: object = None,
+    log: Callable[[str], None] | None = None,
 ) -> Evaluation:
     """Train ``recipe`` without each source in turn and score that source's prompts (see module doc)."""
     parts = []
@@ -260,7 +258,7 @@ def leave_one_source_out(
         started = time.perf_counter()
         backend = recipe.fit([p for p in prompts if p.source != source])
         parts.append((source, held, predict(backend, held)))
-        if callable(log):
+        if log is not None:
             log(f"held out {source}: {len(held)} prompts ({time.perf_counter() - started:.0f} s)")
     title = f"{recipe.name}: leave one source out, {len(parts)} sources, {len(prompts)} prompts"
     return _evaluation(title, parts, labels, floor)
@@ -280,17 +278,12 @@ def _timing_texts(prompts: Sequence[LabelledPrompt]) -> list[str]:
     return scrub_texts(p.text for p in ranked[::step][:THROUGHPUT_PROMPTS])[0]
 
 
-def score_file(
-    path: str | Path, backend: Backend, labels: Sequence[str], floor: float = DEFAULT_FLOOR
+def score_labelled(
+    backend: Backend, prompts: Sequence[LabelledPrompt], labels: Sequence[str], floor: float, title: str
 ) -> Evaluation:
-    """The shipped ``backend`` on a labelled JSONL file (``text``, ``category``, optional ``source``)."""
-    prompts = load_labelled_jsonl(path, labels)
+    """The trained ``backend`` on labelled ``prompts`` (a user's sample), by source and pooled."""
     parts = [(source, held, predict(backend, held)) for source, held in _by_source(prompts).items()]
-    result = _evaluation(
-        f"{backend.name} on {Path(path).name} ({len(prompts)} prompts)", parts, labels, floor
-    )
-    result.prompts_per_s = throughput(backend, _timing_texts(prompts))
-    return result
+    return _evaluation(title, parts, labels, floor)
 
 
 def recipe_for(backend: str, data_dir: str | Path, **options: object) -> Recipe:
@@ -327,7 +320,7 @@ def run_evaluation(
     backend: str = "default",
     floor: float = DEFAULT_FLOOR,
     per_cell: int | None = None,
-    log: object = None,
+    log: Callable[[str], None] | None = None,
     **backend_options: object,
 ) -> Evaluation:
     """``data`` a labelled JSONL file: the shipped backend on it. A directory (``shared/data``): leave
@@ -337,9 +330,16 @@ def run_evaluation(
 
     labels = list(load_taxonomy().ids)
     if Path(data).is_file():
-        return score_file(data, get_backend(backend, **backend_options), labels, floor)
-    prompts = cap(load_corpus(data), per_cell)
-    result = leave_one_source_out(recipe_for(backend, data, **backend_options), prompts, labels, floor, log)
+        prompts = load_labelled_jsonl(data, labels)
+        shipped = get_backend(backend, **backend_options)
+        title = f"{shipped.name} on {Path(data).name} ({len(prompts)} prompts)"
+        result = score_labelled(shipped, prompts, labels, floor, title)
+    else:
+        prompts = cap(load_corpus(data), per_cell)
+        result = leave_one_source_out(
+            recipe_for(backend, data, **backend_options), prompts, labels, floor, log
+        )
+        shipped = get_backend(backend, **backend_options)
     if backend != "llm":  # an endpoint's speed is not the classifier's, and timing it costs money
-        result.prompts_per_s = throughput(get_backend(backend, **backend_options), _timing_texts(prompts))
+        result.prompts_per_s = throughput(shipped, _timing_texts(prompts))
     return result
