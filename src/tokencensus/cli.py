@@ -256,7 +256,7 @@ def eval_classifier(
     """How far to trust a classifier: with --data a directory (the shared data), train it leaving each
     real source out in turn and score that source; with --data FILE.jsonl (text, category), score the
     shipped classifier on your own labelled prompts. Prints per-source and per-category precision,
-    recall and F1, a calibration table and throughput (retraining takes minutes; needs the train extra)."""
+    recall and F1, a calibration table and throughput (retraining takes minutes)."""
     from tokencensus.classify.evaluate import run_evaluation
 
     opts: dict[str, Any] = {}
