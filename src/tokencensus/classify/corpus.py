@@ -138,8 +138,8 @@ def awesome_category(act: str, for_devs: str) -> str | None:
     return next((cat for cat, pattern in AWESOME_ACTS if re.search(pattern, title)), None)
 
 
-def load_corpus(data_dir: str | Path, extra: bool = True) -> list[LabelledPrompt]:
-    """Every labelled prompt under ``data_dir/prompts`` and (``extra``) ``data_dir/prompts_extra``.
+def load_corpus(data_dir: str | Path) -> list[LabelledPrompt]:
+    """Every labelled prompt under ``data_dir/prompts`` and ``data_dir/prompts_extra``.
 
     ``data_dir`` is ``shared/data``; a missing ``prompts_extra`` is skipped, a missing ``prompts`` is
     an error.
@@ -172,7 +172,7 @@ def load_corpus(data_dir: str | Path, extra: bool = True) -> list[LabelledPrompt
                 cat = awesome_category(persona.get("act") or "", persona.get("for_devs") or "")
                 add("awesome_chatgpt", f"{i}:{persona['act']}", persona["prompt"], cat)
     extra_dir = Path(data_dir) / EXTRA_DIR
-    if extra and extra_dir.is_dir():
+    if extra_dir.is_dir():
         for path in sorted(extra_dir.glob("*.jsonl")):
             for i, row in enumerate(_jsonl(path)):
                 add(path.stem, i, row.get("text"), str(row.get("category") or "") or None)

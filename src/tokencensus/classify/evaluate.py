@@ -54,7 +54,6 @@ class Scores:
     accuracy: float
     confusion: np.ndarray
     n: int
-    prompts_per_s: float = float("nan")
 
     def format(self) -> str:
         """A plain-text table: per-category scores, macro-F1, throughput and the confusion matrix."""
@@ -70,8 +69,6 @@ class Scores:
                     f"{self.f1[c]:5.3f} {self.support[c]:8d}"
                 )
         lines.append(f"macro-F1 {self.macro_f1:.3f}   accuracy {self.accuracy:.3f}")
-        if not np.isnan(self.prompts_per_s):
-            lines.append(f"throughput {self.prompts_per_s:,.0f} prompts/s")
         shown = [
             i for i, c in enumerate(self.labels) if self.confusion[i].sum() or self.confusion[:, i].sum()
         ]

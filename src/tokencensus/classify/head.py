@@ -51,7 +51,7 @@ def fit_head(
 ) -> LinearHead:
     """Fit softmax regression on embeddings ``x`` (n × d) with category ``labels``."""
     classes = tuple(classes or load_taxonomy().ids)
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)  # softmax_regression computes in float32
     w, b = softmax_regression(
         x,
         labels,
@@ -77,7 +77,7 @@ class CachedEncoder:
         if missing:
             self._cache.update(zip(missing, self.encoder.encode(missing), strict=True))
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return self.encoder.encode([])
         return np.stack([self._cache[t] for t in texts])
 
 
