@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import pandas as pd
 import pyarrow.compute as pc
 import pytest
 
@@ -62,6 +63,15 @@ def test_demo_default_size(tmp_path):
     assert events.num_rows >= 1_000_000
     assert pc.count_distinct(events["user_id"]).as_py() >= 50_000
     assert pc.count_distinct(events["model"]).as_py() >= 150
+    # the category section is complete: every monthly category cell clears the floor, and the shares
+    # are corrected with the errors measured on the demo's labelled sample (headlined)
+    figures = tmp_path / "figures"
+    monthly = pd.read_csv(figures / "share_category.csv")
+    assert monthly["month"].nunique() >= 12 and monthly["segment"].nunique() == 16
+    assert not monthly["suppressed"].any()
+    corrected = pd.read_csv(figures / "category_corrected.csv")
+    assert not corrected["suppressed"].any() and set(corrected["headlined"]) == {"corrected"}
+    assert corrected["corrected_share"].sum() == pytest.approx(1.0, abs=1e-6)
     print(f"demo seconds: {result.seconds}")
 
 

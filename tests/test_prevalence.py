@@ -3,11 +3,34 @@ and real labelled prompts re-sampled to other category mixes."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tests.conftest import shared_file
-from tokencensus.classify.prevalence import Confusion, adjust, corrected_shares, em_shares
+from tokencensus.classify.backends import load_confusion, save_confusion, shipped_confusion
+from tokencensus.classify.evaluate import run_evaluation
+from tokencensus.classify.labels import append_labels
+from tokencensus.classify.prevalence import (
+    CORRECTED_COLUMNS,
+    Confusion,
+    adjust,
+    corrected_shares,
+    em_shares,
+)
+from tokencensus.classify.taxonomy import load_taxonomy
+from tokencensus.engine import open_lake
+from tokencensus.errors import ConfigError
+from tokencensus.lake import Lake
+from tokencensus.report import suppress
+from tokencensus.report.compute import compute
+from tokencensus.report.data import FIGURES_BY_ID
+from tokencensus.report.headlines import headline
+from tokencensus.simulate import SimConfig, simulate
 
 LABELS = ("a", "b", "c", "d")
 # M[j, i] = P(predicted j | true i): each column sums to 1
@@ -163,3 +186,118 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
         raw_covered += list((shown["raw_low"] <= truth) & (truth <= shown["raw_high"]))
     assert np.mean(errors) < 0.25 * np.mean(raw_errors), (errors, raw_errors)
     assert np.mean(covered) >= 0.5 and np.mean(raw_covered) < 0.2, (np.mean(covered), np.mean(raw_covered))
+
+
+# ---------------------------------------------------------------- in the report
+
+
+def _confused_lake(root: Path, classifier: str = "default-v2") -> Path:
+    """1,000 requests of 100 tokens, each its own user and all labelled (every weight is 1): 410
+    labelled programming and 590 roleplay: what a classifier right on 90% of programming and 80% of
+    roleplay prompts (the rest called the other) counts on a true mix of 30% / 70%."""
+    sim = simulate(SimConfig(requests=1_000, users=100, seed=5, weeks=4, min_models=10, max_models=12))
+    events = sim.events
+    n = events.num_rows
+    ids = events["request_id"].to_pylist()
+    events = events.set_column(events.schema.get_field_index("user_id"), "user_id", pa.array(ids))
+    for name, value in (("input_tokens", 100), ("output_tokens", 0), ("reasoning_tokens", 0)):
+        column = pa.array([value] * n, pa.int64())
+        events = events.set_column(events.schema.get_field_index(name), name, column)
+    lake = Lake(root)
+    lake.append(events, "sim")
+    cats = ["programming"] * 410 + ["roleplay"] * (n - 410)
+    append_labels(
+        lake.root,
+        pa.table(
+            {
+                "request_id": ids,
+                "language": ["en"] * n,
+                "category": cats,
+                "subcategory": cats,
+                "confidence": [0.9] * n,
+                "classifier": [classifier] * n,
+            }
+        ),
+    )
+    return lake.root
+
+
+def _traffic_errors() -> Confusion:
+    """100 labelled prompts of each category: programming 90 right, 10 called roleplay; roleplay 80
+    right, 20 called programming (the taxonomy's other labels unmeasured)."""
+    labels = load_taxonomy().ids
+    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    p, r = labels.index("programming"), labels.index("roleplay")
+    counts[p, p], counts[p, r], counts[r, r], counts[r, p] = 90, 10, 80, 20
+    return Confusion(tuple(labels), counts)
+
+
+def _corrected_figure(lake: Path, min_users: int = 50) -> pd.DataFrame:
+    results, _ = compute(open_lake(lake), min_users=min_users)
+    return results["category_corrected"].set_index("category")
+
+
+def test_the_report_corrects_with_the_errors_measured_on_the_lakes_own_sample(tmp_path: Path) -> None:
+    """Counted 41% / 59%; M·q = raw with M = [[0.9, 0.2], [0.1, 0.8]] gives q = (0.3, 0.7) exactly:
+    0.9·0.3 + 0.2·0.7 = 0.41. The corrected share is headlined; its interval holds the truth."""
+    lake = _confused_lake(tmp_path / "lake")
+    save_confusion("default-v2", _traffic_errors(), Lake(lake).calibration_file)
+    fig = _corrected_figure(lake)
+    assert list(fig.index) == ["programming", "roleplay"]
+    assert fig["raw_share"].tolist() == pytest.approx([0.41, 0.59])
+    assert fig["corrected_share"].tolist() == pytest.approx([0.30, 0.70], abs=1e-3)
+    assert (fig["corrected_low"] <= [0.3, 0.7]).all() and (fig["corrected_high"] >= [0.3, 0.7]).all()
+    assert fig["tokens"].tolist() == [41_000, 59_000] and fig["users"].tolist() == [410, 590]
+    assert set(fig["headlined"]) == {"corrected"}
+    assert set(fig["errors"]) == {"a labelled sample of this traffic (200 prompts)"}
+    published, _ = suppress(fig.reset_index(), 50)
+    text = headline(FIGURES_BY_ID["category_corrected"], published)
+    assert text.startswith(
+        "Corrected for the classifier's errors on a labelled sample of this traffic (200 prompts), "
+        "roleplay carried 70% (95% interval"
+    )
+    assert text.endswith("of classified tokens, against 59% as labelled.")
+    # a category under the floor: every corrected share is withheld (each is computed from its count)
+    withheld = _corrected_figure(lake, min_users=500)
+    assert withheld[list(CORRECTED_COLUMNS)].isna().all().all() and set(withheld["headlined"]) == {"raw"}
+
+
+def test_without_its_own_sample_the_report_headlines_the_raw_share(tmp_path: Path) -> None:
+    """No calibration in the lake: the shipped backend's out-of-source errors correct the shares
+    (shown, not headlined); a classifier nobody measured (an LLM endpoint) gets raw shares only."""
+    lake = _confused_lake(tmp_path / "lake")
+    fig = _corrected_figure(lake)
+    shipped = shipped_confusion("default-v2")
+    assert shipped is not None
+    assert set(fig["headlined"]) == {"raw"} and fig["corrected_share"].notna().all()
+    assert set(fig["errors"]) == {
+        f"public sources the classifier was not trained on ({int(shipped.counts.sum()):,} prompts)"
+    }
+    published, _ = suppress(fig.reset_index(), 50)
+    text = headline(FIGURES_BY_ID["category_corrected"], published)
+    assert text.startswith("As labelled, roleplay carried 59% (95% interval")
+    assert "The raw share is headlined: those prompts are not this traffic's." in text
+    other = _confused_lake(tmp_path / "llm", classifier="llm-some-model")
+    fig = _corrected_figure(other)
+    assert fig["corrected_share"].isna().all() and set(fig["errors"]) == {"not measured"}
+
+
+def test_eval_classifier_stores_the_errors_on_a_labelled_sample_in_the_lake(tmp_path: Path) -> None:
+    lake = _confused_lake(tmp_path / "lake")
+    sample = tmp_path / "mine.jsonl"
+    rows = [
+        {"text": "Write a Python function that reverses a linked list", "category": "programming"},
+        {"text": "Fix this TypeError in my JavaScript fetch call", "category": "programming"},
+        {"text": "You are a pirate captain. Stay in character and greet me.", "category": "roleplay"},
+    ]
+    sample.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run_evaluation(sample, lake=lake)
+    stored = load_confusion("default-v2", Lake(lake).calibration_file)
+    assert stored is not None and int(stored.counts.sum()) == 3
+    labels = list(stored.labels)
+    assert stored.counts[labels.index("programming")].sum() == 2
+    assert stored.counts[labels.index("roleplay")].sum() == 1
+    with pytest.raises(ConfigError, match="give that sample as --data FILE.jsonl"):
+        run_evaluation(tmp_path, lake=lake)
+    with pytest.raises(ConfigError, match="confidence floor"):
+        run_evaluation(sample, lake=lake, floor=0.5)

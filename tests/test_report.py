@@ -489,23 +489,28 @@ def test_csv_defuses_spreadsheet_formulas_in_names(tmp_path):
 
 
 def test_category_headline_names_the_leading_category():
-    from datetime import date, timedelta
+    from datetime import date
 
     from tokencensus.report.data import FIGURES_BY_ID, headline
 
-    weeks = [date(2025, 6, 2) + timedelta(weeks=i) for i in range(8)]
+    months = [date(2025, 6 + i, 1) for i in range(7)]  # June to December 2025
     rows = []
-    for i, week in enumerate(weeks):
-        programming = 10 + 10 * i  # 10% of 100 tokens in week 1 ... 80% in week 8
+    for i, month in enumerate(months):
+        programming = 10 + 10 * i  # 10% of 100 tokens in June ... 70% in December
         for segment, tokens in (("programming", programming), ("roleplay", 100 - programming)):
             rows.append(
-                {"week": week, "segment": segment, "tokens": tokens, "share": tokens / 100, "users": 99}
+                {"month": month, "segment": segment, "tokens": tokens, "share": tokens / 100, "users": 99}
             )
     frame = pd.DataFrame(rows).assign(suppressed=False)
     text = headline(FIGURES_BY_ID["share_category"], frame)
-    # last four weeks: (50+60+70+80)/400 = 65%; first four: (10+20+30+40)/400 = 25%
-    assert text.startswith("Programming carried 65% of classified tokens in the last four weeks")
-    assert "25%" in text
+    assert text == "Programming carried 70% of classified tokens in December 2025, up from 10% in June 2025."
+    # the first month hidden: said, not compared
+    frame.loc[frame["month"] == months[0], "suppressed"] = True
+    text = headline(FIGURES_BY_ID["share_category"], frame)
+    assert text == (
+        "Programming carried 70% of classified tokens in December 2025 "
+        "(June 2025 is below the privacy floor)."
+    )
 
 
 # -- headlines on sparse data: calendar windows of the period ------------------------------------------

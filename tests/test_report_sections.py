@@ -55,8 +55,31 @@ def full_results() -> dict[str, pd.DataFrame]:
         {"Chinese open": ([50] * 4 + [200] * 4, 90), "Proprietary": ([950] * 4 + [800] * 4, 300)}
     )
     results["share_size"] = _share_frame({"large": ([600] * 8, 80), "small": ([400] * 8, 80)})
-    results["share_category"] = _share_frame(
-        {"programming": ([200] * 4 + [500] * 4, 90), "roleplay": ([800] * 4 + [500] * 4, 90)}
+    # share_category (monthly): programming 200/1000 in June, 600/1000 in July; legal is suppressed.
+    results["share_category"] = _rows(
+        ["month", "segment", "tokens", "share", "users"],
+        [
+            (MONTHS[0], "programming", 200, 0.2, 90),
+            (MONTHS[0], "roleplay", 800, 0.8, 90),
+            (MONTHS[1], "programming", 600, 0.6, 90),
+            (MONTHS[1], "roleplay", 400, 0.4, 90),
+            (MONTHS[1], "legal", PLANT_INT, PLANT_FLOAT, LOW),
+        ],
+    )
+    # category_corrected: legal is under the floor, so every corrected share is withheld (each one is
+    # computed from legal's count too) and the raw leader, roleplay (60%), is headlined.
+    corrected_cols = ["category", "tokens", "labelled", "users", "raw_share", "raw_low", "raw_high",
+                      "corrected_share", "corrected_low", "corrected_high", "headlined",
+                      "errors"]  # fmt: skip
+    traffic = "a labelled sample of this traffic (500 prompts)"
+    results["category_corrected"] = _rows(
+        corrected_cols,
+        [
+            ("programming", 800, 80, 120, 0.4, 0.35, 0.45, 0.5, 0.4, 0.6, "corrected", traffic),
+            ("roleplay", 1200, 120, 150, 0.6, 0.55, 0.65, 0.5, 0.4, 0.6, "corrected", traffic),
+            ("legal", PLANT_INT, 1, LOW, PLANT_FLOAT, 0.0, PLANT_FLOAT, PLANT_FLOAT, 0.0, PLANT_FLOAT,
+             "corrected", traffic),  # fmt: skip
+        ],
     )
     # share_author: last four weeks deepseek 400/1000 = 40%, first four 200/1000 = 20%.
     results["share_author"] = _share_frame(
@@ -331,7 +354,7 @@ def specs_of(page: str) -> dict[str, dict]:
 
 def test_the_fixture_covers_every_figure() -> None:
     assert set(full_results()) == {fig.id for fig in FIGURES}
-    assert len(FIGURES) == 26 and {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
+    assert len(FIGURES) == 27 and {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
 
 
 # ---------------------------------------------------------------- sections, charts, CSVs, PNGs
@@ -426,6 +449,9 @@ HEADLINES = {
     "and those requests carried 20% of tokens.",
     "lengths": "Prompts averaged 2,000 tokens per request in the last four weeks, up from 500 in the first "
     "four; completions averaged 300 (up from 100 in the first four).",
+    "share_category": "Programming carried 60% of classified tokens in July 2025, up from 20% in June 2025.",
+    "category_corrected": "As labelled, roleplay carried 60% (95% interval 55%–65%) of classified tokens; "
+    "the corrected shares are withheld, as a category has too few users to publish.",
     "category_segments": "Programming led proprietary models' classified tokens (50%); roleplay led "
     "open-weights models' classified tokens (60%).",
     "geo_continent": "Accounts in Europe carried 45% of tokens in the last four weeks, up from 30% in the "

@@ -241,6 +241,14 @@ def classify(
     help="At most this many prompts of each (source, category), the same ones every run (default: all; "
     "the MiniLM encoder embeds ~100 prompts/s).",
 )
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --data FILE.jsonl, a labelled sample of this lake's own prompts: store the classifier's "
+    "errors on it in the lake, and the report corrects category shares with them (and headlines the "
+    "corrected shares).",
+)
 @option(S.FLOOR, type=click.FloatRange(0.0, 1.0))
 @option(S.LLM_URL)
 @option(S.LLM_MODEL)
@@ -249,14 +257,16 @@ def eval_classifier(
     backend: str,
     encoder: str,
     per_source_cap: int | None,
+    lake: Path | None,
     floor: float,
     llm_url: str,
     llm_model: str,
 ) -> None:
     """How far to trust a classifier: with --data a directory (the shared data), train it leaving each
     real source out in turn and score that source; with --data FILE.jsonl (text, category), score the
-    shipped classifier on your own labelled prompts. Prints per-source and per-category precision,
-    recall and F1, a calibration table and throughput (retraining takes minutes)."""
+    shipped classifier on your own labelled prompts (with --lake, store its errors there for the
+    report's corrected shares). Prints per-source and per-category precision, recall and F1, a
+    calibration table and throughput (retraining takes minutes)."""
     from tokencensus.classify.evaluate import run_evaluation
 
     opts: dict[str, Any] = {}
@@ -270,9 +280,17 @@ def eval_classifier(
         floor=floor,
         per_cell=per_source_cap,
         log=lambda m: click.echo(m, err=True),
+        lake=lake,
         **opts,
     )
     click.echo(result.format())
+    if lake is not None:
+        from tokencensus.lake import Lake
+
+        click.echo(
+            f"Stored these errors in {Lake(lake, create=False).calibration_file}: the report corrects the "
+            "category shares of this classifier's labels with them."
+        )
 
 
 @cli.command()

@@ -72,6 +72,9 @@ class Tables:
     base: ir.Table | None = None
     """The request events with ``week``, ``month`` and ``tokens`` only (no catalog join): what the
     report's rollups scan (:mod:`tokencensus.analyses.rollups`)."""
+    calibration: Path | None = None
+    """The lake's file of the classifier's errors on its own labelled prompts, when it has one
+    (:attr:`tokencensus.lake.Lake.calibration_file`)."""
 
 
 def connect(backend: str = "duckdb", database: str | None = None, **options: Any) -> Any:
@@ -183,6 +186,8 @@ def open_lake(
         glob = str(lake.root / "labels" / "*.parquet")
         name = _spark_name("labels") if backend == "pyspark" else "labels"
         tables.labels = con.read_parquet(glob, table_name=name)
+        if lake.calibration_file.exists():
+            tables.calibration = lake.calibration_file
     return tables
 
 

@@ -5,6 +5,8 @@ Layout::
     <root>/events/date=YYYY-MM-DD/part-<id>.parquet   valid request events (hive partitioning)
     <root>/quarantine/part-<id>.parquet                rejected rows with file, row, field, reason
     <root>/_manifest.json                              one entry per append (what was read/written)
+    <root>/calibration.npz                             the classifier's errors on a labelled sample of
+                                                       the lake's prompts (``eval-classifier --lake``)
     <root>/_staging/                                   files being written; never read
 
 Guarantees:
@@ -56,6 +58,8 @@ FLUSH_ROWS = 1_000_000
 WRITE_THREADS = 2
 """Day files are encoded and compressed by this many threads (Arrow releases the GIL), while the
 next rows are read and validated."""
+CALIBRATION_FILE = "calibration.npz"
+"""The classifier's confusion counts measured on a labelled sample of the lake's own prompts."""
 _DICTIONARY_COLUMNS = ("user_id", "app", "model", "model_raw", "provider", "finish_reason", "country")
 """Low-cardinality columns; dictionary-encoding request_id or ts costs time and saves nothing."""
 
@@ -155,6 +159,12 @@ class Lake:
     def quarantine_dir(self) -> Path:
         """Directory of quarantined rows."""
         return self.root / "quarantine"
+
+    @property
+    def calibration_file(self) -> Path:
+        """Where ``eval-classifier --data FILE.jsonl --lake`` stores the classifier's errors on the
+        lake's own labelled prompts, which the report corrects category shares with."""
+        return self.root / CALIBRATION_FILE
 
     def event_files(self) -> list[Path]:
         """Every events Parquet file, sorted."""

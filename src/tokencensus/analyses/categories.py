@@ -22,7 +22,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import weekly_share
+from tokencensus.analyses.market import period_share
 
 DEFAULT_FLOOR = 0.25
 """Same as ``classify.backends.DEFAULT_FLOOR``."""
@@ -75,7 +75,9 @@ def labelled_events(
     )
 
 
-def _mix(lab: ir.Table, by: list[str]) -> ir.Table:
+def mix(lab: ir.Table, by: list[str]) -> ir.Table:
+    """The category mix of labelled events (:func:`labelled_events`) within each group of ``by``
+    (over everything when empty). Columns: ``by``, category, tokens, labelled, users, share."""
     cells = lab.group_by([*by, "category"]).aggregate(
         tokens=lab.tokens.sum(), labelled=lab.count(), users=lab.user_id.nunique()
     )
@@ -89,10 +91,13 @@ def category_share(
     floor: float = DEFAULT_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
+    period: str = "week",
 ) -> ir.Table:
-    """Weekly share of classified tokens by category. Columns: week, category, tokens, share, users."""
+    """Share of classified tokens by category per ``period`` (``week`` or ``month``).
+
+    Columns: period, category, tokens, share, users."""
     lab = labelled_events(events, labels, floor, classifier, population)
-    return weekly_share(lab, "category").rename(category="segment")
+    return period_share(lab, "category", period).rename(category="segment")
 
 
 def category_mix(
@@ -106,7 +111,7 @@ def category_mix(
 
     Columns: category, tokens, labelled, users, share.
     """
-    return _mix(labelled_events(events, labels, floor, classifier, population), [])
+    return mix(labelled_events(events, labels, floor, classifier, population), [])
 
 
 def mix_by_author(
@@ -117,7 +122,7 @@ def mix_by_author(
     population: ir.Table | None = None,
 ) -> ir.Table:
     """Each model author's category mix. Columns: author, category, tokens, labelled, users, share."""
-    return _mix(labelled_events(events, labels, floor, classifier, population), ["author"])
+    return mix(labelled_events(events, labels, floor, classifier, population), ["author"])
 
 
 def mix_by_segment(
@@ -135,7 +140,7 @@ def mix_by_segment(
     lab = labelled_events(events, labels, floor, classifier, population)
     open_w = lab.filter(lab.open_segment == "Open weights").mutate(segment=ibis.literal("Open weights"))
     by_origin = lab.mutate(segment=lab.origin_segment)
-    return _mix(open_w.union(by_origin), ["segment"])
+    return mix(open_w.union(by_origin), ["segment"])
 
 
 def length_by_category(

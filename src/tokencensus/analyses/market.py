@@ -75,25 +75,32 @@ def weekly_volume(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
 
 
 def weekly_share(events: ir.Table, segment: ir.Value | str, users: ir.Table | None = None) -> ir.Table:
-    """Each segment's share of the week's tokens.
+    """Each segment's share of the week's tokens (:func:`period_share` by ``week``)."""
+    return period_share(events, segment, "week", users)
 
-    ``segment`` is a column name of ``events`` or a string expression over it. Columns: week,
-    segment, tokens, share, users; ordered by week then segment. Weeks where the segment total is 0
-    have no rows (a share of nothing is undefined). ``users`` (week, segment, users) supplies the
-    counts when ``events`` is a rollup without user ids (:func:`join_users`).
+
+def period_share(
+    events: ir.Table, segment: ir.Value | str, period: str = "week", users: ir.Table | None = None
+) -> ir.Table:
+    """Each segment's share of the period's tokens, per ``period`` (``week`` or ``month``).
+
+    ``segment`` is a column name of ``events`` or a string expression over it. Columns: period,
+    segment, tokens, share, users; ordered by period then segment. Periods where the segment total
+    is 0 have no rows (a share of nothing is undefined). ``users`` (period, segment, users) supplies
+    the counts when ``events`` is a rollup without user ids (:func:`join_users`).
     """
     seg = events[segment] if isinstance(segment, str) else segment
     labelled = events.mutate(segment=seg.cast("string"))
-    cells = labelled.group_by(["week", "segment"]).aggregate(
+    cells = labelled.group_by([period, "segment"]).aggregate(
         tokens=labelled.tokens.sum(), **user_counts(labelled, users)
     )
-    cells = join_users(cells, users, ["week", "segment"])
-    week_total = cells.tokens.sum().over(group_by=cells.week)
+    cells = join_users(cells, users, [period, "segment"])
+    total = cells.tokens.sum().over(group_by=cells[period])
     return (
-        cells.filter(week_total > 0)
-        .mutate(share=cells.tokens / week_total)
-        .select("week", "segment", "tokens", "share", "users")
-        .order_by(["week", "segment"])
+        cells.filter(total > 0)
+        .mutate(share=cells.tokens / total)
+        .select(period, "segment", "tokens", "share", "users")
+        .order_by([period, "segment"])
     )
 
 

@@ -31,6 +31,7 @@ from tokencensus.classify.corpus import LabelledPrompt, cap, load_corpus, load_l
 from tokencensus.classify.language import detect
 from tokencensus.classify.prevalence import Confusion
 from tokencensus.classify.scrub import scrub_texts
+from tokencensus.errors import ConfigError
 
 CALIBRATION_EDGES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 """Confidence bins of the calibration table (the lowest holds the labels below the default floor)."""
@@ -318,19 +319,35 @@ def run_evaluation(
     floor: float = DEFAULT_FLOOR,
     per_cell: int | None = None,
     log: Callable[[str], None] | None = None,
+    lake: str | Path | None = None,
     **backend_options: object,
 ) -> Evaluation:
-    """``data`` a labelled JSONL file: the shipped backend on it. A directory (``shared/data``): leave
-    one source out over its real labelled prompts (each (source, category) cut to ``per_cell``), with
-    the shipped backend's throughput."""
+    """``data`` a labelled JSONL file: the shipped backend on it (stored as the ``lake``'s calibration
+    when given, :func:`calibrate_lake`). A directory (``shared/data``): leave one source out over its
+    real labelled prompts (each (source, category) cut to ``per_cell``), with the shipped backend's
+    throughput."""
     from tokencensus.classify.taxonomy import load_taxonomy
 
     labels = list(load_taxonomy().ids)
+    if lake is not None and not Path(data).is_file():
+        raise ConfigError(
+            "--lake stores the errors measured on a labelled sample of the lake's own prompts: "
+            "give that sample as --data FILE.jsonl (text, category), not a directory"
+        )
     if Path(data).is_file():
         prompts = load_labelled_jsonl(data, labels)
-        shipped = get_backend(backend, **backend_options)
-        title = f"{shipped.name} on {Path(data).name} ({len(prompts)} prompts)"
-        result = score_labelled(shipped, prompts, labels, floor, title)
+        if lake is not None:
+            if floor != DEFAULT_FLOOR:
+                raise ConfigError(
+                    f"--lake measures the errors at the report's confidence floor ({DEFAULT_FLOOR}); "
+                    f"drop --floor {floor}"
+                )
+            result = calibrate_lake(lake, prompts, backend, **backend_options)
+            shipped = get_backend(backend, **backend_options)
+        else:
+            shipped = get_backend(backend, **backend_options)
+            title = f"{shipped.name} on {Path(data).name} ({len(prompts)} prompts)"
+            result = score_labelled(shipped, prompts, labels, floor, title)
     else:
         prompts = cap(load_corpus(data), per_cell)
         result = leave_one_source_out(
@@ -339,4 +356,23 @@ def run_evaluation(
         shipped = get_backend(backend, **backend_options)
     if backend != "llm":  # an endpoint's speed is not the classifier's, and timing it costs money
         result.prompts_per_s = throughput(shipped, _timing_texts(prompts))
+    return result
+
+
+def calibrate_lake(
+    lake: str | Path, prompts: Sequence[LabelledPrompt], backend: str = "default", **backend_options: object
+) -> Evaluation:
+    """Score the shipped ``backend`` on ``prompts``, a labelled sample of the lake's own prompts, and
+    store its confusion (at the default floor) in the lake (:attr:`tokencensus.lake.Lake.calibration_file`):
+    the report then corrects the category shares of that classifier's labels with these errors rather
+    than with those measured on public sources, and headlines the corrected shares."""
+    from tokencensus.classify.backends import save_confusion
+    from tokencensus.classify.taxonomy import load_taxonomy
+    from tokencensus.lake import Lake
+
+    target = Lake(lake, create=False)
+    shipped = get_backend(backend, **backend_options)
+    title = f"{shipped.name} on {len(prompts)} labelled prompts of {target.root}"
+    result = score_labelled(shipped, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR, title)
+    save_confusion(shipped.name, result.confusion, target.calibration_file)
     return result

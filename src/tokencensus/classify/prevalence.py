@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -194,3 +195,86 @@ def corrected_shares(
             "high": high,
         }
     )
+
+
+@dataclass(frozen=True)
+class Errors:
+    """A classifier's measured errors, and whether they were measured on the traffic itself."""
+
+    confusion: Confusion
+    on_traffic: bool
+    """True: measured on a labelled sample of the lake's own prompts (``eval-classifier --data
+    FILE.jsonl --lake LAKE``); False: the shipped backend's errors on public sources it was not
+    trained on (``eval-classifier --data DIR``, leave one source out)."""
+
+    @property
+    def prompts(self) -> int:
+        return int(self.confusion.counts.sum())
+
+    @property
+    def where(self) -> str:
+        """Where the errors were measured, for a reader."""
+        if self.on_traffic:
+            return f"a labelled sample of this traffic ({self.prompts:,} prompts)"
+        return f"public sources the classifier was not trained on ({self.prompts:,} prompts)"
+
+
+def errors_for(classifier: str, lake_file: Path | None = None) -> Errors | None:
+    """The errors to correct ``classifier``'s labels with: those measured on the lake's own labelled
+    sample (``lake_file``, :data:`tokencensus.lake.CALIBRATION_FILE`) when it holds them, else the
+    shipped backend's out-of-source errors; ``None`` when neither exists (an LLM endpoint)."""
+    from tokencensus.classify.backends import load_confusion, shipped_confusion
+
+    if lake_file is not None and lake_file.exists():
+        confusion = load_confusion(classifier, lake_file)
+        if confusion is not None:
+            return Errors(confusion, on_traffic=True)
+    confusion = shipped_confusion(classifier)
+    return None if confusion is None else Errors(confusion, on_traffic=False)
+
+
+CORRECTED_COLUMNS = ("corrected_share", "corrected_low", "corrected_high")
+"""The columns of :func:`corrected_mix` that every category's requests enter (through the
+correction), blanked in every row when any row is hidden by the privacy floor."""
+
+
+def corrected_mix(
+    mix: pd.DataFrame,
+    categories: Sequence[str],
+    weights: Sequence[float] | np.ndarray,
+    errors: Errors | None,
+    min_users: int = 0,
+    replicates: int = BOOTSTRAP,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The category mix with raw and corrected shares and their intervals (:func:`corrected_shares`).
+
+    ``mix`` has one row per category (category, tokens, labelled, users: the classified requests'
+    estimated tokens and distinct users); ``categories`` and ``weights`` are the labelled requests'
+    categories (after the confidence floor) and estimated tokens, the sample the bootstrap redraws.
+
+    Columns: category, tokens, labelled, users, raw_share, raw_low, raw_high, corrected_share,
+    corrected_low, corrected_high, headlined ('corrected' when the errors were measured on the
+    traffic, else 'raw'), errors (where they were measured; 'not measured' without ``errors``).
+    The corrected columns are missing for every category when ``errors`` is None, when a label has
+    no measured errors, or when any category has fewer than ``min_users`` users: each corrected
+    share depends on every category's count, so a hidden category would show through the others'.
+    """
+    rows = mix[["category", "tokens", "labelled", "users"]].sort_values("category").reset_index(drop=True)
+    labels = tuple(rows["category"].astype(str))
+    if errors is not None and set(labels) - set(errors.confusion.labels):
+        errors = None  # measured over another taxonomy: they say nothing of these labels
+    # without errors, a classifier assumed right (the identity) gives the raw shares and intervals
+    confusion = errors.confusion if errors else Confusion(labels, np.eye(len(labels), dtype=np.int64))
+    shares = corrected_shares(categories, weights, confusion, replicates=replicates, seed=seed)
+    out = rows.merge(
+        shares.rename(columns=dict(zip(("share", "low", "high"), CORRECTED_COLUMNS, strict=True))),
+        on="category",
+        how="left",
+    )
+    withheld = errors is None or bool((out["users"] < min_users).any())
+    if withheld:
+        out[list(CORRECTED_COLUMNS)] = np.nan
+    out["headlined"] = "corrected" if errors and errors.on_traffic and not withheld else "raw"
+    out["errors"] = errors.where if errors else "not measured"
+    return out

@@ -21,7 +21,15 @@ from altair.utils.schemapi import debug_mode
 
 from tokencensus.report.data import FigureView
 from tokencensus.report.headlines import country_name, language_name
-from tokencensus.report.numbers import fmt_count, fmt_pct, fmt_points, fmt_price, fmt_ratio, fmt_tokens
+from tokencensus.report.numbers import (
+    fmt_count,
+    fmt_pct,
+    fmt_points,
+    fmt_price,
+    fmt_ratio,
+    fmt_tokens,
+    missing,
+)
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 PALETTE = (
@@ -160,9 +168,10 @@ def _color(
     )
 
 
-def _week_x() -> alt.X:
-    # Weeks are UTC dates: a utc scale keeps them on their day in every viewer's time zone.
-    return alt.X("week:T", title=None, scale=alt.Scale(type="utc"), axis=alt.Axis(labelOverlap=True))
+def _week_x(period: str = "week") -> alt.X:
+    # Weeks and months are UTC dates: a utc scale keeps them on their day in every viewer's time zone.
+    axis = alt.Axis(labelOverlap=True, format="%b %Y") if period == "month" else alt.Axis(labelOverlap=True)
+    return alt.X(f"{period}:T", title=None, scale=alt.Scale(type="utc"), axis=axis)
 
 
 def _legend_pick(field: str) -> Any:
@@ -185,24 +194,25 @@ def _unique(items: Sequence[str]) -> list[str]:
 
 
 def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
-    """Stacked area of weekly shares; click a legend entry to show only that category."""
+    """Stacked area of weekly (or monthly) shares; click a legend entry to show only that category."""
     fig = view.figure
     cat, value = fig.category, fig.value
     assert cat is not None
+    period = "month" if "month" in view.frame.columns else "week"
     categories = view.categories
     title = {"model": "Model", "author": "Author", "continent": "Continent"}.get(cat, "Segment")
     color = _color(cat, title, categories, fig.trailing, symbolType="square")
     pick = _legend_pick(cat)
-    hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=["week", cat], empty=False)
+    hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=[period, cat], empty=False)
     y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=".0%"))
     tooltip = [
-        alt.Tooltip("week_label:N", title="Week of"),
+        alt.Tooltip("period_label:N", title="Month" if period == "month" else "Week of"),
         alt.Tooltip(f"{cat}:N", title=title),
         alt.Tooltip("share:Q", title="Share", format=".1%"),
         alt.Tooltip("tokens_label:N", title="Tokens"),
     ]
     order = alt.Order("order:Q", sort="ascending")
-    base = alt.Chart().transform_filter(pick).encode(x=_week_x(), y=y, color=color, order=order)
+    base = alt.Chart().transform_filter(pick).encode(x=_week_x(period), y=y, color=color, order=order)
     area = base.mark_area(opacity=0.85, line={"strokeWidth": 0.5}).add_params(pick)
     points = (
         base.mark_point(filled=True, size=50)
@@ -212,8 +222,8 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     position = {c: i for i, c in enumerate(categories)}
     values = [
         {
-            "week": r["week"].isoformat(),
-            "week_label": r["week"].isoformat(),
+            period: r[period].isoformat(),
+            "period_label": r[period].strftime("%B %Y") if period == "month" else r[period].isoformat(),
             cat: str(r[cat]),
             "order": position[str(r[cat])],
             "share": float(r[value]),
@@ -429,6 +439,57 @@ def bars_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         for r, label in zip(rows, labels, strict=True)
     ]
     return chart, values
+
+
+ESTIMATES = ("Raw (as labelled)", "Corrected")
+"""The two estimates an intervals chart draws per category, in legend order."""
+
+
+def intervals_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
+    """Per category, the raw and the corrected share with their 95% intervals (a dot on a bar)."""
+    rows = _records(view.chart_rows)
+    order = [str(c) for c in view.categories]
+    values = []
+    for r in rows:
+        for estimate, prefix in zip(ESTIMATES, ("raw", "corrected"), strict=True):
+            if missing(r[f"{prefix}_share"]):
+                continue
+            values.append(
+                {
+                    "category": str(r["category"]),
+                    "estimate": estimate,
+                    "share": float(r[f"{prefix}_share"]),
+                    "low": float(r[f"{prefix}_low"]),
+                    "high": float(r[f"{prefix}_high"]),
+                }
+            )
+    drawn = [e for e in ESTIMATES if any(v["estimate"] == e for v in values)]
+    color = alt.Color(
+        "estimate:N",
+        title=None,
+        sort=list(ESTIMATES),
+        scale=alt.Scale(domain=list(ESTIMATES), range=[GREY, PALETTE[0]]),
+        legend=alt.Legend(orient="bottom", values=drawn),
+    )
+    base = alt.Chart().encode(
+        y=alt.Y("category:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("estimate:N", sort=list(ESTIMATES)),
+        color=color,
+        tooltip=[
+            alt.Tooltip("category:N", title="Category"),
+            alt.Tooltip("estimate:N", title="Estimate"),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+            alt.Tooltip("low:Q", title="95% interval from", format=".1%"),
+            alt.Tooltip("high:Q", title="to", format=".1%"),
+        ],
+    )
+    bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
+        x=alt.X("low:Q", title="Share of classified tokens, whole period", axis=alt.Axis(format=".0%")),
+        x2="high:Q",
+    )
+    dots = base.mark_point(filled=True, size=60).encode(x="share:Q")
+    height = max(len(order), 1) * BAR_HEIGHT * 1.5
+    return alt.LayerChart(layer=[bars, dots], height=height), values
 
 
 def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
@@ -727,6 +788,7 @@ _KINDS: dict[str, Callable[[FigureView], tuple[Any, Values]]] = {
     "lines": lines_chart,
     "bars": bars_chart,
     "stacked_bars": mix_chart,
+    "intervals": intervals_chart,
     "scatter": scatter_chart,
     "curves": curves_chart,
     "heatmap": heatmap_chart,

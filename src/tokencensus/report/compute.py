@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -55,6 +56,8 @@ class Sources:
     labels: ir.Table | None = None
     labelled: ir.Table | None = None
     """Enriched events of the labelled requests only (events ⋈ labels on request_id)."""
+    calibration: Path | None = None
+    """The lake's file of the classifier's errors on its own labelled prompts, if any."""
 
 
 Analysis = Callable[[Sources], ir.Table]
@@ -241,6 +244,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
         total_users=total_users,
         labels=tables.labels,
         labelled=labelled,
+        calibration=tables.calibration,
     )
 
 
@@ -377,21 +381,41 @@ def figure_analyses(top_n: int = 10, min_users: int = 1) -> dict[str, Analysis]:
     }
 
 
-def label_analyses() -> dict[str, Analysis]:
-    """The figures that need the classifier's labels (Sources.labels is set)."""
+def label_analyses(min_users: int = 1) -> dict[str, Analysis]:
+    """The figures that need the classifier's labels (Sources.labels is set). Category shares are
+    monthly: a month's sample of prompts clears the privacy floor where a week's mostly does not."""
 
     def lab(s: Sources) -> tuple[ir.Table, ir.Table]:
         assert s.labelled is not None and s.labels is not None
         return s.labelled, s.labels
 
     return {
-        "share_category": lambda s: analyses.category_share(*lab(s), population=s.cells).rename(
-            segment="category"
-        ),
+        "share_category": lambda s: analyses.category_share(
+            *lab(s), population=s.cells, period="month"
+        ).rename(segment="category"),
+        "category_corrected": lambda s: _corrected_mix(s, min_users),
         "category_segments": lambda s: analyses.mix_by_segment(*lab(s), population=s.cells),
         "category_costs": lambda s: analyses.category_costs(*lab(s)),
         "language": lambda s: analyses.language_share(*lab(s), population=s.cells),
     }
+
+
+def _corrected_mix(s: Sources, min_users: int) -> ir.Table:
+    """The category mix, raw and corrected for the classifier's measured errors
+    (:func:`tokencensus.classify.prevalence.corrected_mix`, a bootstrap in NumPy over the labelled
+    requests in request-id order, so every engine gives the same intervals): corrected with the
+    lake's own calibration when it has one, else the shipped backend's out-of-source errors; none
+    when the labels come from several classifiers (whose errors differ)."""
+    from tokencensus.classify.prevalence import corrected_mix, errors_for
+
+    assert s.labelled is not None and s.labels is not None
+    lab = analyses.labelled_events(s.labelled, s.labels, population=s.cells)
+    mix = analyses.categories.mix(lab, []).to_pandas()
+    requests = lab.select("request_id", "category", "tokens").order_by(["request_id", "category"]).to_pandas()
+    names = list(s.labels.select("classifier").distinct().to_pandas()["classifier"].dropna())
+    errors = errors_for(str(names[0]), s.calibration) if len(names) == 1 else None
+    frame = corrected_mix(mix, list(requests["category"]), requests["tokens"].to_numpy(), errors, min_users)
+    return ibis.memtable(frame)
 
 
 def compute(
@@ -410,7 +434,7 @@ def compute(
     src = sources(tables, top_n, timings)
     todo = figure_analyses(top_n, min_users)
     if src.labels is not None:
-        todo |= label_analyses()
+        todo |= label_analyses(min_users)
     results = {}
     for name, analysis in todo.items():
         start = time.perf_counter()

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from tokencensus.classify.prevalence import CORRECTED_COLUMNS
 from tokencensus.report.numbers import significant
 from tokencensus.report.privacy import below_floor
 
@@ -225,8 +226,11 @@ def relations(cells: Cells) -> _Builder:
             "segments sum to the week (volume)",
             via_shares=False,
         )
-    for fid in ("share_size", "share_category"):
-        b.partition(fid, ["week"], ("tokens",), "segments sum to the week's total (known through shares)")
+    b.partition("share_size", ["week"], ("tokens",), "segments sum to the week's total (through shares)")
+    b.partition("share_category", ["month"], ("tokens",), "categories sum to the month's total (via shares)")
+    b.partition(
+        "category_corrected", [], ("tokens", "labelled"), "categories sum to the classified total"
+    )
     b.partition("geo_country", ["month"], ("requests", "tokens", "spend"), "countries sum to the month")
     b.partition("category_segments", ["segment"], ("tokens", "labelled"), "categories sum to the segment")
     b.partition("language", [], ("tokens", "requests", "labelled"), "languages sum to the classified total")
@@ -415,8 +419,9 @@ def _models(b: _Builder) -> None:
 
 
 def _categories(b: _Builder) -> None:
-    """Open = Chinese + rest-of-world open per category; a category's weeks are its segments; the
-    languages and the categories share one classified total."""
+    """Open = Chinese + rest-of-world open per category; a category's months are its segments and
+    its period total; the languages and the categories share one classified total; a corrected
+    share is blanked with any category it is computed from."""
     if b.has("share_category", "language"):
         b.balance(
             list(b.cells.ids("share_category", range(len(b.frames["share_category"])))),
@@ -424,6 +429,20 @@ def _categories(b: _Builder) -> None:
             ("tokens",),
             "share_category and language: one classified total",
         )
+    if b.has("category_corrected"):
+        frame = b.frames["category_corrected"]
+        rows = list(b.cells.ids("category_corrected", range(len(frame))))
+        for row in rows:  # every corrected share depends on every category's count
+            b.dependents += [(row, CORRECTED_COLUMNS, other) for other in rows if other != row]
+        if b.has("share_category"):
+            idx = b.index("category_corrected", ["category"])
+            for (cat,), _ in b.groups("share_category", ["segment"]):
+                b.balance(
+                    _period(b, "share_category", "segment", cat),
+                    [b.cell("category_corrected", idx, (cat,))],
+                    ("tokens",),
+                    f"share_category {cat}: its months sum to its tokens over the period",
+                )
     if not b.has("category_segments"):
         return
     idx = b.index("category_segments", ["segment", "category"])

@@ -56,7 +56,8 @@ class FigureDef:
     ``category``), "ranking" (bars of the top models), "leaderboard" (rank lines + a table of the
     last week), "lines" (weekly lines of ``series`` columns), "bars" (horizontal bars of ``value``
     per ``category``), "stacked_bars" (a mix per segment), "scatter" (log–log price vs usage),
-    "curves" (retention by month since first use), "heatmap" (cohort × month retention), "flags"
+    "intervals" (raw and corrected shares per ``category`` with their intervals), "curves"
+    (retention by month since first use), "heatmap" (cohort × month retention), "flags"
     (bars of ``value`` per model, flagged ones highlighted) and "flows" (bars of churn flows).
     """
 
@@ -261,11 +262,30 @@ FIGURES: tuple[FigureDef, ...] = (
         "What people use AI for",
         "categories",
         "share",
-        "Share of classified tokens by use-case category, from a deterministic sample of prompts "
-        "(PII scrubbed, then classified); each label counts its request's tokens times its model's "
-        "inverse sampling rate, and labels below the confidence floor count as other.",
+        "Each category's share of the month's classified tokens, from a deterministic sample of "
+        "prompts (PII scrubbed, then classified); each label counts its request's tokens times its "
+        "model's inverse sampling rate, and labels below the confidence floor count as other. Monthly: "
+        "a week's sample mostly falls under the privacy floor. Counted as labelled (raw); the next "
+        "figure corrects the period's mix for the classifier's errors.",
         category="segment",
         trailing=("other",),
+    ),
+    FigureDef(
+        "category_corrected",
+        "Use-case shares corrected for the classifier's errors",
+        "categories",
+        "intervals",
+        "Each category's share of classified tokens over the whole period, as labelled (raw) and "
+        "corrected for the classifier's measured confusion (adjusted classify-and-count: the shares q "
+        "that the measured error rates M turn into the counted ones, M·q = raw, solved on the "
+        "simplex). Bars are 95% bootstrap intervals over the prompt sample and the confusion's own "
+        "measurement. The correction holds when the classifier errs on this traffic as it did where its "
+        "errors were measured: on a labelled sample of this traffic it is headlined, on public sources "
+        "only the raw share is (label a sample and run eval-classifier --data FILE.jsonl --lake LAKE).",
+        category="category",
+        value="corrected_share",
+        trailing=("other",),
+        table_open=True,
     ),
     FigureDef(
         "category_segments",

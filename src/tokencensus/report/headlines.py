@@ -146,17 +146,23 @@ def _published(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def window_share(
-    frame: pd.DataFrame, category: str, value: str, weeks: Sequence[date], share: str = "share"
+    frame: pd.DataFrame,
+    category: str,
+    value: str,
+    weeks: Sequence[date],
+    share: str = "share",
+    key: str = "week",
 ) -> float | None:
     """Token-weighted share of ``value`` over ``weeks``: Σ its tokens / Σ the weeks' totals.
 
     A week's total is recovered from any published cell (tokens / share). Weeks where ``value``'s
     own cell is suppressed, or no cell is published, are left out; a week without a row for
-    ``value`` counts as 0 (the analyses emit no row for a segment with no tokens).
+    ``value`` counts as 0 (the analyses emit no row for a segment with no tokens). ``key`` names
+    the period column (``month`` for monthly frames, whose months are then the ``weeks``).
     """
     num = den = 0.0
     for week in weeks:
-        rows = frame[frame["week"] == week]
+        rows = frame[frame[key] == week]
         published = rows[~rows[SUPPRESSED].astype(bool) & (rows[share] > 0)]
         if published.empty:
             continue
@@ -333,15 +339,63 @@ def headline_size(frame: pd.DataFrame, period: Period | None = None) -> str:
     return headline_share(frame, "segment", top, subject, of="open-weights tokens", period=period)
 
 
-def headline_category(frame: pd.DataFrame, period: Period | None = None) -> str:
-    """The largest category of the last weeks, against the first weeks (e.g. programming's rise)."""
+def headline_category(frame: pd.DataFrame) -> str:
+    """The largest category of the last month, against the first month (e.g. programming's rise)."""
     if frame.empty:
         return Caveat("No classified prompts in this period.")
-    known = sorted(set(frame["segment"]) - {"other"}, key=lambda c: c) or ["other"]
-    # ties go to the later name, as before: sort descending so max() keeps the first of equals
-    top = _largest_recent(frame, "segment", sorted(known, reverse=True), period)
-    return headline_share(
-        frame, "segment", top, _label(top).capitalize(), of="classified tokens", period=period
+    months = sorted(set(frame["month"]))
+    first, last = months[0], months[-1]
+
+    def share(category: str, month: date) -> float | None:
+        return window_share(frame, "segment", category, [month], key="month")
+
+    known = sorted(set(frame["segment"]) - {"other"}) or ["other"]
+    top = max(sorted(known, reverse=True), key=lambda c: share(c, last) or 0.0)  # ties: the later name
+    now = share(top, last)
+    if now is None:
+        return Caveat(f"Too few users in {_month_name(last)} to report its category shares.")
+    said = f"{_label(top).capitalize()} carried {fmt_pct(now)} of classified tokens in {_month_name(last)}"
+    if len(months) == 1:
+        return f"{said}, the only month of data."
+    then = share(top, first)
+    if then is None:
+        return f"{said} ({_month_name(first)} is below the privacy floor)."
+    if fmt_pct(now) == fmt_pct(then):
+        return f"{said}, the same as in {_month_name(first)}."
+    return f"{said}, {'up' if now > then else 'down'} from {fmt_pct(then)} in {_month_name(first)}."
+
+
+def headline_category_corrected(frame: pd.DataFrame) -> str:
+    """The largest category, raw and corrected, saying which estimate is headlined and why."""
+    rows = _published(frame)
+    if (rows["category"] != "other").any():
+        rows = rows[rows["category"] != "other"]
+    if rows.empty:
+        return Caveat("No published category shares (too few users or no classified prompts).")
+    errors = str(rows["errors"].iloc[0])
+    corrected = bool(rows["corrected_share"].notna().all())
+    on_traffic = corrected and (rows["headlined"] == "corrected").all()
+    key = "corrected_share" if on_traffic else "raw_share"
+    top = rows.sort_values([key, "category"], ascending=[False, True], kind="stable").iloc[0]
+    name = _label(top["category"])
+
+    def est(prefix: str) -> str:
+        low, high = fmt_pct(top[f"{prefix}_low"]), fmt_pct(top[f"{prefix}_high"])
+        return f"{fmt_pct(top[f'{prefix}_share'])} (95% interval {low}–{high})"
+
+    if on_traffic:
+        return (
+            f"Corrected for the classifier's errors on {errors}, {name} carried {est('corrected')} of "
+            f"classified tokens, against {fmt_pct(top['raw_share'])} as labelled."
+        )
+    said = f"As labelled, {name} carried {est('raw')} of classified tokens"
+    if errors == "not measured":
+        return f"{said}; the classifier's errors are not measured, so the shares are not corrected."
+    if not corrected:
+        return f"{said}; the corrected shares are withheld, as a category has too few users to publish."
+    return (
+        f"{said}; corrected with the errors measured on {errors} it would be {est('corrected')}. The raw "
+        "share is headlined: those prompts are not this traffic's."
     )
 
 
@@ -754,6 +808,10 @@ def _month(value: date) -> str:
     return value.strftime("%Y-%m")
 
 
+def _month_name(value: date) -> str:
+    return value.strftime("%B %Y")
+
+
 _WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
     "volume": headline_volume,
     "share_open": lambda f, p: headline_share(f, "segment", "Open weights", "Open-weights models", period=p),
@@ -771,7 +829,6 @@ _WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
     "reasoning": headline_reasoning,
     "tool_calls": headline_tool_calls,
     "lengths": headline_lengths,
-    "share_category": headline_category,
     "geo_continent": headline_geo_continent,
 }
 """Headlines comparing the first and last windows of the period (:func:`windows`)."""
@@ -779,6 +836,8 @@ _WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
 _BY_ID: dict[str, Callable[[pd.DataFrame], str]] = {
     "top_models": headline_top_models,
     "leaderboard": headline_leaderboard,
+    "share_category": headline_category,
+    "category_corrected": headline_category_corrected,
     "category_segments": headline_category_segments,
     "geo_country": headline_geo_country,
     "language": headline_language,

@@ -184,14 +184,20 @@ def figure_table(
         return bars_table(fig, plotted)
     if kind == "stacked_bars":
         return mix_table(fig, frame, categories)
+    if kind == "intervals":
+        return intervals_table(plotted)
     return weekly_table(fig, frame, categories)
 
 
 def weekly_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
-    """The last weeks: volume columns, lines' series, or a category × week grid of shares."""
-    weeks = sorted(set(frame["week"]))[-WINDOW_WEEKS:]
-    recent = frame[frame["week"].isin(weeks)]
-    caption = f"Last {len(weeks)} {'week' if len(weeks) == 1 else 'weeks'} shown; every week is in the CSV."
+    """The last weeks: volume columns, lines' series, or a category × week grid of shares (× month
+    for a monthly frame)."""
+    period = "month" if "month" in frame.columns else "week"
+    weeks = sorted(set(frame[period]))[-WINDOW_WEEKS:]
+    recent = frame[frame[period].isin(weeks)]
+    noun = "month" if period == "month" else "week"
+    shown = noun if len(weeks) == 1 else noun + "s"
+    caption = f"Last {len(weeks)} {shown} shown; every {noun} is in the CSV."
     if fig.kind == "volume":
         values: list[Column] = [
             ("requests", "Requests", fmt_count),
@@ -206,11 +212,29 @@ def weekly_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str])
         values = [(s.column, s.label, fmt) for s in fig.series]
         return rows_table(recent, [("week", "Week", _iso)], values), caption
     assert fig.category is not None
-    rows = grid_table(recent, fig.category, "week", fig.value, categories, weeks, fmt_pct)
-    header = (fig.category.capitalize(), *(w.isoformat() for w in weeks))
+    rows = grid_table(recent, fig.category, period, fig.value, categories, weeks, fmt_pct)
+    header = (fig.category.capitalize(), *((_month if period == "month" else _iso)(w) for w in weeks))
     if fig.top and len(categories) < frame[fig.category].nunique():
         caption = f"The {len(categories)} largest shown; " + caption[0].lower() + caption[1:]
     return Table(header, tuple(rows)), caption
+
+
+def intervals_table(plotted: pd.DataFrame) -> tuple[Table, str]:
+    """Per category: the raw and corrected shares with their 95% intervals, and the users."""
+
+    def interval(prefix: str) -> Format:
+        def fmt(r: Mapping[str, Any]) -> str:
+            share, low, high = (r[f"{prefix}_{part}"] for part in ("share", "low", "high"))
+            return NO_ROW if missing(share) else f"{fmt_pct(share)} ({fmt_pct(low)}–{fmt_pct(high)})"
+
+        return fmt
+
+    raw, corrected = interval("raw"), interval("corrected")
+    rows = tuple(
+        (str(r["category"]), raw(r), corrected(r), fmt_count(r["users"])) for r in plotted.to_dict("records")
+    )
+    header = ("Category", "Raw share (95% interval)", "Corrected share (95% interval)", "Users")
+    return Table(header, rows), "Published categories; every row is in the CSV."
 
 
 def leaderboard_table(frame: pd.DataFrame) -> tuple[Table, str]:

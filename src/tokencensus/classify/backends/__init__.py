@@ -14,6 +14,7 @@ confidence floor into ``other``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -76,15 +77,18 @@ def get_backend(name: str = "default", **options: Any) -> Backend:
     raise ConfigError(f"unknown classifier backend {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-def shipped_confusion(backend_name: str, path: Path | None = None) -> Confusion | None:
+def shipped_confusion(backend_name: str) -> Confusion | None:
     """How the shipped backend ``backend_name`` errs on sources it was not trained on (counts, rows
     true, columns predicted after the default floor), or ``None`` when it was not measured."""
+    ref = resources.files("tokencensus.classify.backends").joinpath(CONFUSION_FILE)
+    with resources.as_file(ref) as path:
+        return load_confusion(backend_name, path) if path.exists() else None
+
+
+def load_confusion(backend_name: str, path: Path) -> Confusion | None:
+    """The confusion stored for ``backend_name`` in ``path`` (:func:`save_confusion`), or ``None``."""
     from tokencensus.classify.prevalence import Confusion
 
-    if path is None:
-        ref = resources.files("tokencensus.classify.backends").joinpath(CONFUSION_FILE)
-        with resources.as_file(ref) as p:
-            return shipped_confusion(backend_name, p) if p.exists() else None
     with np.load(path) as z:
         if f"{backend_name}.counts" not in z.files:
             return None
@@ -93,7 +97,8 @@ def shipped_confusion(backend_name: str, path: Path | None = None) -> Confusion 
 
 
 def save_confusion(backend_name: str, confusion: Confusion, path: Path | None = None) -> Path:
-    """Store ``confusion`` for ``backend_name`` (default: in the package), keeping other backends'."""
+    """Store ``confusion`` for ``backend_name`` (default: in the package), keeping other backends';
+    the file is replaced atomically."""
     path = path or Path(__file__).parent / CONFUSION_FILE
     arrays: dict[str, np.ndarray] = {}
     if path.exists():
@@ -101,5 +106,7 @@ def save_confusion(backend_name: str, confusion: Confusion, path: Path | None = 
             arrays = {k: z[k] for k in z.files if not k.startswith(f"{backend_name}.")}
     arrays[f"{backend_name}.labels"] = np.array(confusion.labels)
     arrays[f"{backend_name}.counts"] = np.asarray(confusion.counts, dtype=np.int64)
-    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+    staging = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez_compressed(staging, **arrays)  # type: ignore[arg-type]
+    os.replace(staging, path)
     return path
