@@ -1,7 +1,8 @@
-"""Throughput of the classify pipeline on real prompts: scrub, language detection, default backend.
+"""Throughput of the classify pipeline on real prompts: scrub, language detection, default backend,
+and with ``--embedding`` the embedding backend's multilingual encoder (USE) on the first 2,000 of each.
 
-Run: ``PYTHONPATH=src python bench/bench_classify.py [--data ../shared/data]``. Prints prompts/s
-per stage (no prompt text).
+Run: ``PYTHONPATH=src python bench/bench_classify.py [--data ../shared/data] [--embedding]``. Prints
+prompts/s per stage (no prompt text).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def _timed(label: str, fn, texts: list[str]) -> None:  # type: ignore[no-untyped
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--embedding", action="store_true", help="also time the embedding backend (USE)")
     args = parser.parse_args()
     labelled = [p.text for p in load_corpus(args.data)]
     chats = []
@@ -43,6 +45,13 @@ def main() -> None:
         _timed(f"scrub ({name})", scrub_texts, texts)
         _timed(f"language ({name})", detect, texts)
         _timed(f"default backend ({name})", backend.predict, texts)
+    if args.embedding:
+        from tokencensus.classify.backends.embedding import EmbeddingBackend
+
+        use = EmbeddingBackend("use")
+        use.predict(labelled[:20])
+        for name, texts in (("labelled prompts", labelled), ("ShareGPT first turns", chats)):
+            _timed(f"embedding USE ({name})", use.predict, texts[:2_000])
 
 
 if __name__ == "__main__":

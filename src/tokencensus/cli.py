@@ -187,6 +187,7 @@ def report(
 @cli.command()
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @option(S.CLASSIFIER, "backend", type=click.Choice(["default", "embedding", "llm"]))
+@option(S.ENCODER, type=click.Choice(S.ENCODERS))
 @option(S.CLASSIFY_RATE, type=click.FloatRange(0.0, 1.0))
 @option(S.MIN_PER_MODEL)
 @option(S.FLOOR, type=click.FloatRange(0.0, 1.0))
@@ -198,6 +199,7 @@ def report(
 def classify(
     lake: Path,
     backend: str,
+    encoder: str,
     rate: float,
     min_per_model: int,
     floor: float,
@@ -211,6 +213,8 @@ def classify(
     from tokencensus.classify import classify_lake
 
     opts: dict[str, Any] = {}
+    if backend == "embedding":
+        opts = {"encoder": encoder}
     if backend == "llm":
         opts = {"base_url": llm_url, "model": llm_model, "max_usd": max_usd}
         opts.update(
@@ -227,19 +231,13 @@ def classify(
 @cli.command("eval-classifier")
 @option(S.EVAL_DATA, type=click.Path(exists=True, path_type=Path))
 @option(S.CLASSIFIER, "backend", type=click.Choice(["default", "embedding", "llm"]))
-@click.option(
-    "--encoder",
-    type=click.Choice(["minilm", "static"]),
-    default="minilm",
-    show_default=True,
-    help="Encoder of the embedding classifier.",
-)
+@option(S.ENCODER, type=click.Choice(S.ENCODERS))
 @click.option(
     "--per-source-cap",
     type=click.IntRange(1),
     default=None,
     help="At most this many prompts of each (source, category), the same ones every run (default: all; "
-    "the MiniLM encoder embeds ~100 prompts/s).",
+    "the MiniLM encoder embeds ~100 prompts/s, USE ~270).",
 )
 @click.option(
     "--lake",

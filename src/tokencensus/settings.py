@@ -19,6 +19,9 @@ class Setting:
 
 LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (created on first ingest).")
 BACKENDS = ("duckdb", "pyspark")
+ENCODERS = ("use", "minilm", "static")
+"""The embedding classifier's encoders, the default first (classify.backends.embedding has one class
+per name)."""
 """Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
 REPORT_FORMATS = ("html", "md", "json", "png")
 """Formats ``tokencensus report --format`` writes (report.FORMATS; here so the CLI need not import
@@ -46,7 +49,14 @@ SAMPLE_RATE = Setting(
 CLASSIFIER = Setting(
     "classifier",
     "default",
-    "Classifier backend: default (ships with the package), embedding (MiniLM, the embedding extra) or llm.",
+    "Classifier backend: default (ships with the package), embedding (sentence embeddings, the embedding "
+    "extra) or llm.",
+)
+ENCODER = Setting(
+    "encoder",
+    ENCODERS[0],
+    "Encoder of the embedding classifier: use (Universal Sentence Encoder, multilingual: 16 languages; the "
+    "best measured), minilm (English MiniLM) or static (distilled from MiniLM, fast).",
 )
 CLASSIFY_RATE = Setting(
     "rate", 0.0025, "Share of requests to classify (nested in the ingest sample; by hash of request_id)."
@@ -93,6 +103,7 @@ ALL: tuple[Setting, ...] = (
     SEED,
     SAMPLE_RATE,
     CLASSIFIER,
+    ENCODER,
     CLASSIFY_RATE,
     MIN_PER_MODEL,
     FLOOR,

@@ -32,6 +32,7 @@ from tokencensus.classify.language import detect
 from tokencensus.classify.prevalence import Confusion
 from tokencensus.classify.scrub import scrub_texts
 from tokencensus.errors import ConfigError
+from tokencensus.settings import ENCODERS
 
 CALIBRATION_EDGES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 """Confidence bins of the calibration table (the lowest holds the labels below the default floor)."""
@@ -295,7 +296,7 @@ def recipe_for(backend: str, data_dir: str | Path, **options: object) -> Recipe:
     if backend == "embedding":
         from tokencensus.classify.head import EmbeddingRecipe
 
-        return EmbeddingRecipe(str(options.get("encoder") or "minilm"), load_weak(data_dir))
+        return EmbeddingRecipe(str(options.get("encoder") or ENCODERS[0]), load_weak(data_dir))
     return FixedRecipe(get_backend(backend, **options))
 
 
