@@ -108,7 +108,7 @@ def test_classify_lake_writes_labels_once_and_never_keeps_text(small_lake: Path)
     labels = read_labels(small_lake)
     assert summary.written == labels.num_rows == read_samples(small_lake).num_rows == 1_000
     assert labels.schema.equals(LABEL_SCHEMA)
-    assert set(labels["classifier"].to_pylist()) == {"default-v2"}
+    assert set(labels["classifier"].to_pylist()) == {"default-v3"}
     # the samples were scrubbed when they were stored: nothing is left for classify to find
     assert summary.scrubbed["email"] == 0 and summary.scrubbed["secret"] == 0
     texts = "\n".join(read_samples(small_lake)["text"].to_pylist())

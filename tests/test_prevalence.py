@@ -26,10 +26,8 @@ from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.engine import open_lake
 from tokencensus.errors import ConfigError
 from tokencensus.lake import Lake
-from tokencensus.report import suppress
 from tokencensus.report.compute import compute
-from tokencensus.report.data import FIGURES_BY_ID
-from tokencensus.report.headlines import headline
+from tokencensus.report.data import FigureView, report_view
 from tokencensus.simulate import SimConfig, simulate
 
 LABELS = ("a", "b", "c", "d")
@@ -191,10 +189,13 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
 # ---------------------------------------------------------------- in the report
 
 
-def _confused_lake(root: Path, classifier: str = "default-v2") -> Path:
-    """1,000 requests of 100 tokens, each its own user and all labelled (every weight is 1): 410
-    labelled programming and 590 roleplay: what a classifier right on 90% of programming and 80% of
-    roleplay prompts (the rest called the other) counts on a true mix of 30% / 70%."""
+def _confused_lake(
+    root: Path, classifier: str = "default-v3", counts: tuple[tuple[str, int], ...] = (("programming", 410),)
+) -> Path:
+    """1,000 requests of 100 tokens, each its own user and all labelled (every weight is 1): by
+    default 410 labelled programming and 590 roleplay, what a classifier right on 90% of programming
+    and 80% of roleplay prompts (the rest called the other) counts on a true mix of 30% / 70%;
+    ``counts`` gives the first categories' labels, roleplay the rest."""
     sim = simulate(SimConfig(requests=1_000, users=100, seed=5, weeks=4, min_models=10, max_models=12))
     events = sim.events
     n = events.num_rows
@@ -205,7 +206,8 @@ def _confused_lake(root: Path, classifier: str = "default-v2") -> Path:
         events = events.set_column(events.schema.get_field_index(name), name, column)
     lake = Lake(root)
     lake.append(events, "sim")
-    cats = ["programming"] * 410 + ["roleplay"] * (n - 410)
+    cats = [c for c, k in counts for _ in range(k)]
+    cats += ["roleplay"] * (n - len(cats))
     append_labels(
         lake.root,
         pa.table(
@@ -232,16 +234,22 @@ def _traffic_errors() -> Confusion:
     return Confusion(tuple(labels), counts)
 
 
-def _corrected_figure(lake: Path, min_users: int = 50) -> pd.DataFrame:
-    results, _ = compute(open_lake(lake), min_users=min_users)
+def _corrected_figure(lake: Path) -> pd.DataFrame:
+    results, _ = compute(open_lake(lake), min_users=50)
     return results["category_corrected"].set_index("category")
+
+
+def _published_figure(lake: Path, min_users: int) -> FigureView:
+    """The figure as the report publishes it (privacy floor and complementary cells applied)."""
+    results, meta = compute(open_lake(lake), min_users=min_users)
+    return next(f for f in report_view(results, meta).figures if f.figure.id == "category_corrected")
 
 
 def test_the_report_corrects_with_the_errors_measured_on_the_lakes_own_sample(tmp_path: Path) -> None:
     """Counted 41% / 59%; M·q = raw with M = [[0.9, 0.2], [0.1, 0.8]] gives q = (0.3, 0.7) exactly:
     0.9·0.3 + 0.2·0.7 = 0.41. The corrected share is headlined; its interval holds the truth."""
     lake = _confused_lake(tmp_path / "lake")
-    save_confusion("default-v2", _traffic_errors(), Lake(lake).calibration_file)
+    save_confusion("default-v3", _traffic_errors(), Lake(lake).calibration_file)
     fig = _corrected_figure(lake)
     assert list(fig.index) == ["programming", "roleplay"]
     assert fig["raw_share"].tolist() == pytest.approx([0.41, 0.59])
@@ -250,16 +258,28 @@ def test_the_report_corrects_with_the_errors_measured_on_the_lakes_own_sample(tm
     assert fig["tokens"].tolist() == [41_000, 59_000] and fig["users"].tolist() == [410, 590]
     assert set(fig["headlined"]) == {"corrected"}
     assert set(fig["errors"]) == {"a labelled sample of this traffic (200 prompts)"}
-    published, _ = suppress(fig.reset_index(), 50)
-    text = headline(FIGURES_BY_ID["category_corrected"], published)
-    assert text.startswith(
+    view = _published_figure(lake, 50)
+    assert view.headline.startswith(
         "Corrected for the classifier's errors on a labelled sample of this traffic (200 prompts), "
         "roleplay carried 70% (95% interval"
     )
-    assert text.endswith("of classified tokens, against 59% as labelled.")
-    # a category under the floor: every corrected share is withheld (each is computed from its count)
-    withheld = _corrected_figure(lake, min_users=500)
-    assert withheld[list(CORRECTED_COLUMNS)].isna().all().all() and set(withheld["headlined"]) == {"raw"}
+    assert view.headline.endswith("of classified tokens, against 59% as labelled.")
+
+
+
+def test_a_category_under_the_floor_withholds_every_corrected_share(tmp_path: Path) -> None:
+    """410 programming, 100 writing, 490 roleplay; floor 120: writing is hidden, and programming with
+    it (writing's count would be the total minus the others); roleplay keeps its raw share (49%), but
+    no corrected share is published (each is computed from every category's count)."""
+    lake = _confused_lake(tmp_path / "lake", counts=(("programming", 410), ("writing", 100)))
+    save_confusion("default-v3", _traffic_errors(), Lake(lake).calibration_file)
+    view = _published_figure(lake, 120)
+    frame = view.frame.set_index("category")
+    assert frame["suppressed"].tolist() == [True, False, True]  # programming, roleplay, writing
+    assert frame.loc["roleplay", "raw_share"] == pytest.approx(0.49)
+    assert frame[list(CORRECTED_COLUMNS)].isna().all().all()
+    assert view.headline.startswith("As labelled, roleplay carried 49% (95% interval")
+    assert view.headline.endswith("withheld, as a category has too few users to publish.")
 
 
 def test_without_its_own_sample_the_report_headlines_the_raw_share(tmp_path: Path) -> None:
@@ -267,14 +287,13 @@ def test_without_its_own_sample_the_report_headlines_the_raw_share(tmp_path: Pat
     (shown, not headlined); a classifier nobody measured (an LLM endpoint) gets raw shares only."""
     lake = _confused_lake(tmp_path / "lake")
     fig = _corrected_figure(lake)
-    shipped = shipped_confusion("default-v2")
+    shipped = shipped_confusion("default-v3")
     assert shipped is not None
     assert set(fig["headlined"]) == {"raw"} and fig["corrected_share"].notna().all()
     assert set(fig["errors"]) == {
         f"public sources the classifier was not trained on ({int(shipped.counts.sum()):,} prompts)"
     }
-    published, _ = suppress(fig.reset_index(), 50)
-    text = headline(FIGURES_BY_ID["category_corrected"], published)
+    text = _published_figure(lake, 50).headline
     assert text.startswith("As labelled, roleplay carried 59% (95% interval")
     assert "The raw share is headlined: those prompts are not this traffic's." in text
     other = _confused_lake(tmp_path / "llm", classifier="llm-some-model")
@@ -292,7 +311,7 @@ def test_eval_classifier_stores_the_errors_on_a_labelled_sample_in_the_lake(tmp_
     ]
     sample.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     run_evaluation(sample, lake=lake)
-    stored = load_confusion("default-v2", Lake(lake).calibration_file)
+    stored = load_confusion("default-v3", Lake(lake).calibration_file)
     assert stored is not None and int(stored.counts.sum()) == 3
     labels = list(stored.labels)
     assert stored.counts[labels.index("programming")].sum() == 2

@@ -68,16 +68,15 @@ def full_results() -> dict[str, pd.DataFrame]:
     )
     # category_corrected: legal is under the floor, so every corrected share is withheld (each one is
     # computed from legal's count too) and the raw leader, roleplay (60%), is headlined.
-    corrected_cols = ["category", "tokens", "labelled", "users", "raw_share", "raw_low", "raw_high",
-                      "corrected_share", "corrected_low", "corrected_high", "headlined",
-                      "errors"]  # fmt: skip
+    corrected_cols = ["category", "tokens", "users", "raw_share", "raw_low", "raw_high", "corrected_share",
+                      "corrected_low", "corrected_high", "headlined", "errors"]  # fmt: skip
     traffic = "a labelled sample of this traffic (500 prompts)"
     results["category_corrected"] = _rows(
         corrected_cols,
         [
-            ("programming", 800, 80, 120, 0.4, 0.35, 0.45, 0.5, 0.4, 0.6, "corrected", traffic),
-            ("roleplay", 1200, 120, 150, 0.6, 0.55, 0.65, 0.5, 0.4, 0.6, "corrected", traffic),
-            ("legal", PLANT_INT, 1, LOW, PLANT_FLOAT, 0.0, PLANT_FLOAT, PLANT_FLOAT, 0.0, PLANT_FLOAT,
+            ("programming", 800, 120, 0.4, 0.35, 0.45, 0.5, 0.4, 0.6, "corrected", traffic),
+            ("roleplay", 1200, 150, 0.6, 0.55, 0.65, 0.5, 0.4, 0.6, "corrected", traffic),
+            ("legal", PLANT_INT, LOW, PLANT_FLOAT, 0.0, PLANT_FLOAT, PLANT_FLOAT, 0.0, PLANT_FLOAT,
              "corrected", traffic),  # fmt: skip
         ],
     )

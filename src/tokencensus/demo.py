@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tokencensus.classify import ClassifySummary, classify_lake
+from tokencensus.classify.backends import get_backend
 from tokencensus.classify.corpus import LabelledPrompt
 from tokencensus.classify.evaluate import calibrate_lake
 from tokencensus.classify.synthetic import prompts_for
@@ -93,11 +94,12 @@ def run_demo(
     log(f"ingested into {lake_dir}: {summary.total} ({seconds['ingest']:.1f} s)")
 
     start = time.perf_counter()
+    prompted = pa.concat_tables(sampled)
     samples = SampleWriter(lake_dir, rate=PROMPT_RATE)
-    samples.add(prompts_for(pa.concat_tables(sampled), seed=seed))
+    samples.add(prompts_for(prompted, seed=seed))
     samples.flush()
-    labels = classify_lake(lake_dir, rate=CLASSIFY_RATE)
-    calibration = calibrate_lake(lake_dir, _labelled_sample(pa.concat_tables(sampled), seed))
+    labels = classify_lake(lake_dir, backend="default", rate=CLASSIFY_RATE)
+    calibration = calibrate_lake(lake_dir, _labelled_sample(prompted, seed), get_backend("default"))
     seconds["classify"] = time.perf_counter() - start
     log(
         f"classified {labels.written:,} sampled prompts; measured the classifier's errors on "

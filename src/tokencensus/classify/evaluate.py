@@ -335,18 +335,17 @@ def run_evaluation(
             "--lake stores the errors measured on a labelled sample of the lake's own prompts: "
             "give that sample as --data FILE.jsonl (text, category), not a directory"
         )
+    if lake is not None and floor != DEFAULT_FLOOR:
+        raise ConfigError(
+            f"--lake measures the errors at the report's confidence floor ({DEFAULT_FLOOR}); "
+            f"drop --floor {floor}"
+        )
     if Path(data).is_file():
         prompts = load_labelled_jsonl(data, labels)
+        shipped = get_backend(backend, **backend_options)
         if lake is not None:
-            if floor != DEFAULT_FLOOR:
-                raise ConfigError(
-                    f"--lake measures the errors at the report's confidence floor ({DEFAULT_FLOOR}); "
-                    f"drop --floor {floor}"
-                )
-            result = calibrate_lake(lake, prompts, backend, **backend_options)
-            shipped = get_backend(backend, **backend_options)
+            result = calibrate_lake(lake, prompts, shipped)
         else:
-            shipped = get_backend(backend, **backend_options)
             title = f"{shipped.name} on {Path(data).name} ({len(prompts)} prompts)"
             result = score_labelled(shipped, prompts, labels, floor, title)
     else:
@@ -360,20 +359,18 @@ def run_evaluation(
     return result
 
 
-def calibrate_lake(
-    lake: str | Path, prompts: Sequence[LabelledPrompt], backend: str = "default", **backend_options: object
-) -> Evaluation:
-    """Score the shipped ``backend`` on ``prompts``, a labelled sample of the lake's own prompts, and
-    store its confusion (at the default floor) in the lake (:attr:`tokencensus.lake.Lake.calibration_file`):
-    the report then corrects the category shares of that classifier's labels with these errors rather
-    than with those measured on public sources, and headlines the corrected shares."""
+def calibrate_lake(lake: str | Path, prompts: Sequence[LabelledPrompt], backend: Backend) -> Evaluation:
+    """Score ``backend`` (the one that labelled the lake) on ``prompts``, a labelled sample of the
+    lake's own prompts, and store its confusion at the default floor under its name in the lake
+    (:attr:`tokencensus.lake.Lake.calibration_file`): the report then corrects the category shares
+    of that classifier's labels with these errors rather than with those measured on public
+    sources, and headlines the corrected shares."""
     from tokencensus.classify.backends import save_confusion
     from tokencensus.classify.taxonomy import load_taxonomy
     from tokencensus.lake import Lake
 
     target = Lake(lake, create=False)
-    shipped = get_backend(backend, **backend_options)
-    title = f"{shipped.name} on {len(prompts)} labelled prompts of {target.root}"
-    result = score_labelled(shipped, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR, title)
-    save_confusion(shipped.name, result.confusion, target.calibration_file)
+    title = f"{backend.name} on {len(prompts)} labelled prompts of {target.root}"
+    result = score_labelled(backend, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR, title)
+    save_confusion(backend.name, result.confusion, target.calibration_file)
     return result

@@ -75,6 +75,13 @@ class Confusion:
         counts = (self.counts if counts is None else counts)[self.measured]
         return (counts / counts.sum(axis=1, keepdims=True)).T
 
+    def among(self, present: Sequence[str]) -> Confusion:
+        """The same errors with only the ``present`` categories as possible true ones: the rows of
+        the others are zeroed, so their shares are not estimated (a category the classifier never
+        named in the traffic is taken to be absent from it)."""
+        keep = np.isin(np.array(self.labels), list(present))
+        return Confusion(self.labels, np.where(keep[:, None], self.counts, 0))
+
     def resample(self, rng: np.random.Generator) -> np.ndarray:
         """Counts drawn again, each true category's row from its own multinomial (the measurement
         error of :meth:`rates`)."""
@@ -233,9 +240,9 @@ def errors_for(classifier: str, lake_file: Path | None = None) -> Errors | None:
     return None if confusion is None else Errors(confusion, on_traffic=False)
 
 
-CORRECTED_COLUMNS = ("corrected_share", "corrected_low", "corrected_high")
+CORRECTED_COLUMNS = ("corrected_share", "corrected_low", "corrected_high", "headlined")
 """The columns of :func:`corrected_mix` that every category's requests enter (through the
-correction), blanked in every row when any row is hidden by the privacy floor."""
+correction): the report blanks them in every row when any row is hidden by the privacy floor."""
 
 
 def corrected_mix(
@@ -243,38 +250,37 @@ def corrected_mix(
     categories: Sequence[str],
     weights: Sequence[float] | np.ndarray,
     errors: Errors | None,
-    min_users: int = 0,
     replicates: int = BOOTSTRAP,
     seed: int = 0,
 ) -> pd.DataFrame:
     """The category mix with raw and corrected shares and their intervals (:func:`corrected_shares`).
 
-    ``mix`` has one row per category (category, tokens, labelled, users: the classified requests'
-    estimated tokens and distinct users); ``categories`` and ``weights`` are the labelled requests'
-    categories (after the confidence floor) and estimated tokens, the sample the bootstrap redraws.
+    ``mix`` has one row per category (category, tokens, users: the classified requests' estimated
+    tokens and distinct users); ``categories`` and ``weights`` are the labelled requests' categories
+    (after the confidence floor) and estimated tokens, the sample the bootstrap redraws.
 
-    Columns: category, tokens, labelled, users, raw_share, raw_low, raw_high, corrected_share,
-    corrected_low, corrected_high, headlined ('corrected' when the errors were measured on the
-    traffic, else 'raw'), errors (where they were measured; 'not measured' without ``errors``).
-    The corrected columns are missing for every category when ``errors`` is None, when a label has
-    no measured errors, or when any category has fewer than ``min_users`` users: each corrected
-    share depends on every category's count, so a hidden category would show through the others'.
+    Columns: category, tokens, users, raw_share, raw_low, raw_high, corrected_share, corrected_low,
+    corrected_high, headlined ('corrected' when the errors were measured on this traffic, else
+    'raw'), errors (where they were measured). The correction estimates the shares of the categories
+    the labels name (one no request was labelled with is taken to be absent, :meth:`Confusion.among`);
+    a label whose errors were not measured (``other`` from the confidence floor, when no labelled
+    prompt is other) is an outcome of the classifier: its requests count as errors of the measured
+    categories and it has no corrected share. Without ``errors``, or with errors measured over other
+    labels, there is no corrected share at all.
     """
-    rows = mix[["category", "tokens", "labelled", "users"]].sort_values("category").reset_index(drop=True)
+    rows = mix[["category", "tokens", "users"]].sort_values("category").reset_index(drop=True)
     labels = tuple(rows["category"].astype(str))
+    where = errors.where if errors else "not measured"
     if errors is not None and set(labels) - set(errors.confusion.labels):
-        errors = None  # measured over another taxonomy: they say nothing of these labels
-    # without errors, a classifier assumed right (the identity) gives the raw shares and intervals
-    confusion = errors.confusion if errors else Confusion(labels, np.eye(len(labels), dtype=np.int64))
+        errors, where = None, f"{where}, over other categories than these"
+    # without errors, a classifier taken to be right (the identity) gives the raw shares and intervals
+    identity = Confusion(labels, np.eye(len(labels), dtype=np.int64))
+    confusion = errors.confusion.among(labels) if errors else identity
     shares = corrected_shares(categories, weights, confusion, replicates=replicates, seed=seed)
-    out = rows.merge(
-        shares.rename(columns=dict(zip(("share", "low", "high"), CORRECTED_COLUMNS, strict=True))),
-        on="category",
-        how="left",
-    )
-    withheld = errors is None or bool((out["users"] < min_users).any())
-    if withheld:
-        out[list(CORRECTED_COLUMNS)] = np.nan
-    out["headlined"] = "corrected" if errors and errors.on_traffic and not withheld else "raw"
-    out["errors"] = errors.where if errors else "not measured"
+    renamed = {"share": "corrected_share", "low": "corrected_low", "high": "corrected_high"}
+    out = rows.merge(shares.rename(columns=renamed), on="category", how="left")
+    if errors is None:
+        out[list(CORRECTED_COLUMNS[:3])] = np.nan
+    out["headlined"] = "corrected" if errors and errors.on_traffic else "raw"
+    out["errors"] = where
     return out

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from tokencensus.classify.synthetic import training_prompts
 from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.classify.weak import load_weak
 from tokencensus.errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    from tokencensus.classify.head import EmbeddingRecipe
 
 BITS = 17
 L2 = 1e-5
@@ -185,14 +188,22 @@ def training_set(
 
 @dataclass
 class DefaultRecipe:
-    """The default backend's recipe: :func:`fit` on :func:`training_set` (``extra``: weak labels)."""
+    """The default backend's recipe: :func:`fit` on :func:`training_set` (``extra``: weak labels), and
+    the multilingual encoder's head on the same prompts for the other languages."""
 
     extra: Sequence[LabelledPrompt] = ()
     name: str = "default"
+    multilingual: EmbeddingRecipe = field(init=False)
+
+    def __post_init__(self) -> None:
+        from tokencensus.classify.head import EmbeddingRecipe
+
+        self.multilingual = EmbeddingRecipe("use", self.extra)
 
     def fit(self, prompts: Sequence[LabelledPrompt]) -> DefaultBackend:
         data = training_set(prompts, self.extra)
-        return DefaultBackend(model=fit(data.texts, data.labels, data.weights))
+        model = fit(data.texts, data.labels, data.weights)
+        return DefaultBackend(model=model, multilingual=self.multilingual.fit(prompts))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -381,7 +381,7 @@ def figure_analyses(top_n: int = 10, min_users: int = 1) -> dict[str, Analysis]:
     }
 
 
-def label_analyses(min_users: int = 1) -> dict[str, Analysis]:
+def label_analyses() -> dict[str, Analysis]:
     """The figures that need the classifier's labels (Sources.labels is set). Category shares are
     monthly: a month's sample of prompts clears the privacy floor where a week's mostly does not."""
 
@@ -393,14 +393,14 @@ def label_analyses(min_users: int = 1) -> dict[str, Analysis]:
         "share_category": lambda s: analyses.category_share(
             *lab(s), population=s.cells, period="month"
         ).rename(segment="category"),
-        "category_corrected": lambda s: _corrected_mix(s, min_users),
+        "category_corrected": _corrected_mix,
         "category_segments": lambda s: analyses.mix_by_segment(*lab(s), population=s.cells),
         "category_costs": lambda s: analyses.category_costs(*lab(s)),
         "language": lambda s: analyses.language_share(*lab(s), population=s.cells),
     }
 
 
-def _corrected_mix(s: Sources, min_users: int) -> ir.Table:
+def _corrected_mix(s: Sources) -> ir.Table:
     """The category mix, raw and corrected for the classifier's measured errors
     (:func:`tokencensus.classify.prevalence.corrected_mix`, a bootstrap in NumPy over the labelled
     requests in request-id order, so every engine gives the same intervals): corrected with the
@@ -414,7 +414,7 @@ def _corrected_mix(s: Sources, min_users: int) -> ir.Table:
     requests = lab.select("request_id", "category", "tokens").order_by(["request_id", "category"]).to_pandas()
     names = list(s.labels.select("classifier").distinct().to_pandas()["classifier"].dropna())
     errors = errors_for(str(names[0]), s.calibration) if len(names) == 1 else None
-    frame = corrected_mix(mix, list(requests["category"]), requests["tokens"].to_numpy(), errors, min_users)
+    frame = corrected_mix(mix, list(requests["category"]), requests["tokens"].to_numpy(), errors)
     return ibis.memtable(frame)
 
 
@@ -434,7 +434,7 @@ def compute(
     src = sources(tables, top_n, timings)
     todo = figure_analyses(top_n, min_users)
     if src.labels is not None:
-        todo |= label_analyses(min_users)
+        todo |= label_analyses()
     results = {}
     for name, analysis in todo.items():
         start = time.perf_counter()

@@ -395,6 +395,9 @@ def plotted(
         ordered = rows.sort_values([fig.value, name], ascending=[False, True], kind="stable")
         ordered = ordered.head(top) if top else ordered
         return ordered, tuple(ordered[name].astype(str))
+    if kind == "intervals":
+        published = set(rows[fig.category or ""].astype(str))
+        return rows, tuple(c for c in categories if c in published)
     if kind == "scatter":
         kept = rows[(rows["price_per_1m"] > 0) & (rows["tokens"] > 0)]
         return kept, ()

@@ -228,9 +228,7 @@ def relations(cells: Cells) -> _Builder:
         )
     b.partition("share_size", ["week"], ("tokens",), "segments sum to the week's total (through shares)")
     b.partition("share_category", ["month"], ("tokens",), "categories sum to the month's total (via shares)")
-    b.partition(
-        "category_corrected", [], ("tokens", "labelled"), "categories sum to the classified total"
-    )
+    b.partition("category_corrected", [], ("tokens",), "categories sum to the classified total")
     b.partition("geo_country", ["month"], ("requests", "tokens", "spend"), "countries sum to the month")
     b.partition("category_segments", ["segment"], ("tokens", "labelled"), "categories sum to the segment")
     b.partition("language", [], ("tokens", "requests", "labelled"), "languages sum to the classified total")

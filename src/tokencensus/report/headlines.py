@@ -339,11 +339,15 @@ def headline_size(frame: pd.DataFrame, period: Period | None = None) -> str:
     return headline_share(frame, "segment", top, subject, of="open-weights tokens", period=period)
 
 
-def headline_category(frame: pd.DataFrame) -> str:
-    """The largest category of the last month, against the first month (e.g. programming's rise)."""
+def headline_category(frame: pd.DataFrame, period: Period | None = None) -> str:
+    """The largest category of the last month, against the first month (e.g. programming's rise):
+    the period's first and last complete months when it has two, else the frame's first and last."""
     if frame.empty:
         return Caveat("No classified prompts in this period.")
     months = sorted(set(frame["month"]))
+    if period is not None:
+        complete = [m for m in months if m >= period[0] and _next_month(m) - timedelta(days=1) <= period[1]]
+        months = complete if len(complete) >= 2 else months
     first, last = months[0], months[-1]
 
     def share(category: str, month: date) -> float | None:
@@ -373,10 +377,11 @@ def headline_category_corrected(frame: pd.DataFrame) -> str:
     if rows.empty:
         return Caveat("No published category shares (too few users or no classified prompts).")
     errors = str(rows["errors"].iloc[0])
-    corrected = bool(rows["corrected_share"].notna().all())
-    on_traffic = corrected and (rows["headlined"] == "corrected").all()
-    key = "corrected_share" if on_traffic else "raw_share"
-    top = rows.sort_values([key, "category"], ascending=[False, True], kind="stable").iloc[0]
+    withheld = bool(rows["headlined"].isna().any())  # blanked with a hidden category
+    estimated = rows[rows["corrected_share"].notna()]
+    on_traffic = not withheld and not estimated.empty and (rows["headlined"] == "corrected").all()
+    pool, key = (estimated, "corrected_share") if on_traffic else (rows, "raw_share")
+    top = pool.sort_values([key, "category"], ascending=[False, True], kind="stable").iloc[0]
     name = _label(top["category"])
 
     def est(prefix: str) -> str:
@@ -389,10 +394,12 @@ def headline_category_corrected(frame: pd.DataFrame) -> str:
             f"classified tokens, against {fmt_pct(top['raw_share'])} as labelled."
         )
     said = f"As labelled, {name} carried {est('raw')} of classified tokens"
+    if withheld:
+        return f"{said}; the corrected shares are withheld, as a category has too few users to publish."
     if errors == "not measured":
         return f"{said}; the classifier's errors are not measured, so the shares are not corrected."
-    if not corrected:
-        return f"{said}; the corrected shares are withheld, as a category has too few users to publish."
+    if missing(top["corrected_share"]):
+        return f"{said}; the classifier's errors on it are not measured ({errors}), so it is not corrected."
     return (
         f"{said}; corrected with the errors measured on {errors} it would be {est('corrected')}. The raw "
         "share is headlined: those prompts are not this traffic's."
@@ -812,6 +819,10 @@ def _month_name(value: date) -> str:
     return value.strftime("%B %Y")
 
 
+def _next_month(value: date) -> date:
+    return date(value.year + value.month // 12, value.month % 12 + 1, 1)
+
+
 _WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
     "volume": headline_volume,
     "share_open": lambda f, p: headline_share(f, "segment", "Open weights", "Open-weights models", period=p),
@@ -829,6 +840,7 @@ _WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
     "reasoning": headline_reasoning,
     "tool_calls": headline_tool_calls,
     "lengths": headline_lengths,
+    "share_category": headline_category,
     "geo_continent": headline_geo_continent,
 }
 """Headlines comparing the first and last windows of the period (:func:`windows`)."""
@@ -836,7 +848,6 @@ _WEEKLY: dict[str, Callable[[pd.DataFrame, Period | None], str]] = {
 _BY_ID: dict[str, Callable[[pd.DataFrame], str]] = {
     "top_models": headline_top_models,
     "leaderboard": headline_leaderboard,
-    "share_category": headline_category,
     "category_corrected": headline_category_corrected,
     "category_segments": headline_category_segments,
     "geo_country": headline_geo_country,

@@ -27,9 +27,10 @@ GATED = {"top_model": "top1_users", "top1_share": "top1_users", "top5_share": "t
 models), published only when the count of users named here (the fewest behind those cells) clears
 the floor too."""
 
-DERIVED_TEXT = frozenset({"quadrant", "top_model"})
+DERIVED_TEXT = frozenset({"quadrant", "top_model", "headlined"})
 """Text columns computed from the cell's own values (a cost quadrant from its price and usage, the
-largest model of a week): blanked with the values they were derived from."""
+largest model of a week, which of a category's raw and corrected shares is headlined): blanked with
+the values they were derived from."""
 
 
 def below_floor(users: pd.Series | np.ndarray, min_users: int) -> np.ndarray:

@@ -185,7 +185,7 @@ def figure_table(
     if kind == "stacked_bars":
         return mix_table(fig, frame, categories)
     if kind == "intervals":
-        return intervals_table(plotted)
+        return intervals_table(plotted, categories)
     return weekly_table(fig, frame, categories)
 
 
@@ -219,8 +219,9 @@ def weekly_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str])
     return Table(header, tuple(rows)), caption
 
 
-def intervals_table(plotted: pd.DataFrame) -> tuple[Table, str]:
-    """Per category: the raw and corrected shares with their 95% intervals, and the users."""
+def intervals_table(plotted: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
+    """Per category, in the chart's order: the raw and corrected shares with their 95% intervals,
+    and the users."""
 
     def interval(prefix: str) -> Format:
         def fmt(r: Mapping[str, Any]) -> str:
@@ -230,8 +231,9 @@ def intervals_table(plotted: pd.DataFrame) -> tuple[Table, str]:
         return fmt
 
     raw, corrected = interval("raw"), interval("corrected")
+    by_name = {str(r["category"]): r for r in plotted.to_dict("records")}
     rows = tuple(
-        (str(r["category"]), raw(r), corrected(r), fmt_count(r["users"])) for r in plotted.to_dict("records")
+        (c, raw(by_name[c]), corrected(by_name[c]), fmt_count(by_name[c]["users"])) for c in categories
     )
     header = ("Category", "Raw share (95% interval)", "Corrected share (95% interval)", "Users")
     return Table(header, rows), "Published categories; every row is in the CSV."

