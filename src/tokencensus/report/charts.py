@@ -168,7 +168,7 @@ def _color(
     )
 
 
-def _week_x(period: str = "week") -> alt.X:
+def _time_x(period: str = "week") -> alt.X:
     # Weeks and months are UTC dates: a utc scale keeps them on their day in every viewer's time zone.
     axis = alt.Axis(labelOverlap=True, format="%b %Y") if period == "month" else alt.Axis(labelOverlap=True)
     return alt.X(f"{period}:T", title=None, scale=alt.Scale(type="utc"), axis=axis)
@@ -212,7 +212,7 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         alt.Tooltip("tokens_label:N", title="Tokens"),
     ]
     order = alt.Order("order:Q", sort="ascending")
-    base = alt.Chart().transform_filter(pick).encode(x=_week_x(period), y=y, color=color, order=order)
+    base = alt.Chart().transform_filter(pick).encode(x=_time_x(period), y=y, color=color, order=order)
     area = base.mark_area(opacity=0.85, line={"strokeWidth": 0.5}).add_params(pick)
     points = (
         base.mark_point(filled=True, size=50)
@@ -246,7 +246,7 @@ def volume_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         # Bars on a time axis have a fixed default width; size them to the number of weeks instead.
         .mark_bar(width=alt.ExprRef(f"max(1, 0.7 * width / {n_weeks + 1})"))
         .encode(
-            x=_week_x(),
+            x=_time_x(),
             y=alt.Y(
                 "tokens:Q",
                 title="Tokens per week",
@@ -308,7 +308,7 @@ def lines_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         alt.Tooltip("series:N", title="Measure"),
         alt.Tooltip("value_label:N", title="Value"),
     ]
-    base = alt.Chart().transform_filter(pick).encode(x=_week_x(), y=y, color=color)
+    base = alt.Chart().transform_filter(pick).encode(x=_time_x(), y=y, color=color)
     lines = base.mark_line(strokeWidth=2, interpolate="monotone").add_params(pick)
     points = (
         base.mark_point(filled=True, size=45)
@@ -350,7 +350,7 @@ def leaderboard_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         alt.Tooltip("share:Q", title="Share", format=".1%"),
         alt.Tooltip("tokens_label:N", title="Tokens"),
     ]
-    base = alt.Chart().encode(x=_week_x(), y=y, color=color, opacity=_fade(pick))
+    base = alt.Chart().encode(x=_time_x(), y=y, color=color, opacity=_fade(pick))
     lines = base.mark_line(strokeWidth=2).add_params(pick)
     points = base.mark_point(filled=True, size=60).encode(tooltip=tooltip)
     values = [

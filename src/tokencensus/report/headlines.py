@@ -149,20 +149,20 @@ def window_share(
     frame: pd.DataFrame,
     category: str,
     value: str,
-    weeks: Sequence[date],
+    periods: Sequence[date],
     share: str = "share",
     key: str = "week",
 ) -> float | None:
-    """Token-weighted share of ``value`` over ``weeks``: Σ its tokens / Σ the weeks' totals.
+    """Token-weighted share of ``value`` over ``periods`` (weeks, or months of a monthly frame with
+    ``key="month"``): Σ its tokens / Σ the periods' totals.
 
-    A week's total is recovered from any published cell (tokens / share). Weeks where ``value``'s
-    own cell is suppressed, or no cell is published, are left out; a week without a row for
-    ``value`` counts as 0 (the analyses emit no row for a segment with no tokens). ``key`` names
-    the period column (``month`` for monthly frames, whose months are then the ``weeks``).
+    A period's total is recovered from any published cell (tokens / share). Periods where
+    ``value``'s own cell is suppressed, or no cell is published, are left out; a period without a row
+    for ``value`` counts as 0 (the analyses emit no row for a segment with no tokens).
     """
     num = den = 0.0
-    for week in weeks:
-        rows = frame[frame[key] == week]
+    for period in periods:
+        rows = frame[frame[key] == period]
         published = rows[~rows[SUPPRESSED].astype(bool) & (rows[share] > 0)]
         if published.empty:
             continue
