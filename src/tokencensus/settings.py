@@ -19,10 +19,10 @@ class Setting:
 
 LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (created on first ingest).")
 BACKENDS = ("duckdb", "pyspark")
+"""Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
 ENCODERS = ("use", "minilm", "static")
 """The embedding classifier's encoders, the default first (classify.backends.embedding has one class
 per name)."""
-"""Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
 REPORT_FORMATS = ("html", "md", "json", "png")
 """Formats ``tokencensus report --format`` writes (report.FORMATS; here so the CLI need not import
 pandas)."""
@@ -49,8 +49,8 @@ SAMPLE_RATE = Setting(
 CLASSIFIER = Setting(
     "classifier",
     "default",
-    "Classifier backend: default (ships with the package), embedding (sentence embeddings, the embedding "
-    "extra) or llm.",
+    "Classifier backend: default (ships with the package), embedding (sentence embeddings: the "
+    "multilingual encoder, or MiniLM with the embedding extra) or llm.",
 )
 ENCODER = Setting(
     "encoder",
