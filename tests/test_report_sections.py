@@ -409,6 +409,22 @@ def _layer_params(spec: dict) -> list[dict]:
     return [p for layer in spec.get("layer", []) for p in layer.get("params", [])]
 
 
+def test_stacked_shares_end_at_100_percent(full: tuple[ReportOutput, str]) -> None:
+    """A stacked share's axis is 0–100% exactly: not rounded up to 110%, not cut short at 90%."""
+    _, page = full
+    specs = specs_of(page)
+    stacked = [fig.id for fig in FIGURES if fig.kind in ("share", "stacked_bars")]
+    assert len(stacked) >= 9
+    for fid in stacked:
+        scales = [enc.get("scale") for enc in _encodings(specs[fid]) if enc.get("field") == "share"]
+        assert scales and all(s == {"domain": [0, 1], "nice": False} for s in scales), fid
+
+
+def _encodings(spec: dict) -> list[dict]:
+    parts = (spec, *spec.get("layer", []))
+    return [e for part in parts for e in part.get("encoding", {}).values() if isinstance(e, dict)]
+
+
 def test_charts_embed_only_what_they_draw(full: tuple[ReportOutput, str]) -> None:
     _, page = full
     specs = specs_of(page)

@@ -88,6 +88,9 @@ PICK = "pick"
 HOVER = "hover"
 
 Values = list[dict[str, Any]]
+WHOLE = alt.Scale(domain=[0, 1], nice=False)
+"""The scale of a stacked share: it ends at 100% (Vega's nice rounding ran some charts to 110%, and
+a chart whose drawn shares sum to less stopped short of 100%)."""
 
 
 def chart_spec(view: FigureView) -> dict[str, Any] | None:
@@ -204,7 +207,7 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     color = _color(cat, title, categories, fig.trailing, symbolType="square")
     pick = _legend_pick(cat)
     hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=[period, cat], empty=False)
-    y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=".0%"))
+    y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=".0%"), scale=WHOLE)
     tooltip = [
         alt.Tooltip("period_label:N", title="Month" if period == "month" else "Week of"),
         alt.Tooltip(f"{cat}:N", title=title),
@@ -511,6 +514,7 @@ def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
                 stack="zero",
                 title="Share of classified tokens",
                 axis=alt.Axis(format=".0%", tickCount=10),
+                scale=WHOLE,
             ),
             color=_color("category", "Category", categories, fig.trailing, symbolType="square"),
             order=alt.Order("order:Q", sort="ascending"),
