@@ -317,6 +317,169 @@ _TEMPLATES: dict[str, list[str]] = {
     ],
 }
 
+# Prompts in the languages the demo's users write besides English (``prompt_for(..., language=)``),
+# a few per category: zh Chinese, ru Russian, es Spanish, th Thai.
+_FOREIGN: dict[str, dict[str, list[str]]] = {
+    "zh": {
+        "programming": [
+            "请用{lang}写一个函数，读取CSV文件并返回每一行的字典列表。",
+            "我的{lang}代码报错了，帮我看看哪里有问题：\n{snippet}",
+            "如何在{lang}里实现带指数退避的HTTP重试？请给出完整代码。",
+        ],
+        "roleplay": [
+            "我们来玩角色扮演吧。你是一个住在古老城堡里的吸血鬼，我是迷路的旅人。",
+            "请扮演一位脾气暴躁的矮人铁匠，用他的口吻和我对话。",
+        ],
+        "translation": ["请把这句话翻译成英文：我们下周一开会讨论新产品的发布计划。"],
+        "general_qa": ["为什么天空是蓝色的？请简单解释一下。", "长时间坐着对身体有什么影响？"],
+        "writing": ["帮我写一封邮件，告诉同事会议改到周四下午三点。", "请帮我总结这份季度报告的要点。"],
+        "education": [
+            "请一步一步教我解这个方程：{a}x + {b} = {c}。",
+            "帮我准备明天的历史考试，出几道复习题。",
+        ],
+        "creative_writing": ["写一首关于秋天和离别的短诗。", "写一个发生在未来城市里的科幻短篇故事。"],
+        "adult": ["写一段露骨的成人情色描写，两个恋人在酒店房间里。"],
+        "technology": ["我的笔记本电脑开机很慢，应该怎么排查？", "路由器总是断网，怎么设置比较稳定？"],
+        "science": ["请解释一下光合作用的原理。", "黑洞是怎么形成的？"],
+        "health": ["最近总是失眠，有什么改善睡眠的方法？", "每天应该喝多少水比较健康？"],
+        "finance": ["指数基金和股票哪个更适合新手投资？", "怎么制定每个月的家庭预算？"],
+        "legal": ["房东不退押金，我该怎么通过法律途径维权？", "签劳动合同时要注意哪些条款？"],
+        "marketing": ["帮我给一款新咖啡品牌写几条社交媒体广告文案。", "我们的网店怎么做搜索引擎优化？"],
+        "trivia": ["来个小测验：太阳系里哪颗行星的卫星最多？", "猜谜语：什么东西有键却打不开锁？"],
+        "other": ["你好", "测试一下", "你是谁？"],
+    },
+    "ru": {
+        "programming": [
+            "Напиши функцию на {lang}, которая читает CSV-файл и возвращает строки в виде словарей.",
+            "Почему этот код на {lang} падает с ошибкой?\n{snippet}",
+            "Как в {lang} сделать повторные HTTP-запросы с экспоненциальной задержкой?",
+        ],
+        "roleplay": [
+            "Давай поиграем в ролевую игру: ты капитан звездолёта, а я новый член экипажа.",
+            "Представь, что ты хозяин средневековой таверны, и поговори со мной от его лица.",
+        ],
+        "translation": ["Переведи на английский: спасибо за ваше письмо, я отвечу завтра."],
+        "general_qa": [
+            "Почему небо голубое? Объясни простыми словами.",
+            "Чем полезна ходьба пешком каждый день?",
+        ],
+        "writing": [
+            "Помоги написать письмо коллегам о переносе встречи на четверг.",
+            "Сократи и отредактируй этот отчёт для руководства.",
+        ],
+        "education": [
+            "Объясни по шагам, как решить уравнение {a}x + {b} = {c}.",
+            "Помоги подготовиться к экзамену по истории, задай мне вопросы.",
+        ],
+        "creative_writing": [
+            "Напиши короткое стихотворение об осени и разлуке.",
+            "Сочини фантастический рассказ о городе будущего.",
+        ],
+        "adult": ["Напиши откровенную эротическую сцену для взрослых между двумя любовниками."],
+        "technology": [
+            "Ноутбук стал очень медленно загружаться, что проверить?",
+            "Как настроить роутер, чтобы интернет не пропадал?",
+        ],
+        "science": ["Объясни, как работает фотосинтез.", "Как образуются чёрные дыры?"],
+        "health": ["Я плохо сплю последние недели, что можно сделать?", "Сколько воды нужно пить в день?"],
+        "finance": [
+            "Что лучше для начинающего инвестора: индексные фонды или акции?",
+            "Как составить семейный бюджет на месяц?",
+        ],
+        "legal": [
+            "Арендодатель не возвращает залог, какие у меня права?",
+            "На что обратить внимание в трудовом договоре?",
+        ],
+        "marketing": [
+            "Придумай рекламные тексты для нового бренда кофе в соцсетях.",
+            "Как улучшить SEO нашего интернет-магазина?",
+        ],
+        "trivia": [
+            "Викторина: у какой планеты больше всего спутников?",
+            "Загадка: что имеет клавиши, но не открывает замки?",
+        ],
+        "other": ["привет", "тест", "ты кто?"],
+    },
+    "es": {
+        "programming": [
+            "Escribe una función en {lang} que lea un archivo CSV y devuelva las filas como diccionarios.",
+            "¿Por qué falla este código en {lang}?\n{snippet}",
+            "¿Cómo reintento una petición HTTP con espera exponencial en {lang}?",
+        ],
+        "roleplay": [
+            "Juguemos a un juego de rol: eres una reina pirata y yo soy un marinero nuevo en tu barco.",
+            "Haz de detective en el Chicago de los años veinte y háblame como él.",
+        ],
+        "translation": ["Traduce al inglés: mañana vamos a la playa con mis primos."],
+        "general_qa": [
+            "¿Por qué el cielo es azul? Explícalo de forma sencilla.",
+            "¿Qué efectos tiene pasar muchas horas sentado?",
+        ],
+        "writing": [
+            "Ayúdame a escribir un correo para avisar que la reunión pasa al jueves.",
+            "Resume los puntos clave de este informe trimestral.",
+        ],
+        "education": [
+            "Explícame paso a paso cómo resolver {a}x + {b} = {c}.",
+            "Hazme preguntas de repaso para mi examen de historia.",
+        ],
+        "creative_writing": [
+            "Escribe un poema corto sobre el otoño y las despedidas.",
+            "Escribe un cuento de ciencia ficción en una ciudad del futuro.",
+        ],
+        "adult": ["Escribe una escena erótica explícita para adultos entre dos amantes."],
+        "technology": [
+            "Mi portátil tarda mucho en arrancar, ¿qué puedo revisar?",
+            "¿Cómo configuro el router para que no se corte el wifi?",
+        ],
+        "science": ["Explica cómo funciona la fotosíntesis.", "¿Cómo se forman los agujeros negros?"],
+        "health": ["Últimamente duermo muy mal, ¿qué me recomiendas?", "¿Cuánta agua hay que beber al día?"],
+        "finance": [
+            "¿Qué conviene más a un principiante, fondos indexados o acciones?",
+            "¿Cómo hago un presupuesto familiar mensual?",
+        ],
+        "legal": [
+            "Mi casero no me devuelve la fianza, ¿qué puedo hacer legalmente?",
+            "¿Qué cláusulas debo revisar en un contrato de trabajo?",
+        ],
+        "marketing": [
+            "Escribe anuncios para Instagram de una nueva marca de café.",
+            "¿Cómo mejoro el SEO de nuestra tienda en línea?",
+        ],
+        "trivia": [
+            "Trivia: ¿qué planeta tiene más lunas?",
+            "Adivinanza: ¿qué tiene teclas pero no abre cerraduras?",
+        ],
+        "other": ["hola", "prueba", "¿quién eres?"],
+    },
+    "th": {
+        "programming": [
+            "ช่วยเขียนฟังก์ชัน {lang} ที่อ่านไฟล์ CSV แล้วคืนค่าแต่ละแถวเป็นดิกชันนารีให้หน่อย",
+            "โค้ด {lang} นี้ error เพราะอะไรครับ\n{snippet}",
+        ],
+        "roleplay": [
+            "มาเล่นบทบาทสมมติกันนะ คุณเป็นนักเวทย์ในปราสาทเก่า ส่วนฉันเป็นนักเดินทางที่หลงทาง",
+            "ช่วยสวมบทเป็นเจ้าของโรงเตี๊ยมยุคกลางแล้วคุยกับฉันหน่อย",
+        ],
+        "translation": ["ช่วยแปลประโยคนี้เป็นภาษาอังกฤษ: พรุ่งนี้เราจะไปทะเลกับครอบครัว"],
+        "general_qa": ["ทำไมท้องฟ้าถึงเป็นสีฟ้า อธิบายแบบง่ายๆ หน่อย", "การนั่งนานๆ ส่งผลต่อร่างกายอย่างไร"],
+        "writing": ["ช่วยเขียนอีเมลแจ้งเพื่อนร่วมงานว่าประชุมเลื่อนเป็นวันพฤหัสบดี", "ช่วยสรุปประเด็นสำคัญของรายงานไตรมาสนี้"],
+        "education": ["ช่วยสอนวิธีแก้สมการ {a}x + {b} = {c} ทีละขั้นตอน", "ช่วยตั้งคำถามทบทวนสำหรับสอบประวัติศาสตร์พรุ่งนี้"],
+        "creative_writing": ["แต่งกลอนสั้นๆ เกี่ยวกับฤดูใบไม้ร่วงและการจากลา", "เขียนเรื่องสั้นไซไฟในเมืองแห่งอนาคต"],
+        "adult": ["เขียนฉากอีโรติกสำหรับผู้ใหญ่แบบโจ่งแจ้งระหว่างคู่รักสองคน"],
+        "technology": ["โน้ตบุ๊กเปิดเครื่องช้ามาก ควรตรวจสอบอะไรบ้าง", "ตั้งค่าเราเตอร์อย่างไรให้เน็ตไม่หลุด"],
+        "science": ["อธิบายหลักการของการสังเคราะห์ด้วยแสง", "หลุมดำเกิดขึ้นได้อย่างไร"],
+        "health": ["ช่วงนี้นอนไม่ค่อยหลับ มีวิธีช่วยให้นอนหลับดีขึ้นไหม", "ควรดื่มน้ำวันละเท่าไร"],
+        "finance": ["มือใหม่ควรลงทุนในกองทุนดัชนีหรือหุ้นดี", "วางแผนงบประมาณครอบครัวรายเดือนอย่างไร"],
+        "legal": ["เจ้าของห้องไม่คืนเงินประกัน ฉันมีสิทธิ์อะไรบ้างตามกฎหมาย", "ควรดูข้อใดบ้างในสัญญาจ้างงาน"],
+        "marketing": ["ช่วยเขียนข้อความโฆษณาบนโซเชียลสำหรับแบรนด์กาแฟใหม่", "ร้านค้าออนไลน์ของเราควรทำ SEO อย่างไร"],
+        "trivia": ["ควิซ: ดาวเคราะห์ดวงไหนมีดวงจันทร์มากที่สุด", "ปริศนา: อะไรมีกุญแจแต่เปิดล็อกไม่ได้"],
+        "other": ["สวัสดี", "ทดสอบ", "คุณคือใคร"],
+    },
+}
+FOREIGN_LANGUAGES: tuple[str, ...] = tuple(_FOREIGN)
+"""Languages besides English that :func:`prompt_for` writes (ISO 639-1)."""
+
 
 def _fill(template: str, rng: random.Random) -> str:
     lang_name = rng.choice([k for k in _LANG_SAMPLES if k != "English"])
@@ -350,17 +513,29 @@ def _rng(request_id: str, seed: int) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
-def prompt_for(category: str, request_id: str, seed: int = 0) -> str:
-    """One synthetic prompt of ``category`` (deterministic in request_id and seed)."""
+def prompt_for(category: str, request_id: str, seed: int = 0, language: str = "en") -> str:
+    """One synthetic prompt of ``category`` in ``language`` ("en" or one of FOREIGN_LANGUAGES;
+    deterministic in request_id and seed)."""
     rng = _rng(request_id, seed)
-    return _fill(rng.choice(_TEMPLATES[category]), rng)
+    if language == "en":
+        return _fill(rng.choice(_TEMPLATES[category]), rng)
+    if language not in _FOREIGN:
+        raise ValueError(
+            f"no synthetic prompts in {language!r}; languages: en, {', '.join(FOREIGN_LANGUAGES)}"
+        )
+    return _fill(rng.choice(_FOREIGN[language][category]), rng)
 
 
 def prompts_for(categories: pa.Table, seed: int = 0) -> pa.Table:
-    """A synthetic prompt for each (request_id, category) row: the samples table for a demo lake."""
+    """A synthetic prompt for each (request_id, category[, language]) row: the samples table for a
+    demo lake (English where the table has no ``language`` column)."""
     ids = categories.column("request_id").to_pylist()
     cats = categories.column("category").to_pylist()
-    texts = [prompt_for(c, r, seed) for r, c in zip(ids, cats, strict=True)]
+    if "language" in categories.column_names:
+        langs = categories.column("language").to_pylist()
+    else:
+        langs = ["en"] * len(ids)
+    texts = [prompt_for(c, r, seed, lang) for r, c, lang in zip(ids, cats, langs, strict=True)]
     return pa.table({"request_id": ids, "text": texts}, schema=SAMPLE_SCHEMA)
 
 

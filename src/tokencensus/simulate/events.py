@@ -146,7 +146,7 @@ def month_tables(
     output_tokens[error] = 0
     del mean_in, mean_out
 
-    tool = models.tools[model] & ~error & (rng.random(n) < market.tool_rate[week])
+    tool = models.tools[model] & ~error & (rng.random(n) < market.tool_p[cat, week])
     v = rng.random(n)
     finish = np.full(n, _FR["stop"], dtype=np.int8)
     plain = ~error & ~tool

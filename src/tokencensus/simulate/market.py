@@ -16,14 +16,16 @@ from datetime import date
 
 import numpy as np
 
-from tokencensus.simulate.config import SimConfig
+from tokencensus.simulate.config import SimConfig, along
 from tokencensus.simulate.models import SEGMENTS, Models, period_days
-from tokencensus.simulate.world import INPUT_MULT, OUTPUT_MULT, PROGRAMMING, WEEKDAY
+from tokencensus.simulate.world import CATEGORIES, INPUT_MULT, OUTPUT_MULT, PROGRAMMING, WEEKDAY
 
 AGEING_FLOOR = 0.03
 """Old models keep at least this share of their weight (somebody always still calls them)."""
 PRE_PERIOD_PER_SEGMENT = 3
 """When models are dropped, each segment keeps at least this many models released before the period."""
+CALIBRATION_ROUNDS = 60
+"""Fixed-point rounds that solve the open-weights authors' popularity (``open_author_tokens``)."""
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,12 @@ class Market:
     """(categories, weeks) mean output tokens of a request that does not fail."""
     tool_rate: np.ndarray
     """(weeks,) P(tool_calls | model has tools, request does not fail)."""
+    tool_p: np.ndarray
+    """(categories, weeks) the same by the request's category (``tool_category_weight``)."""
     counts: np.ndarray
     """(days, models, categories) realised request counts."""
     month_requests: np.ndarray
     """(models, months) realised requests."""
-
-
-def _linear(pair: tuple[float, float], x: np.ndarray) -> np.ndarray:
-    return pair[0] + (pair[1] - pair[0]) * x
-
-
-def _geometric(pair: tuple[float, float], x: np.ndarray) -> np.ndarray:
-    return pair[0] * (pair[1] / pair[0]) ** x
 
 
 def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
@@ -88,38 +84,85 @@ def model_weights(models: Models, config: SimConfig, n_days: int) -> np.ndarray:
     return models.popularity[:, None] * adoption * ageing * boost
 
 
-def planted_shares(models: Models, config: SimConfig, n_days: int) -> np.ndarray:
-    """(models, days) token share of each model: segment target × weight within the segment."""
+def day_volume(config: SimConfig, n_days: int) -> np.ndarray:
+    """(days,) relative requests per day: linear growth times the weekday pattern."""
     x = np.arange(n_days) / max(n_days - 1, 1)
-    cn = _linear(config.chinese_open_share, x)
-    row = _linear(config.row_open_share, x)
+    return (1.0 + (config.volume_growth - 1.0) * x) * WEEKDAY[np.arange(n_days) % 7]
+
+
+def planted_shares(models: Models, config: SimConfig, n_days: int) -> np.ndarray:
+    """(models, days) token share of each model: segment target × weight within the segment.
+
+    With ``open_author_tokens``, the named open-weights authors' weights are scaled (a fixed point)
+    until their shares of the open-weights tokens since ``calibrate_from`` match the targets.
+    """
+    days = period_days(config)[:n_days]
+    cn = along(config.chinese_open_share, days)
+    row = along(config.row_open_share, days)
     target = np.stack([cn, row, 1.0 - cn - row])
     weight = model_weights(models, config, n_days)
-    seg_weight = np.stack([weight[models.segment == s].sum(axis=0) for s in range(len(SEGMENTS))])
-    present = seg_weight > 0
-    if not present.any(axis=0).all():
-        first = config.start.toordinal() + int(np.argmin(present.any(axis=0)))
-        raise ValueError(f"no simulated model is released by {date.fromordinal(first)}; check the catalog")
-    # A segment with no released model yet gives its target to the others.
-    eff = target * present
-    eff /= eff.sum(axis=0, keepdims=True)
-    denom = np.where(present, seg_weight, 1.0)
-    return eff[models.segment] * weight / denom[models.segment]
+
+    def shares(weight: np.ndarray) -> np.ndarray:
+        seg_weight = np.stack([weight[models.segment == s].sum(axis=0) for s in range(len(SEGMENTS))])
+        present = seg_weight > 0
+        if not present.any(axis=0).all():
+            first = config.start.toordinal() + int(np.argmin(present.any(axis=0)))
+            raise ValueError(
+                f"no simulated model is released by {date.fromordinal(first)}; check the catalog"
+            )
+        # A segment with no released model yet gives its target to the others.
+        eff = target * present
+        eff /= eff.sum(axis=0, keepdims=True)
+        denom = np.where(present, seg_weight, 1.0)
+        return eff[models.segment] * weight / denom[models.segment]
+
+    if not config.open_author_tokens:
+        return shares(weight)
+    authors = models.info["author"].str.strip().str.lower().to_numpy()
+    named = [a for a in config.open_author_tokens if ((authors == a) & (models.segment < 2)).any()]
+    goal = np.array([config.open_author_tokens[a] for a in named], dtype=float)
+    goal /= goal.sum()
+    member = np.stack([(authors == a) & (models.segment < 2) for a in named])
+    start = config.calibrate_from or config.start
+    inside = np.array([d >= start for d in days])
+    tokens = day_volume(config, n_days) * (
+        along(config.mean_input_tokens, days, geometric=True)
+        + along(config.mean_output_tokens, days, geometric=True)
+    )
+    tokens = np.where(inside, tokens, 0.0)
+
+    def scaled(scale: np.ndarray) -> np.ndarray:
+        return weight * (1.0 + member.T @ (scale - 1.0))[:, None]  # a model has one author
+
+    scale = np.ones(len(named))
+    for _ in range(CALIBRATION_ROUNDS):
+        got = member @ (shares(scaled(scale)) @ tokens)
+        got /= got.sum()
+        if np.abs(got - goal).max() < 1e-6:
+            break
+        scale *= goal / np.maximum(got, 1e-12)
+    return shares(scaled(scale))
 
 
 def choose_models(models: Models, config: SimConfig) -> Models:
     """At most ``config.max_models`` models: those with the largest mean planted share.
 
     Each segment keeps its ``PRE_PERIOD_PER_SEGMENT`` most relevant models released before the
-    period, so that every segment has traffic from the first week.
+    period, so that every segment has traffic from the first week, and the models the config names
+    (``model_popularity``, ``retention_plants``) are always kept.
     """
     if len(models) <= config.max_models:
         return models
     score = planted_shares(models, config, 7 * config.weeks).mean(axis=1)
     rank = np.lexsort((np.arange(len(models)), -score))
-    keep: list[int] = []
+    named = set(config.model_popularity) | {p.model for p in config.retention_plants}
+    keep: list[int] = [i for i, slug in enumerate(models.slug) if slug in named]
     for s in range(len(SEGMENTS)):
-        pre = [int(i) for i in rank if models.segment[i] == s and models.release_day[i] < 0]
+        pre = [
+            int(i)
+            for i in rank
+            if models.segment[i] == s and models.release_day[i] < 0 and int(i) not in keep
+        ]
         keep.extend(pre[:PRE_PERIOD_PER_SEGMENT])
     for i in rank:
         if len(keep) >= config.max_models:
@@ -138,10 +181,10 @@ def solve_mix(
     (categories, weeks; mean_out is of requests that do not fail).
     """
     n_weeks = config.weeks
-    xw = np.arange(n_weeks) / max(n_weeks - 1, 1)
-    tgt_prog = _linear(config.programming_share, xw)
-    tgt_in = _geometric(config.mean_input_tokens, xw)
-    tgt_out = _geometric(config.mean_output_tokens, xw)
+    mondays = period_days(config)[::7]
+    tgt_prog = along(config.programming_share, mondays)
+    tgt_in = along(config.mean_input_tokens, mondays, geometric=True)
+    tgt_out = along(config.mean_output_tokens, mondays, geometric=True)
     ok = 1.0 - config.error_rate
     g = np.ones(n_weeks)
     s_in, s_out = tgt_in.copy(), tgt_out.copy()
@@ -192,11 +235,31 @@ def _weekly(per_day: np.ndarray, week_of_day: np.ndarray, n_weeks: int) -> np.nd
     return per_day.reshape(n_weeks, 7, *per_day.shape[1:]).sum(axis=1)
 
 
+def tool_by_category(
+    models: Models,
+    config: SimConfig,
+    p_cat: np.ndarray,
+    day_model: np.ndarray,
+    week_of_day: np.ndarray,
+    tool_rate: np.ndarray,
+) -> np.ndarray:
+    """(categories, weeks) P(tool_calls | category, week) for a model with tools, among non-errors.
+
+    Proportional to ``tool_category_weight`` and scaled so that the week's rate over all requests
+    to models with tools is ``tool_rate`` (capped at 1 per category).
+    """
+    weight = np.array([config.tool_category_weight.get(c, 1.0) for c in CATEGORIES])
+    weekly = _weekly(day_model, week_of_day, config.weeks).T  # (models, weeks)
+    mix = np.einsum("mw,mwc->cw", weekly * models.tools[:, None], p_cat)
+    mix /= np.maximum(mix.sum(axis=0, keepdims=True), 1e-300)
+    mean = weight @ mix
+    return np.minimum(weight[:, None] * (tool_rate / np.where(mean > 0, mean, 1.0))[None, :], 1.0)
+
+
 def build_market(models: Models, config: SimConfig) -> Market:
     """Plant the shares, solve the mix and draw every day's request counts."""
     days = period_days(config)
     n_days = len(days)
-    x = np.arange(n_days) / max(n_days - 1, 1)
     week_of_day = np.arange(n_days) // 7
     month_keys = [(d.year, d.month) for d in days]
     months_sorted = sorted(set(month_keys))
@@ -204,11 +267,12 @@ def build_market(models: Models, config: SimConfig) -> Market:
     month_index = {k: i for i, k in enumerate(months_sorted)}
     month_of_day = np.array([month_index[k] for k in month_keys])
 
-    volume = (1.0 + (config.volume_growth - 1.0) * x) * WEEKDAY[np.arange(n_days) % 7]
+    volume = day_volume(config, n_days)
     day_requests = _allocate(config.requests, volume)
     share_day = planted_shares(models, config, n_days)
     p_cat, p_model, mean_in, mean_out = solve_mix(models, config, share_day, volume, week_of_day)
-    tool_rate = _linear(config.tool_call_rate, np.arange(config.weeks) / max(config.weeks - 1, 1))
+    tool_rate = along(config.tool_call_rate, days[::7])
+    tool_p = tool_by_category(models, config, p_cat, p_model * volume[:, None], week_of_day, tool_rate)
 
     rng = np.random.default_rng([config.seed, 1])
     n_models, n_cat = len(models), p_cat.shape[2]
@@ -232,6 +296,7 @@ def build_market(models: Models, config: SimConfig) -> Market:
         mean_in=mean_in,
         mean_out=mean_out,
         tool_rate=tool_rate,
+        tool_p=tool_p,
         counts=counts,
         month_requests=month_requests,
     )

@@ -6,7 +6,9 @@ generator seeded by (seed, slug), so a model keeps its traits when the catalog a
 
 from __future__ import annotations
 
+import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,6 +19,7 @@ import pyarrow as pa
 from tokencensus.simulate.config import SimConfig
 from tokencensus.simulate.world import (
     AUTHOR_POPULARITY,
+    CATEGORIES,
     CATEGORY_PROFILES,
     CODER_AUTHORS,
     FIRST_PARTY,
@@ -137,6 +140,9 @@ def qualified_models(catalog: pa.Table, config: SimConfig) -> pd.DataFrame:
     release = pd.to_datetime(df["release_date"])
     df["_release"] = release.fillna(start - pd.Timedelta(days=OLD_RELEASE_DAYS))
     df = df[df["_release"] < pd.Timestamp(config.end)]
+    if config.exclude:
+        pattern = re.compile("|".join(f"(?:{p})" for p in config.exclude))
+        df = df[~df["slug"].astype(str).map(lambda slug: bool(pattern.search(slug)))]
     if len(df) < config.min_models:
         raise ValueError(
             f"the catalog has {len(df)} models released before {config.end} (the period's end), "
@@ -168,11 +174,18 @@ def build_models(catalog: pa.Table, config: SimConfig) -> Models:
     mix = np.empty((m, len(CATEGORY_PROFILES["open"])))
     tps = np.empty(m)
     curve = np.empty((m, 3))
+    by_author = AUTHOR_POPULARITY if config.author_popularity is None else config.author_popularity
     for i, slug in enumerate(slugs):
         rng = _rng(config.seed, slug)
         author = authors[i]
-        pop[i] = np.exp(config.popularity_sigma * rng.standard_normal()) * AUTHOR_POPULARITY.get(author, 1.0)
-        if segment[i] < 2:
+        pop[i] = (
+            np.exp(config.popularity_sigma * rng.standard_normal())
+            * by_author.get(author, 1.0)
+            * config.model_popularity.get(slug, 1.0)
+        )
+        if author in config.author_mix:
+            profile = category_profile(config.author_mix[author], f"SimConfig.author_mix[{author!r}]")
+        elif segment[i] < 2:
             profile = CATEGORY_PROFILES["open"]
         elif author in CODER_AUTHORS:
             profile = CATEGORY_PROFILES["coder"]
@@ -220,6 +233,19 @@ def build_models(catalog: pa.Table, config: SimConfig) -> Models:
         curve=curve,
         alias=[s.split("/", 1)[1] if "/" in s else s for s in slugs],
     )
+
+
+def category_profile(mix: Mapping[str, float], name: str) -> np.ndarray:
+    """A request mix over CATEGORIES from ``{category: share}`` (normalised; missing categories 0)."""
+    unknown = sorted(set(mix) - set(CATEGORIES))
+    if unknown:
+        raise ValueError(
+            f"{name} names unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}"
+        )
+    out = np.array([float(mix.get(c, 0.0)) for c in CATEGORIES])
+    if (out < 0).any() or out.sum() <= 0:
+        raise ValueError(f"{name} must have non-negative shares that sum above 0")
+    return out / out.sum()
 
 
 def period_days(config: SimConfig) -> list[date]:

@@ -35,6 +35,9 @@ ACTIVE_CEILING = 0.8
 """Planted models: expected active users stay below this share of the month's requests."""
 MAX_POOL_SHARE = 0.9
 """A model's cohorts together hold at most this share of the user pool."""
+PLANT_COHORT_SHARE = 0.7
+"""A named plant's cohort takes up to this many new users per request of its month (a launch draws
+a crowd), as far as the active-user ceiling of every later month allows."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class Cohorts:
     """Month index of the glass slipper's launch cohort."""
     boomerang: int | None
     controls: list[int]
+    named: list[int]
+    """Models of ``SimConfig.retention_plants``, in their order."""
     planted: np.ndarray
     """(models,) bool: the models whose curves must not be distorted."""
     new_users: np.ndarray
@@ -125,6 +130,80 @@ def _plant(
         curves[boomerang, :, 1:] = values[np.minimum(k - 1, len(values) - 1)]
 
 
+def _plant_named(
+    curves: np.ndarray, models: Models, market: Market, config: SimConfig
+) -> tuple[int | None, int | None, int | None, list[tuple[int, int]]]:
+    """Apply ``config.retention_plants``: (glass slipper, its cohort, boomerang, every applied
+    plant's (model, cohort)).
+
+    A named model with fewer than MIN_PLANTED_REQUESTS in some complete month after its first (a
+    small simulation) keeps its plain curve.
+    """
+    n_months = curves.shape[1]
+    k = np.arange(1, n_months)
+
+    def curve(values: tuple[float, ...]) -> np.ndarray:
+        v = np.asarray(values, dtype=float)
+        return v[np.minimum(k - 1, len(v) - 1)]
+
+    r = market.month_requests
+    complete = _month_fraction(market) >= 1.0
+    slipper = slipper_month = boomerang = None
+    applied: list[tuple[int, int]] = []
+    for plant in config.retention_plants:
+        if plant.model not in models.slug:
+            raise ValueError(f"SimConfig.retention_plants: {plant.model!r} is not a simulated model")
+        first = plant.cohort.replace(day=1)
+        if first not in market.months:
+            raise ValueError(
+                f"SimConfig.retention_plants: cohort {plant.cohort} of {plant.model} is outside the period"
+            )
+        m, c = models.slug.index(plant.model), market.months.index(first)
+        live = r[m] > 0
+        after = int(np.argmax(live)) + 1 if live.any() else r.shape[1]  # the launch month may be thin
+        if not (r[m, after:][complete[after:]] >= MIN_PLANTED_REQUESTS).all():
+            continue  # too little traffic at this size to hold the planted curve: the model stays plain
+        curves[m, :, 1:] = curve(plant.later)
+        curves[m, c, 1:] = curve(plant.curve)
+        applied.append((m, c))
+        if plant.kind == "foundational" and slipper is None:
+            slipper, slipper_month = m, c
+        elif plant.kind == "boomerang" and boomerang is None:
+            boomerang = m
+    return slipper, slipper_month, boomerang, applied
+
+
+def _ceiling(r: np.ndarray) -> np.ndarray:
+    """Expected active users a model-month may hold: below ACTIVE_CEILING of its requests, with a
+    4-sigma margin for the draw."""
+    return np.minimum(ACTIVE_CEILING * r, (np.sqrt(r + 4.0) - 2.0) ** 2)
+
+
+def _active(new: np.ndarray, curve: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """(months,) expected active users of a model with cohort sizes ``new``."""
+    n = len(new)
+    return np.array(
+        [new[t] + fraction[t] * sum(new[c] * curve[c, t - c] for c in range(t)) for t in range(n)]
+    )
+
+
+def _plant_cohort(new: np.ndarray, r: np.ndarray, curve: np.ndarray, fraction: np.ndarray, c: int) -> int:
+    """The largest size (up to PLANT_COHORT_SHARE of month c's requests, at least the current one)
+    for cohort ``c`` that keeps every complete month's expected active users under the ceiling."""
+    live = (r > 0) & (fraction >= 1.0)
+    others = new.astype(float).copy()
+    others[c] = 0.0
+    room = _ceiling(r) - _active(others, curve, fraction)
+    per_user = np.array(
+        [1.0 if t == c else fraction[t] * curve[c, t - c] if t > c else 0.0 for t in range(len(r))]
+    )
+    binding = live & (per_user > 0)
+    largest = PLANT_COHORT_SHARE * r[c]
+    if binding.any():
+        largest = min(largest, float((room[binding] / per_user[binding]).min()))
+    return max(int(new[c]), int(np.floor(largest)))
+
+
 def _month_fraction(market: Market) -> np.ndarray:
     """(months,) share of each calendar month's days that lie inside the period."""
     inside = np.bincount(market.month_of_day, minlength=len(market.months))
@@ -134,15 +213,11 @@ def _month_fraction(market: Market) -> np.ndarray:
 
 def _planted_rate(r: np.ndarray, curve: np.ndarray, fraction: np.ndarray, rate: float, pool: float) -> float:
     """Largest new-user rate (<= rate) that keeps expected active users safely below requests."""
-    n_months = len(r)
-    coef = r.astype(float).copy()
-    for t in range(n_months):
-        coef[t] += fraction[t] * sum(r[c] * curve[c, t - c] for c in range(t))
-    ceiling = np.minimum(ACTIVE_CEILING * r, (np.sqrt(r + 4.0) - 2.0) ** 2)
+    coef = _active(r.astype(float), curve, fraction)
     live = (r > 0) & (fraction >= 1.0)
     best = min(rate, pool / max(float(r.sum()), 1.0))
     if live.any():
-        best = min(best, float((ceiling[live] / coef[live]).min()))
+        best = min(best, float((_ceiling(r)[live] / coef[live]).min()))
     return best
 
 
@@ -151,10 +226,16 @@ def build_cohorts(models: Models, market: Market, users: Users, config: SimConfi
     r = market.month_requests
     n_models, n_months = r.shape
     curves = _curves(models, n_months)
-    slipper, month, boomerang, controls = _choose(models, market)
-    _plant(curves, config, slipper, month, boomerang)
+    applied: list[tuple[int, int]] = []
+    if config.retention_plants:
+        slipper, month, boomerang, applied = _plant_named(curves, models, market, config)
+        controls: list[int] = []
+    else:
+        slipper, month, boomerang, controls = _choose(models, market)
+        _plant(curves, config, slipper, month, boomerang)
     planted = np.zeros(n_models, dtype=bool)
-    for m in [slipper, boomerang, *controls]:
+    named = [m for m, _ in applied]
+    for m in [slipper, boomerang, *controls, *named]:
         if m is not None:
             planted[m] = True
 
@@ -166,6 +247,8 @@ def build_cohorts(models: Models, market: Market, users: Users, config: SimConfi
         rate[p] = _planted_rate(r[p], curves[p], fraction, config.new_user_rate, pool)
     jitter = np.where(planted[:, None], 0.5, rng.random(r.shape))
     new = np.floor(rate[:, None] * r + jitter).astype(np.int64)
+    for m, c in applied:
+        new[m, c] = _plant_cohort(new[m], r[m], curves[m], fraction, c)
     total = new.sum(axis=1)
     over = total > pool
     new[over] = np.floor(new[over] * (pool / total[over])[:, None]).astype(np.int64)
@@ -185,6 +268,7 @@ def build_cohorts(models: Models, market: Market, users: Users, config: SimConfi
         slipper_cohort=month,
         boomerang=boomerang,
         controls=controls,
+        named=named,
         planted=planted,
         new_users=new,
         month_fraction=fraction,
@@ -233,7 +317,7 @@ def assign_users(
     extra = requests - count
     if (extra > 0).any() and (count[extra > 0] == 0).any():
         raise RuntimeError(f"month {month}: a model has requests but no active user")
-    weight = users.activity[act_user]
+    weight = users.activity_in(act_user, (month + 0.5) / len(cohorts.month_fraction))
     cum = np.cumsum(weight)
     ends = np.cumsum(count)
     starts = ends - count

@@ -63,7 +63,8 @@ class Truth:
     retention: pd.DataFrame
     """model, cohort (first day of month), k, retention (expected share of the cohort with a
     request to the model in month cohort + k; 1 at k = 0), users (exact cohort size) for the glass
-    slipper, boomerang and controls. Months only partly inside the period are left out."""
+    slipper, boomerang, controls and the config's named plants. Months only partly inside the
+    period are left out."""
 
     def share_by(self, column: str, catalog: pa.Table | None = None) -> pd.DataFrame:
         """Expected weekly token share by a model attribute: columns week, <column>, share.
@@ -119,7 +120,9 @@ def build_truth(config: SimConfig, models: Models, market: Market, cohorts: Coho
         {
             "week": weeks,
             "tool_call_rate": market.tool_rate,
-            "tool_call_share": (req * models.tools[:, None]).sum(axis=0) * market.tool_rate * ok / n_w,
+            "tool_call_share": np.einsum("mwc,cw->w", req_c * models.tools[:, None, None], market.tool_p)
+            * ok
+            / n_w,
             "mean_input_tokens": np.einsum("mwc,cw->w", req_c, market.mean_in) / n_w,
             "mean_output_tokens": out_tokens.sum(axis=0) / n_w,
             "reasoning_token_share": config.reasoning_fraction
@@ -163,12 +166,13 @@ def build_truth(config: SimConfig, models: Models, market: Market, cohorts: Coho
             "share": market.p_cat.ravel(),
         }
     )
-    total = sum(s for _, _, s in COUNTRIES)
+    table = COUNTRIES if config.countries is None else config.countries
+    total = sum(s for _, _, s in table)
     country_share = pd.DataFrame(
         {
-            "country": [c for c, _, _ in COUNTRIES],
-            "continent": [k for _, k, _ in COUNTRIES],
-            "share": [s / total for _, _, s in COUNTRIES],
+            "country": [c for c, _, _ in table],
+            "continent": [k for _, k, _ in table],
+            "share": [s / total for _, _, s in table],
         }
     )
 
@@ -177,9 +181,8 @@ def build_truth(config: SimConfig, models: Models, market: Market, cohorts: Coho
 
     rows = []
     n_months = len(market.months)
-    for m in [cohorts.glass_slipper, cohorts.boomerang, *cohorts.controls]:
-        if m is None:
-            continue
+    followed = [cohorts.glass_slipper, cohorts.boomerang, *cohorts.controls, *cohorts.named]
+    for m in dict.fromkeys(m for m in followed if m is not None):
         for c in range(n_months):
             size = int(cohorts.new_users[m, c])
             if not size:
