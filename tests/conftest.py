@@ -92,3 +92,12 @@ def tiny_events() -> pa.Table:
             "provider": pa.array(["p1", "p2", "us", "p1", "p1", "p3", "us", "us", None]),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def default_demo(tmp_path_factory):
+    """The README's demo at its default size, with the study comparison (run once per session)."""
+    from tokencensus.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo"), compare=True, log=lambda _m: None)
+

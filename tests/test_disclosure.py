@@ -37,12 +37,12 @@ WEEK_PARTITIONS = ("share_open", "share_origin", "share_reasoning", "share_new_m
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, dict]:
-    """A small demo (80k requests, 4,000 users) at k = 50: hundreds of cells fall under the floor.
+    """A small demo (200k requests, 8,000 users, 78 weeks) at k = 50: hundreds of cells under the floor.
 
     Returns the true frames (in report order), the published CSVs, and each figure's hidden rows
     as the CSVs show them (a ranking's hidden rows are the ones it left out)."""
     out = tmp_path_factory.mktemp("disclosure")
-    run_demo(out, requests=80_000, users=4_000, seed=11, min_users=K, log=lambda _m: None)
+    run_demo(out, requests=200_000, users=8_000, seed=11, min_users=K, log=lambda _m: None)
     results, _ = compute(open_lake(Lake(out / "lake", create=False)), min_users=K)
     true = {f.id: _ordered(f, results[f.id]) for f in FIGURES if f.id in results}
     csvs = {

@@ -56,8 +56,17 @@ def cli(debug: bool) -> None:
 @option(S.SEED)
 @option(S.BACKEND, type=click.Choice(S.BACKENDS))
 @option(S.MIN_USERS)
-def demo(out_dir: Path, requests: int, users: int, seed: int, backend: str, min_users: int) -> None:
-    """Simulate a year of gateway traffic, ingest it, and write the report."""
+@click.option(
+    "--compare-study",
+    "compare",
+    is_flag=True,
+    help="Also write study.md: each published figure of the OpenRouter study beside the demo's.",
+)
+def demo(
+    out_dir: Path, requests: int, users: int, seed: int, backend: str, min_users: int, compare: bool
+) -> None:
+    """Simulate the study's year of gateway traffic (calibrated to the OpenRouter study), ingest it, and
+    write the report."""
     from tokencensus.demo import run_demo
 
     result = run_demo(
@@ -67,9 +76,12 @@ def demo(out_dir: Path, requests: int, users: int, seed: int, backend: str, min_
         seed=seed,
         backend=backend,
         min_users=min_users,
+        compare=compare,
         log=console.print,
     )
     click.echo(f"Report: {result.report.html}")
+    if result.study is not None:
+        click.echo(f"Study comparison: {result.study}")
 
 
 @cli.command()

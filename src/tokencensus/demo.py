@@ -1,4 +1,8 @@
-"""The demo: simulate a year of marketplace traffic, ingest it, classify a sample, write the report.
+"""The demo: simulate the study's year of marketplace traffic, ingest it, classify a sample, write the report.
+
+The simulated world is calibrated to the published OpenRouter study (``simulate/study.toml``);
+``compare=True`` (``tokencensus demo --compare-study``) also writes ``study.md``, the study's
+figures beside the demo's (:mod:`tokencensus.compare`).
 
 It goes through the same path a user's logs take: the simulator writes log files (canonical
 Parquet), ``ingest`` reads them into a fresh lake, ``classify`` labels a sample of prompts, and the
@@ -29,7 +33,7 @@ from tokencensus.ingest.samples import SampleWriter, sample_fraction
 from tokencensus.lake import Lake
 from tokencensus.report import ReportOutput
 from tokencensus.report.build import report_from_lake
-from tokencensus.simulate import SimConfig, iter_simulate, split_chunk
+from tokencensus.simulate import iter_simulate, split_chunk, study_world
 
 PROMPT_RATE = 0.10
 """Share of simulated requests that get a (synthetic) prompt in the samples table."""
@@ -52,6 +56,8 @@ class DemoResult:
     ingest: IngestSummary
     classify: ClassifySummary
     seconds: dict[str, float] = field(default_factory=dict)
+    study: Path | None = None
+    """study.md (the study's figures beside the demo's) when asked for."""
 
 
 def run_demo(
@@ -62,9 +68,13 @@ def run_demo(
     seed: int = 7,
     backend: str = "duckdb",
     min_users: int = 50,
+    compare: bool = False,
     log: Callable[[str], object] = print,
 ) -> DemoResult:
-    """Run simulate → ingest → classify → report into ``out_dir`` (its logs/ and lake/ are started afresh)."""
+    """Run simulate → ingest → classify → report into ``out_dir`` (its logs/ and lake/ are started afresh).
+
+    With ``compare``, also write ``out_dir/study.md``: the study's published figures beside the demo's.
+    """
     out = Path(out_dir)
     logs, lake_dir = out / "logs", out / "lake"
     for owned in (logs, lake_dir):
@@ -73,15 +83,20 @@ def run_demo(
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
-    truth, chunks = iter_simulate(SimConfig(requests=requests, users=users, seed=seed))
+    world = study_world(requests=requests, users=users, seed=seed)
+    truth, chunks = iter_simulate(world.config)
     files, sampled = [], []
     for i, chunk in enumerate(chunks):
         events, categories = split_chunk(chunk)
         path = logs / f"requests-{i:02d}.parquet"
         pq.write_table(events, path, compression="zstd", compression_level=1)
         files.append(path)
-        keep = [sample_fraction(rid) < PROMPT_RATE for rid in categories["request_id"].to_pylist()]
-        sampled.append(categories.filter(pa.array(keep)))
+        keep = pa.array([sample_fraction(rid) < PROMPT_RATE for rid in categories["request_id"].to_pylist()])
+        chosen = categories.filter(keep)
+        countries = events.column("country").filter(keep).to_pylist()
+        sampled.append(
+            chosen.append_column("language", pa.array(_languages(chosen, countries, world.languages)))
+        )
     seconds["simulate"] = time.perf_counter() - start
     log(
         f"simulated {requests:,} requests of {len(truth.models)} models into {logs} "
@@ -111,7 +126,38 @@ def run_demo(
     report = report_from_lake(lake_dir, out, backend=backend, min_users=min_users)
     seconds["report"] = time.perf_counter() - start
     log(f"wrote {report.html} and {len(report.csvs)} CSV files ({seconds['report']:.1f} s)")
-    return DemoResult(out_dir=out, report=report, ingest=summary, classify=labels, seconds=seconds)
+    result = DemoResult(out_dir=out, report=report, ingest=summary, classify=labels, seconds=seconds)
+    if compare:
+        from tokencensus.compare import compare_study, study_markdown
+
+        start = time.perf_counter()
+        rows = compare_study(lake_dir, backend=backend, world=world)
+        result.study = out / "study.md"
+        result.study.write_text(study_markdown(rows), encoding="utf-8")
+        seconds["compare"] = time.perf_counter() - start
+        log(
+            f"compared with the study: {sum(r.ok for r in rows)} of {len(rows)} figures within range, "
+            f"{result.study} ({seconds['compare']:.1f} s)"
+        )
+    return result
+
+
+def _languages(
+    chosen: pa.Table, countries: list[str | None], languages: dict[str, dict[str, float]]
+) -> list[str]:
+    """Each request's prompt language: drawn (deterministically in its id) from its user's country's
+    languages in the world file; English elsewhere."""
+    out = []
+    for rid, country in zip(chosen.column("request_id").to_pylist(), countries, strict=True):
+        shares = languages.get(country or "", {})
+        u, language = sample_fraction("language:" + rid), "en"
+        for code, share in shares.items():
+            if u < share:
+                language = code
+                break
+            u -= share
+        out.append(language)
+    return out
 
 
 def _labelled_sample(categories: pa.Table, seed: int) -> list[LabelledPrompt]:

@@ -1,4 +1,7 @@
-"""A year of LLM-marketplace traffic with planted truth: the demo's data and the analyses' oracle.
+"""LLM-marketplace traffic with planted truth: the demo's data and the analyses' oracle.
+
+The default world (:func:`study_config`, ``study.toml``) is calibrated to the published aggregates
+of the OpenRouter "State of AI" study; tests build smaller worlds of their own with :class:`SimConfig`.
 
 :func:`simulate` returns the request events (canonical schema), each request's category and the
 :class:`Truth` the analyses must recover: segment token shares (Chinese open, rest-of-world open,
@@ -25,6 +28,7 @@ from tokencensus.simulate.events import CATEGORY_COLUMN, CHUNK_SCHEMA, build_voc
 from tokencensus.simulate.market import build_market, choose_models
 from tokencensus.simulate.models import SEGMENTS, build_models
 from tokencensus.simulate.retention import build_cohorts
+from tokencensus.simulate.study import StudyWorld, study_config, study_world
 from tokencensus.simulate.truth import Truth, build_truth
 from tokencensus.simulate.users import build_users
 from tokencensus.simulate.world import CATEGORIES
@@ -36,14 +40,19 @@ __all__ = [
     "SEGMENTS",
     "SimConfig",
     "Simulation",
+    "StudyWorld",
     "Truth",
     "iter_simulate",
     "simulate",
     "split_chunk",
+    "study_config",
+    "study_world",
 ]
 
-DEFAULT_CONFIG = SimConfig()
-"""The default run: 1M requests, 60k users, 52 weeks from Monday 2025-06-02."""
+DEFAULT_CONFIG = study_config()
+"""The default run: the world calibrated to the published OpenRouter study (``study.toml``), 1M
+requests by 60k users from June 2024 to November 2025. ``SimConfig()`` is the analyses' plainer
+test world (52 weeks from Monday 2025-06-02)."""
 
 CATEGORIES_SCHEMA = pa.schema(
     [pa.field("request_id", pa.string(), nullable=False), pa.field("category", pa.string(), nullable=False)]
