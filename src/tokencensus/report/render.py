@@ -57,7 +57,8 @@ def javascript_bundle() -> str:
 
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     version = wanted if wanted in vl_convert.get_vegalite_versions() else None
-    key = hashlib.sha256(f"{vl_convert.__version__}\n{version}\n{RENDER_SNIPPET}".encode()).hexdigest()[:20]
+    vl_version = getattr(vl_convert, "__version__", "unknown")  # not in its type stubs
+    key = hashlib.sha256(f"{vl_version}\n{version}\n{RENDER_SNIPPET}".encode()).hexdigest()[:20]
     path = cache_dir() / f"vega-bundle-{key}.js"
     try:
         return _checked_bundle(path.read_text(encoding="utf-8"))
