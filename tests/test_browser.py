@@ -117,7 +117,8 @@ def assert_all_charts_drawn(watch: Watch, minimum: int) -> list[dict[str, Any]]:
     assert len(charts) == n_specs >= minimum, f"{len(charts)} charts for {n_specs} specs"
     for chart in charts:
         assert chart["tag"] in ("svg", "canvas"), f"{chart['id']} did not draw: {chart['text'][:200]}"
-        assert chart["width"] > 0 and chart["height"] > 0, chart
+        assert chart["width"] > 0, chart
+        assert chart["height"] > 0, chart
         assert chart["marks"] > 0, f"{chart['id']} drew no marks"
     return charts
 
@@ -135,9 +136,11 @@ def test_every_chart_renders_offline(browser: Any, report: Path, tmp_path: Path)
     finally:
         watch.close()
     data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert width == 1280 and height > 900  # full page: taller than the viewport
+    assert width == 1280
+    assert height > 900
 
 
 def test_hovering_a_mark_shows_its_tooltip(browser: Any, report: Path) -> None:

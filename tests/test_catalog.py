@@ -52,7 +52,8 @@ def test_unknown_row_is_explicit_and_empty():
     assert (row["author"], row["origin"], row["size_class"]) == (UNKNOWN, UNKNOWN, "unknown")
     assert row["open_weights"] is None
     assert (row["reasoning"], row["tools"]) == (False, False)
-    assert row["input_price"] is None and row["output_price"] is None
+    assert row["input_price"] is None
+    assert row["output_price"] is None
 
 
 def test_every_author_has_the_origin_of_the_curated_table():
@@ -72,15 +73,19 @@ def test_size_class_follows_params_and_closed_models_have_no_size():
         if not row["open_weights"]:
             assert (row["size_class"], p, row["active_params_b"]) == ("unknown", None, None), slug
         if row["active_params_b"] is not None:
-            assert p is not None and row["active_params_b"] <= p, slug
+            assert p is not None, slug
+            assert row["active_params_b"] <= p, slug
 
 
 def test_prices_dates_and_context_are_present_and_sane():
     for slug, row in MODELS.items():
-        assert row["input_price"] is not None and row["input_price"] >= 0, slug
-        assert row["output_price"] is not None and row["output_price"] >= 0, slug
+        assert row["input_price"] is not None, slug
+        assert row["input_price"] >= 0, slug
+        assert row["output_price"] is not None, slug
+        assert row["output_price"] >= 0, slug
         assert date(2023, 1, 1) <= row["release_date"] <= date(2026, 12, 31), slug
-        assert row["context_length"] and row["context_length"] > 0, slug
+        assert row["context_length"], slug
+        assert row["context_length"] > 0, slug
 
 
 def test_segments_are_all_populated():
@@ -131,7 +136,8 @@ def test_hand_checked_facts(slug):
 def test_variants_fold_onto_their_base_slug():
     assert not [s for s in MODELS if ":" in s or s.startswith("~")]
     assert "openrouter/auto" not in ROWS
-    assert "thudm/glm-4-32b" not in ROWS and "z-ai/glm-4-32b" in ROWS  # renamed lab
+    assert "thudm/glm-4-32b" not in ROWS
+    assert "z-ai/glm-4-32b" in ROWS
 
 
 # ── alias resolution ────────────────────────────────────────────────────────────────────────────
@@ -257,7 +263,8 @@ ONE_MODEL = [
 @pytest.mark.parametrize("names", ONE_MODEL, ids=lambda names: names[0])
 def test_spellings_of_one_model_resolve_to_one_slug(names):
     slugs = CATALOG.resolve(names).to_pylist()
-    assert None not in slugs and len(set(slugs)) == 1, dict(zip(names, slugs, strict=True))
+    assert None not in slugs, dict(zip(names, slugs, strict=True))
+    assert len(set(slugs)) == 1, dict(zip(names, slugs, strict=True))
 
 
 def test_a_listed_name_wins_and_stripping_never_passes_an_ambiguity():
@@ -274,7 +281,8 @@ def test_a_listed_name_wins_and_stripping_never_passes_an_ambiguity():
 
 def test_same_weights_snapshots_are_aliases_not_rows():
     for dated, undated in SNAPSHOTS.items():
-        assert dated not in ROWS and undated in ROWS
+        assert dated not in ROWS
+        assert undated in ROWS
         assert CATALOG.resolve_one(dated) == undated
         assert CATALOG.resolve_one(dated.split("/", 1)[1]) == undated
 
@@ -341,13 +349,14 @@ def test_resolve_empty_inputs():
 
 
 def test_resolve_a_million_names_in_well_under_a_second():
-    pool = sorted(MODELS) + ["claude-sonnet-4-5", "bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0"]
+    pool = [*sorted(MODELS), "claude-sonnet-4-5", "bedrock/us.anthropic.claude-3-5-sonnet-20241022-v2:0"]
     names = pa.array([pool[(i * 7919) % len(pool)] for i in range(1_000_000)], pa.string())
     catalog = load_catalog()  # a cold cache: every distinct name is resolved from scratch
     start = time.perf_counter()
     slugs = catalog.resolve(names)
     elapsed = time.perf_counter() - start
-    assert len(slugs) == 1_000_000 and slugs.null_count == 0
+    assert len(slugs) == 1_000_000
+    assert slugs.null_count == 0
     assert elapsed < 1.0, f"{elapsed:.2f}s"
 
 
@@ -504,7 +513,8 @@ def test_importer_facts(snapshots, slug, released, input_price, output_price):
         input_price,
         output_price,
     )
-    assert ROWS[slug]["release_date"] == released and ROWS[slug]["input_price"] == input_price
+    assert ROWS[slug]["release_date"] == released
+    assert ROWS[slug]["input_price"] == input_price
 
 
 def test_alias_importer_reproduces_the_packaged_aliases(snapshots):
@@ -520,4 +530,5 @@ def test_litellm_prices_resolve_against_the_catalog():
     resolved = sum(r["slug"] is not None for r in rows.values())
     assert resolved / len(rows) > 0.5
     # LiteLLM and the catalog agree on who reasons where both say so for a first-party key.
-    assert rows["o3-mini"]["reasoning"] and ROWS[rows["o3-mini"]["slug"]]["reasoning"]
+    assert rows["o3-mini"]["reasoning"]
+    assert ROWS[rows["o3-mini"]["slug"]]["reasoning"]

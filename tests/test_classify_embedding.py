@@ -49,7 +49,7 @@ def _no_network(mp: pytest.MonkeyPatch, attempts: list[object]) -> None:
     mp.setenv("HF_HUB_OFFLINE", "1")
     mp.setenv("TRANSFORMERS_OFFLINE", "1")
 
-    def refuse(self: socket.socket, address: object, *args: object) -> None:
+    def refuse(_self: socket.socket, address: object, *_args: object) -> None:
         attempts.append(address)
         raise NetworkUsed(f"network use: connect to {address!r}")
 
@@ -92,7 +92,8 @@ def test_head_round_trip_and_bad_names(tmp_path: Path) -> None:
     back = load_head("static", tmp_path / "h.npz")
     assert back.classes == ("a", "b", "c")
     pred = back.predict(np.array([[0.0, 5.0, 0.0]], np.float32))
-    assert pred.categories == ["b"] and 0.9 < pred.confidence[0] <= 1.0
+    assert pred.categories == ["b"]
+    assert 0.9 < pred.confidence[0] <= 1.0
     with pytest.raises(ConfigError, match="no head for encoder 'minilm'"):
         load_head("minilm", tmp_path / "h.npz")
     with pytest.raises(ConfigError, match="unknown embedding encoder"):
@@ -102,9 +103,8 @@ def test_head_round_trip_and_bad_names(tmp_path: Path) -> None:
 
 
 @needs_extra
-def test_static_predicts_labels_with_confidence(
-    static_backend: EmbeddingBackend, offline: list[object]
-) -> None:
+@pytest.mark.usefixtures("offline")
+def test_static_predicts_labels_with_confidence(static_backend: EmbeddingBackend) -> None:
     texts = [
         "Write a Python function that reverses a linked list and add unit tests",
         "Natalia sold clips to 48 of her friends in April, and then she sold half as many in May. "
@@ -119,7 +119,8 @@ def test_static_predicts_labels_with_confidence(
     assert set(pred.categories) <= set(load_taxonomy().ids)
     assert ((pred.confidence >= 0) & (pred.confidence <= 1)).all()
     empty = static_backend.predict([])
-    assert empty.categories == [] and len(empty.confidence) == 0
+    assert empty.categories == []
+    assert len(empty.confidence) == 0
 
 
 @needs_extra
@@ -148,13 +149,15 @@ def test_static_leave_one_source_out_on_real_sources(static_backend: EmbeddingBa
     recipe = EmbeddingRecipe(static_backend.encoder, load_weak(data))
     result = leave_one_source_out(recipe, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR)
     print(result.format())
-    assert len(result.per_source) == 14 and result.pooled.n == len(prompts)
+    assert len(result.per_source) == 14
+    assert result.pooled.n == len(prompts)
     assert result.pooled.macro_f1 >= STATIC_LOSO_FLOOR
     assert throughput(static_backend, [p.text for p in prompts[:1000]]) >= 200  # measured ~4,000/s
 
 
 @needs_extra
-def test_use_leave_one_source_out_on_real_sources(offline: list[object]) -> None:
+@pytest.mark.usefixtures("offline")
+def test_use_leave_one_source_out_on_real_sources() -> None:
     """The multilingual encoder's recipe, every real source held out in turn, 100 prompts per (source,
     category); it also reads the Chinese and Russian Arena-Hard prompts (measured accuracy 0.32 and
     0.42 against 0.54 on English; the English encoders 0.02–0.08)."""
@@ -168,11 +171,13 @@ def test_use_leave_one_source_out_on_real_sources(offline: list[object]) -> None
     print(result.format())
     assert result.pooled.macro_f1 >= USE_LOSO_FLOOR
     foreign = [s for s in result.per_language if s.name in ("zh", "ru")]
-    assert len(foreign) == 2 and all(s.accuracy >= 0.25 for s in foreign)
+    assert len(foreign) == 2
+    assert all(s.accuracy >= 0.25 for s in foreign)
 
 
 @needs_extra
-def test_minilm_backend_offline_on_real_prompts(offline: list[object]) -> None:
+@pytest.mark.usefixtures("offline")
+def test_minilm_backend_offline_on_real_prompts() -> None:
     """The full MiniLM loads from the installed package with no network; scored on a test-split slice."""
     backend = get_backend("embedding", encoder="minilm")
     assert backend.name == "embedding-minilm-v2"
@@ -289,7 +294,8 @@ def _parallel_labels(backend: object) -> dict[str, list[str]]:
 
 
 @needs_extra
-def test_prompts_in_six_languages_are_classified_by_what_they_ask(offline: list[object]) -> None:
+@pytest.mark.usefixtures("offline")
+def test_prompts_in_six_languages_are_classified_by_what_they_ask() -> None:
     """The multilingual encoder (the embedding backend's default) gives every version of the nine
     requests its category: measured 54 of 54 (translation in both directions included); so does
     the default backend, which sends the 45 non-English versions to it (its hashed n-grams alone

@@ -65,18 +65,25 @@ def test_corpus_holds_every_real_source_with_its_rows() -> None:
     corpus = load_corpus(_data_dir())
     sizes = Counter(p.source for p in corpus)
     # prompts_extra/README.md's rows per file (exact duplicates already dropped there).
-    assert sizes["mmlu_subjects"] == 6433 and sizes["stackoverflow_titles"] == 19985
-    assert sizes["nq_open_queries"] == 7179 and sizes["medquad_questions"] == 4953
-    assert sizes["medicationqa_consumer"] == 651 and sizes["liveqa_medical_consumer"] == 104
-    assert sizes["jeopardy_clues"] == 1382 and sizes["openai_moderation_sexual"] == 52
-    assert sizes["gsm8k"] == 1319 and sizes["humaneval"] == 164 and sizes["vicuna"] == 80
+    assert sizes["mmlu_subjects"] == 6433
+    assert sizes["stackoverflow_titles"] == 19985
+    assert sizes["nq_open_queries"] == 7179
+    assert sizes["medquad_questions"] == 4953
+    assert sizes["medicationqa_consumer"] == 651
+    assert sizes["liveqa_medical_consumer"] == 104
+    assert sizes["jeopardy_clues"] == 1382
+    assert sizes["openai_moderation_sexual"] == 52
+    assert sizes["gsm8k"] == 1319
+    assert sizes["humaneval"] == 164
+    assert sizes["vicuna"] == 80
     mmlu = Counter(p.category for p in corpus if p.source == "mmlu_subjects")
     assert mmlu == {
         "legal": 1778, "health": 1593, "science": 1425, "trivia": 893,
         "marketing": 352, "finance": 287, "technology": 105,
     }  # fmt: skip
     awesome = Counter(p.category for p in corpus if p.source == "awesome_chatgpt")
-    assert len(awesome) >= 12 and awesome["roleplay"] < awesome["programming"]
+    assert len(awesome) >= 12
+    assert awesome["roleplay"] < awesome["programming"]
     assert {p.category for p in corpus} <= set(LABELS) - {OTHER}
     assert len({p.key for p in corpus}) == len(corpus)
 
@@ -107,7 +114,8 @@ def test_weak_labels_of_the_real_chats() -> None:
     counts = Counter(p.category for p in weak)
     assert 1000 < len(weak) < 3000  # of 10,185 human turns: the rest abstain
     assert {"translation", "writing", "creative_writing", "marketing", "roleplay"} <= set(counts)
-    assert all(p.source == WEAK for p in weak) and len({p.key for p in weak}) == len(weak)
+    assert all(p.source == WEAK for p in weak)
+    assert len({p.key for p in weak}) == len(weak)
 
 
 def test_training_set_keeps_templates_a_minority_of_every_category() -> None:
@@ -193,8 +201,10 @@ def test_leave_one_source_out_by_hand() -> None:
     assert [s.accuracy for s in result.per_source] == [0.5, 0.5, 1.0]
     pooled = result.pooled
     # health: 3 gold, 1 right, predicted health once -> P 1, R 1/3; legal: 2 gold, 2 right, predicted 3x.
-    assert pooled.precision["health"] == 1.0 and pooled.recall["health"] == pytest.approx(1 / 3)
-    assert pooled.precision["legal"] == pytest.approx(2 / 3) and pooled.recall["legal"] == 1.0
+    assert pooled.precision["health"] == 1.0
+    assert pooled.recall["health"] == pytest.approx(1 / 3)
+    assert pooled.precision["legal"] == pytest.approx(2 / 3)
+    assert pooled.recall["legal"] == 1.0
     assert pooled.macro_f1 == pytest.approx((0.5 + 0.8) / 2)
     # Calibration takes the labels before the floor: "beta two" at 0.2 said health, and was right.
     rows = {(r.low, r.high): (r.n, r.accuracy) for r in result.calibration if r.n}
@@ -219,12 +229,14 @@ def test_leave_one_source_out_of_the_default_recipe_on_real_sources() -> None:
     prompts = cap([p for p in load_corpus(data) if p.source in keep], 80)
     result = leave_one_source_out(DefaultRecipe(load_weak(data)), prompts, LABELS)
     print(result.format())
-    assert [s.name for s in result.per_source] == sorted(keep) and result.pooled.n == len(prompts)
+    assert [s.name for s in result.per_source] == sorted(keep)
+    assert result.pooled.n == len(prompts)
     by_source = {s.name: s.accuracy for s in result.per_source}
     # Measured: macro-F1 0.338; accuracy MMLU 0.357, Vicuna 0.600, search queries 0.438, Stack
     # Overflow titles 0.100, NLM medication questions 0.075 (docs/classify.md has the full figures).
     assert result.pooled.macro_f1 >= 0.3
-    assert by_source["mmlu_subjects"] >= 0.3 and by_source["vicuna"] >= 0.5
+    assert by_source["mmlu_subjects"] >= 0.3
+    assert by_source["vicuna"] >= 0.5
 
 
 def test_labelled_file_errors_name_the_line_and_field(tmp_path: Path) -> None:
@@ -252,15 +264,18 @@ def test_eval_classifier_scores_a_users_labelled_file(tmp_path: Path) -> None:
     path = tmp_path / "mine.jsonl"
     path.write_text("".join(json.dumps({"text": t, "category": c}) + "\n" for t, c in rows))
     result = run_evaluation(path)
-    assert result.pooled.n == 4 and result.pooled.support["programming"] == 2
-    assert result.per_source[0].name == "mine" and result.prompts_per_s > 0
+    assert result.pooled.n == 4
+    assert result.pooled.support["programming"] == 2
+    assert result.per_source[0].name == "mine"
+    assert result.prompts_per_s > 0
     out = CliRunner().invoke(cli, ["eval-classifier", "--data", str(path)])
     assert out.exit_code == 0, out.output
-    assert "per source:" in out.output and "calibration" in out.output and "macro-F1" in out.output
+    assert "per source:" in out.output
+    assert "calibration" in out.output
+    assert "macro-F1" in out.output
     assert "ibuprofen" not in out.output  # counts and scores only, never prompt text
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "hi"}\n')
     out = CliRunner().invoke(cli, ["eval-classifier", "--data", str(bad)])
-    assert isinstance(out.exception, InputError) and "bad.jsonl, line 1, field 'category'" in str(
-        out.exception
-    )
+    assert isinstance(out.exception, InputError)
+    assert "bad.jsonl, line 1, field 'category'" in str(out.exception)

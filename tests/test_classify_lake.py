@@ -37,7 +37,8 @@ def test_sampling_is_deterministic_nested_and_stratified() -> None:
     n_big = sum(r.startswith("big") for r in chosen)
     assert 150 <= n_big <= 250  # ~1% of 20,000
     assert sum(r.startswith("small") for r in chosen) == 10  # small model topped up to 10
-    assert a.rate_by_model["big"] == 0.01 and a.rate_by_model["small"] > 0.01
+    assert a.rate_by_model["big"] == 0.01
+    assert a.rate_by_model["small"] > 0.01
     lower = set(choose(cands, rate=0.005, min_per_model=0).request_ids.to_pylist())
     assert lower <= set(chosen)  # a lower rate keeps a nested subset
     assert fractions(["x"])[0] == fractions(["x"])[0]
@@ -110,16 +111,21 @@ def test_classify_lake_writes_labels_once_and_never_keeps_text(small_lake: Path)
     assert labels.schema.equals(LABEL_SCHEMA)
     assert set(labels["classifier"].to_pylist()) == {"default-v3"}
     # the samples were scrubbed when they were stored: nothing is left for classify to find
-    assert summary.scrubbed["email"] == 0 and summary.scrubbed["secret"] == 0
+    assert summary.scrubbed["email"] == 0
+    assert summary.scrubbed["secret"] == 0
     texts = "\n".join(read_samples(small_lake)["text"].to_pylist())
-    assert "[EMAIL]" in texts and "[SECRET]" in texts
+    assert "[EMAIL]" in texts
+    assert "[SECRET]" in texts
     for table in ("labels", "samples"):
         stored = b"".join(p.read_bytes() for p in (small_lake / table).glob("*.parquet"))
-        assert b"alice@example.com" not in stored and b"sk-proj" not in stored
+        assert b"alice@example.com" not in stored
+        assert b"sk-proj" not in stored
     assert {p.stat().st_mode & 0o777 for p in (small_lake / "samples").glob("*.parquet")} == {0o600}
-    assert "alice" not in str(summary) and "sk-proj" not in str(summary)
+    assert "alice" not in str(summary)
+    assert "sk-proj" not in str(summary)
     again = classify_lake(small_lake, rate=1.0)
-    assert again.written == 0 and again.already_labelled == 1_000
+    assert again.written == 0
+    assert again.already_labelled == 1_000
     assert read_labels(small_lake).num_rows == 1_000
 
 

@@ -29,7 +29,7 @@ class FakeServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.bodies.append(body)
                 if len(server.bodies) <= server.fail_first:
@@ -84,7 +84,8 @@ def test_unreachable_endpoint_gives_other() -> None:
         base_url="http://127.0.0.1:9/v1", model="m", retries=1, backoff_s=0.01, timeout_s=1, **FREE
     )
     pred = backend.predict(["hello"])
-    assert pred.categories == ["other"] and pred.confidence[0] == 0.0
+    assert pred.categories == ["other"]
+    assert pred.confidence[0] == 0.0
 
 
 def test_classify_lake_sends_only_scrubbed_text(fake: FakeServer, tmp_path: Path) -> None:
@@ -97,9 +98,11 @@ def test_classify_lake_sends_only_scrubbed_text(fake: FakeServer, tmp_path: Path
     summary = classify_lake(
         lake.root, backend="llm", rate=1.0, base_url=fake.url, model="fake", backoff_s=0.01, **FREE
     )
-    assert summary.written == 2 and summary.classifier == "llm:fake"
+    assert summary.written == 2
+    assert summary.classifier == "llm:fake"
     sent = json.dumps(fake.bodies)
-    assert "bob@corp.com" not in sent and "[EMAIL]" in sent
+    assert "bob@corp.com" not in sent
+    assert "[EMAIL]" in sent
     assert set(read_labels(lake.root)["category"].to_pylist()) == {"programming", "roleplay"}
 
 
@@ -124,5 +127,6 @@ def test_max_usd_stops_a_cli_run(fake: FakeServer, tmp_path: Path) -> None:
     writer.flush()
     args = ["classify", "--lake", str(lake.root), "--classifier", "llm", "--rate", "1", "--llm-url", fake.url]
     result = CliRunner().invoke(cli, [*args, "--llm-model", "gpt-4o", "--max-usd", "0.0001"])
-    assert isinstance(result.exception, ConfigError) and "cost guard" in str(result.exception)
+    assert isinstance(result.exception, ConfigError)
+    assert "cost guard" in str(result.exception)
     assert len(fake.bodies) < 50

@@ -61,8 +61,10 @@ def test_floor_turns_low_confidence_into_other() -> None:
 
 def test_score_by_hand() -> None:
     s = score(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b", "c"])
-    assert s.precision["a"] == 1.0 and s.recall["a"] == 0.5
-    assert s.precision["b"] == pytest.approx(2 / 3) and s.recall["b"] == 1.0
+    assert s.precision["a"] == 1.0
+    assert s.recall["a"] == 0.5
+    assert s.precision["b"] == pytest.approx(2 / 3)
+    assert s.recall["b"] == 1.0
     assert s.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)  # c is absent from gold: not averaged
     assert s.confusion.tolist() == [[1, 1, 0], [0, 2, 0], [0, 0, 0]]
 
@@ -70,7 +72,8 @@ def test_score_by_hand() -> None:
 def test_default_backend_predicts_every_prompt() -> None:
     backend = get_backend("default")
     pred = backend.predict(["Write a Python function that reverses a list", "", "x" * 50_000])
-    assert len(pred.categories) == 3 and pred.categories[0] == "programming"
+    assert len(pred.categories) == 3
+    assert pred.categories[0] == "programming"
     assert ((pred.confidence >= 0) & (pred.confidence <= 1)).all()
     assert backend.predict([]).categories == []
 

@@ -78,7 +78,8 @@ def test_every_cell_under_the_floor_is_hidden_and_more_are(study) -> None:
         assert not (sens & ~hidden[fid]).any(), fid
         n_sensitive += int(sens.sum())
         n_hidden += int(hidden[fid].sum())
-    assert n_sensitive > 300 and n_hidden > n_sensitive  # the floor bites, and complements were added
+    assert n_sensitive > 300
+    assert n_hidden > n_sensitive
 
 
 def _protected(x: float, upper: float) -> bool:
@@ -135,7 +136,7 @@ def test_subtraction_over_a_month_and_a_continent_recovers_no_country(study) -> 
 
 
 def test_a_models_period_minus_its_published_weeks_recovers_no_week(study) -> None:
-    true, csvs, hidden = study
+    true, csvs, _hidden = study
     period = dict(zip(csvs["cost_vs_usage"]["model"], _num(csvs["cost_vs_usage"]["tokens"]), strict=True))
     frame, csv = true["top_models_weekly"], csvs["top_models_weekly"]
     tokens = _num(csv["tokens"])
@@ -197,7 +198,8 @@ def test_the_linear_attack_on_every_figure_recovers_no_hidden_cell(study) -> Non
     # the same attack on the floor alone (no complementary cells) recovers cells, most exactly
     exposed = audit(cells, rels, sensitive, sensitive)
     figures = {e.figure for e in exposed}
-    assert len(exposed) > 20 and {"top_models_weekly", "share_size", "geo_continent"} <= figures, figures
+    assert len(exposed) > 20, figures
+    assert {"top_models_weekly", "share_size", "geo_continent"} <= figures, figures
     assert sum(e.low == e.high for e in exposed) > 10
 
 
@@ -223,7 +225,8 @@ def test_one_hidden_segment_takes_the_smallest_sufficient_one_with_it() -> None:
     820 − 800; with Open hidden too a reader knows only Open + Unknown = 320, so Unknown ∈ [0, 320]."""
     frames = _week({"Closed": (500, 100), "Open weights": (300, 100), "Unknown": (20, 3)})
     got = protect(frames, K)
-    assert list(got.hidden["share_open"]) == [False, True, True] and got.exposures == []
+    assert list(got.hidden["share_open"]) == [False, True, True]
+    assert got.exposures == []
     cells = Cells(frames)
     rels = relations(cells).relations
     hidden = np.array([False, False, True, True])  # the volume's week, Closed, Open, Unknown
@@ -253,7 +256,8 @@ def test_the_report_says_what_is_protected_and_counts_the_complements() -> None:
         "published totals (blank in the CSV, not drawn)."
     )
     floor = next(f.value for f in view.summary if f.label == "Privacy floor")
-    assert "within ±50%" in floor and "not covered" in floor
+    assert "within ±50%" in floor
+    assert "not covered" in floor
 
 
 def test_rerank_drops_hidden_rows_and_recomputes_changes() -> None:
@@ -271,7 +275,8 @@ def test_rerank_drops_hidden_rows_and_recomputes_changes() -> None:
         columns=cols,
     )
     out = rerank(frame, (frame["users"] < K).to_numpy(), leaderboard=True)
-    assert list(out["model"]) == ["a", "b", "b", "a"] and list(out["rank"]) == [1, 2, 1, 2]
+    assert list(out["model"]) == ["a", "b", "b", "a"]
+    assert list(out["rank"]) == [1, 2, 1, 2]
     # b was 2nd of the published week before (not 3rd): it climbed one place
     assert list(out["prev_rank"].astype("float").fillna(0)) == [0, 0, 2, 1]
     assert list(out["rank_change"].astype("float").fillna(0)) == [0, 0, 1, -1]
@@ -302,13 +307,15 @@ def test_the_largest_open_model_is_named_only_above_the_floor(study) -> None:
         truth = conc.iloc[i]
         if row["top1_share"] != "":
             named += 1
-            assert truth["top1_users"] >= K and (row["week"], row["top_model"]) not in hidden_cells
+            assert truth["top1_users"] >= K
+            assert (row["week"], row["top_model"]) not in hidden_cells
         elif row["suppressed"] == "false":
             gated += 1
             assert truth["top1_users"] < K or (truth["week"].isoformat(), truth["top_model"]) in hidden_cells
         if row["top5_share"] != "":
             assert truth["top5_users"] >= K
-    assert named and gated  # both happen in this small market
+    assert named
+    assert gated
 
 
 def test_cost_medians_are_taken_over_the_published_points(study) -> None:
@@ -338,7 +345,8 @@ def test_a_flow_that_went_nowhere_is_bounded_by_every_other_flow() -> None:
     alone = audit(cells, rels, np.array([True, False, False]), np.array([True, False, False]))
     assert [(e.row, e.low, e.high) for e in alone] == [(0, 20.0, 40.0)]
     got = protect(frames, K)
-    assert list(got.hidden["churn_flows"]) == [True, True, True] and got.exposures == []
+    assert list(got.hidden["churn_flows"]) == [True, True, True]
+    assert got.exposures == []
 
 
 def test_the_audit_fails_closed_when_the_solver_does(monkeypatch) -> None:
@@ -347,7 +355,7 @@ def test_the_audit_fails_closed_when_the_solver_does(monkeypatch) -> None:
     class Failed:
         status, x, fun = 4, None, None
 
-    monkeypatch.setattr(scipy.optimize, "linprog", lambda *a, **k: Failed())
+    monkeypatch.setattr(scipy.optimize, "linprog", lambda *_a, **_k: Failed())
     frames = _flows()
     cells = Cells(frames)
     hidden = np.array([True, True, False])  # nowhere and B hidden, C published: the floor holds

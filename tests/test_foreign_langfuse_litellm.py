@@ -56,13 +56,16 @@ def test_litellm_standard_logging_payload_manifest() -> None:
     path = shared_file("foreign/litellm/standard_logging_payload.json")
     assert detect_format(path) == "litellm-payload"
     rows, batches = read_all(litellm_payload.read, path)
-    assert len(rows) == 1 and not errors(batches) and not skipped(batches)
+    assert len(rows) == 1
+    assert not errors(batches)
+    assert not skipped(batches)
     row = rows[0]
     assert row["request_id"] == "chatcmpl-2299b6a2-82a3-465a-b47c-04e685a2227f"
     assert (row["model_raw"], row["provider"]) == ("gpt-4o", "openai")
     assert (row["input_tokens"], row["output_tokens"]) == (10, 20)
     assert row["cost_usd"] == pytest.approx(0.000225)
-    assert row["finish_reason"] == "stop" and row["error_type"] is None
+    assert row["finish_reason"] == "stop"
+    assert row["error_type"] is None
     assert row["streamed"] is True
     assert row["ts"].isoformat() == "2025-01-24T09:20:46.847371+00:00"
     assert row["latency_ms"] == pytest.approx(4.583)  # 09:20:46.851954 − 09:20:46.847371
@@ -217,7 +220,8 @@ def test_langfuse_api_page_manifest() -> None:
     assert (gemini["input_tokens"], gemini["output_tokens"], gemini["reasoning_tokens"]) == (24, 1407, 1029)
     assert gemini["cached_tokens"] == 0
     assert gemini["cost_usd"] == pytest.approx(0.0009522)
-    assert gemini["latency_ms"] == pytest.approx(7878.0) and gemini["ttft_ms"] == pytest.approx(6322.0)
+    assert gemini["latency_ms"] == pytest.approx(7878.0)
+    assert gemini["ttft_ms"] == pytest.approx(6322.0)
     assert (gemini["user_id"], gemini["finish_reason"], gemini["error_type"]) == ("demo-user", "stop", None)
     llama = by_model["llama-3.3-70b-versatile"]
     assert (llama["request_id"], llama["input_tokens"], llama["output_tokens"]) == (
@@ -337,7 +341,8 @@ def test_langfuse_ui_csv_export(tmp_path: Path) -> None:
     assert ok["ts"].isoformat() == "2025-03-01T10:00:00+00:00"  # the export's quoted date, unquoted
     assert (ok["input_tokens"], ok["output_tokens"], ok["cached_tokens"]) == (100, 50, 20)
     assert (ok["tool_calls"], ok["cost_usd"], ok["user_id"]) == (2, pytest.approx(0.0001), "user-7")
-    assert ok["latency_ms"] == pytest.approx(2500.0) and ok["ttft_ms"] == pytest.approx(400.0)
+    assert ok["latency_ms"] == pytest.approx(2500.0)
+    assert ok["ttft_ms"] == pytest.approx(400.0)
     failed = by_id["obs-2"]
     assert failed["finish_reason"] == "error"
     assert failed["error_type"] == "langfuse level ERROR (http 429: rate_limit_error)"
@@ -363,7 +368,8 @@ def test_langfuse_old_generations_export(tmp_path: Path) -> None:
     path.write_text(header + "\n" + line + "\n")
     assert detect_format(path) == "langfuse"
     rows, batches = read_all(langfuse.read, path)
-    assert not errors(batches) and not skipped(batches)
+    assert not errors(batches)
+    assert not skipped(batches)
     assert [(r["request_id"], r["input_tokens"], r["output_tokens"]) for r in rows] == [("gen-1", 12, 20)]
     assert rows[0]["cost_usd"] == pytest.approx(0.00003)
     assert samples(batches) == {"gen-1": "hi"}

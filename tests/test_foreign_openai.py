@@ -68,7 +68,8 @@ def test_batch_api_output_successes_and_failures() -> None:
     assert len(rows) == 7
     ok = [r for r in rows if r["finish_reason"] != "error"]
     failed = [r for r in rows if r["finish_reason"] == "error"]
-    assert len(ok) == 5 and tokens(ok) == (489, 455)
+    assert len(ok) == 5
+    assert tokens(ok) == (489, 455)
     assert Counter(r["finish_reason"] for r in ok) == {"stop": 4, "length": 1}
     assert all(r["error_type"] is None for r in ok)
     assert sorted(r["error_type"] for r in failed) == ["batch_expired", "http 400: invalid_request_error"]
@@ -76,7 +77,9 @@ def test_batch_api_output_successes_and_failures() -> None:
     assert {r["model_raw"] for r in failed} == {"unknown"}  # the error lines name no model
     # Identity: the line's batch request id (unique), not the body's chatcmpl id.
     ids = [r["request_id"] for r in rows]
-    assert len(set(ids)) == 7 and "batch_req_123" in ids and "batch_req_002" in ids
+    assert len(set(ids)) == 7
+    assert "batch_req_123" in ids
+    assert "batch_req_002" in ids
     assert not any(i.startswith("chatcmpl-") for i in ids)
     # Error lines carry no time: dated by the latest `created` of the others (the batch's end).
     latest = max(r["ts"] for r in ok)
@@ -108,7 +111,8 @@ def test_chat_pairs() -> None:
     assert len(distinct) == 11
     ok = [r for r in distinct.values() if r["finish_reason"] != "error"]
     (failed,) = [r for r in distinct.values() if r["finish_reason"] == "error"]
-    assert len(ok) == 10 and tokens(ok) == (420, 229)
+    assert len(ok) == 10
+    assert tokens(ok) == (420, 229)
     assert sum(r["tool_calls"] or 0 for r in ok) == 4
     assert Counter(r["finish_reason"] for r in ok) == {"stop": 8, "tool_calls": 2}
     assert failed["error_type"] == "http 404: model_not_found"
@@ -124,12 +128,14 @@ def test_responses_api_pairs() -> None:
     assert len(rows) == 12
     ok = [r for r in rows if r["finish_reason"] != "error"]
     (failed,) = [r for r in rows if r["finish_reason"] == "error"]
-    assert len(ok) == 11 and tokens(ok) == (312, 377)
+    assert len(ok) == 11
+    assert tokens(ok) == (312, 377)
     assert sum(r["reasoning_tokens"] for r in ok) == 9
     assert sum(r["tool_calls"] or 0 for r in ok) == 1
     assert Counter(r["finish_reason"] for r in ok) == {"stop": 10, "tool_calls": 1}
     # The pair logs no status code: the error type is the error's code alone.
-    assert failed["error_type"] == "model_not_found" and failed["request_id"].startswith("openai:")
+    assert failed["error_type"] == "model_not_found"
+    assert failed["request_id"].startswith("openai:")
     assert (failed["input_tokens"], failed["output_tokens"]) == (0, 0)
 
 
@@ -156,7 +162,8 @@ def test_legacy_function_call_counts_one(tmp_path: Path) -> None:
         "usage": {"prompt_tokens": 5, "completion_tokens": 3},
     }
     rows, _ = read_all(openai_jsonl, write_jsonl(tmp_path / "f.jsonl", [{"request": {}, "response": body}]))
-    assert rows[0]["tool_calls"] == 1 and rows[0]["finish_reason"] == "function_call"
+    assert rows[0]["tool_calls"] == 1
+    assert rows[0]["finish_reason"] == "function_call"
 
 
 def test_stream_chunks_in_a_pairs_file_point_to_openai_stream(tmp_path: Path) -> None:
@@ -165,7 +172,8 @@ def test_stream_chunks_in_a_pairs_file_point_to_openai_stream(tmp_path: Path) ->
     rows, batches = read_all(openai_jsonl, write_jsonl(tmp_path / "mixed.jsonl", [pair, piece]))
     assert len(rows) == 1
     (reject,) = rejects(batches)
-    assert reject.row == 2 and "openai-stream" in reject.reason
+    assert reject.row == 2
+    assert "openai-stream" in reject.reason
 
 
 # -- openai-stream -----------------------------------------------------------------------------------------
@@ -174,7 +182,8 @@ def test_stream_chunks_in_a_pairs_file_point_to_openai_stream(tmp_path: Path) ->
 def test_chat_stream_chunks_assembled_per_response() -> None:
     rows, batches = read_all(openai_stream, shared_file("foreign/openai/contrib_chat_stream_chunks.jsonl"))
     assert not rejects(batches)
-    assert len(rows) == 7 and all(r["streamed"] for r in rows)
+    assert len(rows) == 7
+    assert all(r["streamed"] for r in rows)
     assert len({r["request_id"] for r in rows}) == 7
     (no_usage,) = [r for r in rows if r["request_id"] == "chatcmpl-ASYMZbRqo8Bkz53FVzaTj7W7feOn4"]
     assert (no_usage["input_tokens"], no_usage["output_tokens"]) == (0, 0)  # usage unknown: 0
@@ -194,7 +203,8 @@ def test_responses_stream_final_events() -> None:
     path = shared_file("foreign/openai/contrib_responses_api_stream_final_events.jsonl")
     rows, batches = read_all(openai_stream, path)
     assert not rejects(batches)
-    assert len(rows) == 9 and tokens(rows) == (194, 70)
+    assert len(rows) == 9
+    assert tokens(rows) == (194, 70)
     assert all(r["streamed"] and r["finish_reason"] == "stop" for r in rows)
     assert all(r["request_id"].startswith("resp_") for r in rows)
 
@@ -247,7 +257,8 @@ def test_interleaved_streams_assemble(tmp_path: Path) -> None:
     )
     assert (b["input_tokens"], b["output_tokens"], b["finish_reason"]) == (11, 4, "stop")
     assert b["tool_calls"] is None
-    assert a["ts"] == datetime.fromtimestamp(100, UTC) and b["ts"] == datetime.fromtimestamp(101, UTC)
+    assert a["ts"] == datetime.fromtimestamp(100, UTC)
+    assert b["ts"] == datetime.fromtimestamp(101, UTC)
     assert list(batches[0].rows) == [1, 2]  # each request at the line of its first chunk
 
 
@@ -300,15 +311,18 @@ def test_responses_stream_failed_event_and_other_events(tmp_path: Path) -> None:
     ]
     rows, batches = read_all(openai_stream, write_jsonl(tmp_path / "events.jsonl", records))
     (row,) = rows
-    assert row["request_id"] == "resp_x" and row["finish_reason"] == "error"
-    assert row["error_type"] == "server_error" and (row["input_tokens"], row["output_tokens"]) == (0, 0)
+    assert row["request_id"] == "resp_x"
+    assert row["finish_reason"] == "error"
+    assert row["error_type"] == "server_error"
+    assert (row["input_tokens"], row["output_tokens"]) == (0, 0)
     assert [(r.row, r.field) for r in rejects(batches)] == [(4, "record")]
 
 
 def test_stream_chunk_without_id_is_rejected(tmp_path: Path) -> None:
     bad = chunk("", 100, delta={"role": "assistant"})
     rows, batches = read_all(openai_stream, write_jsonl(tmp_path / "c.jsonl", [bad]))
-    assert rows == [] and [(r.row, r.field) for r in rejects(batches)] == [(1, "request_id")]
+    assert rows == []
+    assert [(r.row, r.field) for r in rejects(batches)] == [(1, "request_id")]
 
 
 # -- end-to-end ----------------------------------------------------------------------------------------------
@@ -327,7 +341,8 @@ def test_stream_chunk_without_id_is_rejected(tmp_path: Path) -> None:
 def test_lands_end_to_end(tmp_path: Path, name: str, written: int, errors: int, duplicates: int) -> None:
     # end-to-end
     summary = ingest_paths([shared_file(f"foreign/openai/{name}")], Lake(tmp_path / "lake"))
-    assert summary.total.rows_written == written and summary.total.quarantined == 0
+    assert summary.total.rows_written == written
+    assert summary.total.quarantined == 0
     assert summary.total.duplicates == duplicates
     events = Lake(tmp_path / "lake").read_events()
     assert events.column("finish_reason").cast(pa.string()).to_pylist().count("error") == errors

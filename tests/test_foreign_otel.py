@@ -54,7 +54,8 @@ def _read(path: Path) -> tuple[pa.Table, Counter[str], list[Any]]:
     skipped: Counter[str] = Counter()
     for b in batches:
         skipped.update(b.skipped)
-        assert not b.rejects and b.errors is None
+        assert not b.rejects
+        assert b.errors is None
     return pa.concat_tables([b.table for b in batches]), skipped, batches
 
 
@@ -91,7 +92,8 @@ def test_every_chat_span_lands_once(name: str) -> None:
     assert sum(r["output_tokens"] for r in rows) == 484
     assert dict(skipped) == {"embeddings span (not a chat request)": 1}
     ids = [r["request_id"] for r in rows]
-    assert len(set(ids)) == 22 and all(ID.fullmatch(i) for i in ids)
+    assert len(set(ids)) == 22
+    assert all(ID.fullmatch(i) for i in ids)
     # gen_ai.response.id is not identity (five spans reuse chatcmpl-ASYMQRl3...), and is kept nowhere.
     assert not any("chatcmpl-" in str(v) for r in rows for v in r.values())
     assert "response_id" not in table.column_names
@@ -146,7 +148,7 @@ def test_streamed_flag_from_openllmetry() -> None:
     assert Counter(r["streamed"] for r in rows) == {True: 7, False: 15}
 
 
-@pytest.mark.parametrize("name", (LEGACY, LATEST))
+@pytest.mark.parametrize("name", [LEGACY, LATEST])
 def test_openai_v2_writes_no_streaming_flag(name: str) -> None:
     assert {r["streamed"] for r in _rows(shared_file(name))} == {None}
 
@@ -162,9 +164,11 @@ def test_fields_of_one_span() -> None:
     rows = {r["request_id"]: r for r in _rows(shared_file(OPENLLMETRY))}
     (span,) = _ids_by_response(shared_file(OPENLLMETRY))["chatcmpl-AbMH70fQA9lMPIClvBPyBSjqJBm9F"]
     row = rows[span]
-    assert row["model_raw"] == "gpt-4o-mini-2024-07-18" and row["provider"] == "openai"
+    assert row["model_raw"] == "gpt-4o-mini-2024-07-18"
+    assert row["provider"] == "openai"
     assert (row["input_tokens"], row["output_tokens"], row["finish_reason"]) == (12, 12, "stop")
-    assert row["app"] is not None and row["latency_ms"] > 0
+    assert row["app"] is not None
+    assert row["latency_ms"] > 0
 
 
 def test_prompt_text_goes_to_the_samples_only() -> None:
@@ -209,14 +213,16 @@ def _protobuf(value: Any, scopes: str) -> Any:
 def test_protobuf_field_names_and_base64_ids(tmp_path: Path, scopes: str) -> None:
     source = shared_file(LATEST)
     converted = [_protobuf(doc, scopes) for doc in _documents(source)]
-    assert "resource_spans" in converted[0] and "traceId" not in json.dumps(converted)
+    assert "resource_spans" in converted[0]
+    assert "traceId" not in json.dumps(converted)
     path = tmp_path / "traces_proto.jsonl"
     path.write_text("".join(json.dumps(doc) + "\n" for doc in converted))
     assert detect_format(path) == "otel"
     original = sorted(_rows(source), key=lambda r: r["request_id"])
     proto = sorted(_rows(path), key=lambda r: r["request_id"])
     assert proto == original  # same rows, same hex ids, same tokens, tools, error row
-    assert sum(r["input_tokens"] for r in proto) == 680 and sum(r["output_tokens"] for r in proto) == 484
+    assert sum(r["input_tokens"] for r in proto) == 680
+    assert sum(r["output_tokens"] for r in proto) == 484
 
 
 def test_hex_id() -> None:
@@ -225,7 +231,8 @@ def test_hex_id() -> None:
     assert hex_id(base64.urlsafe_b64encode(bytes.fromhex(trace)).decode().rstrip("=")) == trace
     assert hex_id("5B8EFFF798038103D269B633813FC60C") == "5b8efff798038103d269b633813fc60c"
     assert hex_id(base64.b64encode(bytes.fromhex("b49f54b4bb8e393b")).decode()) == "b49f54b4bb8e393b"
-    assert hex_id("a1") == "a1" and hex_id(None) == ""  # not an OTLP id: kept as written
+    assert hex_id("a1") == "a1"
+    assert hex_id(None) == ""
 
 
 @pytest.mark.parametrize("suffix", [".gz", ".zst"])
@@ -284,7 +291,9 @@ def test_no_genai_span_is_an_input_error(tmp_path: Path, documents: list[Any], f
     with pytest.raises(InputError) as caught:
         list(read(path, ReadOptions()))
     message = str(caught.value)
-    assert str(path) in message and found in message and "gen_ai" in message
+    assert str(path) in message
+    assert found in message
+    assert "gen_ai" in message
 
 
 def test_http_spans_beside_genai_spans_are_skipped(tmp_path: Path) -> None:

@@ -75,9 +75,8 @@ def test_openrouter_activity_export_matches_a_direct_computation(tmp_path: Path)
     assert total(events, "tool_calls") == len(tool_rows)  # one call per tool-call finish: no count in the log
     cancelled = [r for r in good if r["cancelled"] == "true"]
     assert pc.sum(pc.equal(finish, "cancelled")).as_py() == len(cancelled)
-    assert set(events["ts"].to_pylist()) and min(events["ts"].to_pylist()) == datetime(
-        2026, 3, 1, 21, 1, 0, 262000, tzinfo=UTC
-    )
+    assert set(events["ts"].to_pylist())
+    assert min(events["ts"].to_pylist()) == datetime(2026, 3, 1, 21, 1, 0, 262000, tzinfo=UTC)
     # The quarantine names the file, the line (header = line 1) and the reason.
     quarantine = Lake(tmp_path / "lake").read_quarantine()
     assert sorted(quarantine["row"].to_pylist()) == [i + 2 for i in bad]
@@ -170,20 +169,28 @@ def test_openrouter_generation_json(tmp_path: Path) -> None:
     assert detect_format(path) == "openrouter-json"
     ingest([path], tmp_path / "lake")
     rows = by_id(tmp_path / "lake")
-    assert rows["gen-1"]["input_tokens"] == 1000 and rows["gen-1"]["output_tokens"] == 100  # native counts
-    assert rows["gen-1"]["reasoning_tokens"] == 60 and rows["gen-1"]["cached_tokens"] == 500
-    assert rows["gen-1"]["finish_reason"] == "tool_calls" and rows["gen-1"]["tool_calls"] == 1
-    assert rows["gen-1"]["app"] == "12345" and rows["gen-1"]["user_id"] == "user-123"
-    assert rows["gen-1"]["model"] == "deepseek/deepseek-v3.2" and rows["gen-1"]["latency_ms"] == 1250.0
-    assert rows["gen-2"]["finish_reason"] == "cancelled" and rows["gen-2"]["streamed"] is False
-    assert rows["gen-3"]["input_tokens"] == 6 and rows["gen-3"]["finish_reason"] == "length"
+    assert rows["gen-1"]["input_tokens"] == 1000
+    assert rows["gen-1"]["output_tokens"] == 100
+    assert rows["gen-1"]["reasoning_tokens"] == 60
+    assert rows["gen-1"]["cached_tokens"] == 500
+    assert rows["gen-1"]["finish_reason"] == "tool_calls"
+    assert rows["gen-1"]["tool_calls"] == 1
+    assert rows["gen-1"]["app"] == "12345"
+    assert rows["gen-1"]["user_id"] == "user-123"
+    assert rows["gen-1"]["model"] == "deepseek/deepseek-v3.2"
+    assert rows["gen-1"]["latency_ms"] == 1250.0
+    assert rows["gen-2"]["finish_reason"] == "cancelled"
+    assert rows["gen-2"]["streamed"] is False
+    assert rows["gen-3"]["input_tokens"] == 6
+    assert rows["gen-3"]["finish_reason"] == "length"
     assert sum(r["cost_usd"] for r in rows.values()) == pytest.approx(0.5022)
 
     array = tmp_path / "generations.json"
     array.write_text(json.dumps([r.get("data", r) for r in records], indent=2))
     assert detect_format(array) == "openrouter-json"
     summary = ingest([array], tmp_path / "lake")
-    assert summary.total.duplicates == 3 and summary.total.rows_written == 0
+    assert summary.total.duplicates == 3
+    assert summary.total.rows_written == 0
 
 
 # -- LiteLLM ------------------------------------------------------------------------------------------
@@ -200,7 +207,8 @@ def test_litellm_spend_logs(tmp_path: Path, kind: str) -> None:
         path.write_text(json.dumps(litellm_rows(), indent=1))
     assert detect_format(path) == "litellm"
     summary = ingest([path], tmp_path / "lake", sample_rate=1.0)
-    assert summary.total.rows_written == 3 and summary.total.quarantined == 0
+    assert summary.total.rows_written == 3
+    assert summary.total.quarantined == 0
     rows = by_id(tmp_path / "lake")
     a1 = rows["chatcmpl-a1"]
     assert (a1["input_tokens"], a1["output_tokens"], a1["cached_tokens"], a1["reasoning_tokens"]) == (
@@ -209,19 +217,30 @@ def test_litellm_spend_logs(tmp_path: Path, kind: str) -> None:
         800,
         40,
     )
-    assert a1["finish_reason"] == "tool_calls" and a1["tool_calls"] == 2
-    assert a1["model"] == "anthropic/claude-sonnet-4.5" and a1["model_raw"] == "claude-sonnet-4-5"
-    assert a1["provider"] == "anthropic" and a1["app"] == "support-bot" and a1["user_id"] == "customer-9"
-    assert a1["latency_ms"] == 2500.0 and a1["ttft_ms"] == 400.0 and a1["cost_usd"] == 0.0125
+    assert a1["finish_reason"] == "tool_calls"
+    assert a1["tool_calls"] == 2
+    assert a1["model"] == "anthropic/claude-sonnet-4.5"
+    assert a1["model_raw"] == "claude-sonnet-4-5"
+    assert a1["provider"] == "anthropic"
+    assert a1["app"] == "support-bot"
+    assert a1["user_id"] == "customer-9"
+    assert a1["latency_ms"] == 2500.0
+    assert a1["ttft_ms"] == 400.0
+    assert a1["cost_usd"] == 0.0125
     a2 = rows["chatcmpl-a2"]
     # an API key is a secret: the app is a pseudonym of it, and the key is stored nowhere
     key = "key-" + hashlib.sha256(b"hashed-key-2").hexdigest()[:12]
-    assert a2["user_id"] == "internal-2" and a2["app"] == key and a2["finish_reason"] == "unknown"
+    assert a2["user_id"] == "internal-2"
+    assert a2["app"] == key
+    assert a2["finish_reason"] == "unknown"
     stored = b"".join(p.read_bytes() for p in (tmp_path / "lake").rglob("*") if p.is_file())
     assert b"hashed-key-2" not in stored
-    assert a2["ts"] == datetime(2025, 6, 3, 8, tzinfo=UTC) and a2["ttft_ms"] == 1000.0
+    assert a2["ts"] == datetime(2025, 6, 3, 8, tzinfo=UTC)
+    assert a2["ttft_ms"] == 1000.0
     a3 = rows["chatcmpl-a3"]
-    assert a3["finish_reason"] == "error" and a3["model"] == "mystery-model-x" and a3["ttft_ms"] is None
+    assert a3["finish_reason"] == "error"
+    assert a3["model"] == "mystery-model-x"
+    assert a3["ttft_ms"] is None
     assert sum(r["input_tokens"] for r in rows.values()) == 1500
     assert sum(r["cost_usd"] for r in rows.values()) == pytest.approx(0.0145)
     assert summary.unresolved == [("mystery-model-x", 1, 0)]
@@ -248,17 +267,23 @@ def test_otel_genai_spans(tmp_path: Path, layout: str) -> None:
     rows = by_id(tmp_path / "lake")
     # identity is <traceId>:<spanId>, never gen_ai.response.id (providers and replays reuse it)
     first = rows["5b8efff798038103d269b633813fc60c:a1"]
-    assert first["model"] == "openai/gpt-4o" and first["model_raw"] == "gpt-4o-2024-08-06"
+    assert first["model"] == "openai/gpt-4o"
+    assert first["model_raw"] == "gpt-4o-2024-08-06"
     assert (first["input_tokens"], first["output_tokens"], first["cached_tokens"]) == (500, 60, 100)
-    assert first["finish_reason"] == "tool_calls" and first["tool_calls"] == 1
-    assert first["user_id"] == "u-1" and first["app"] == "travel-agent" and first["latency_ms"] == 1500.0
+    assert first["finish_reason"] == "tool_calls"
+    assert first["tool_calls"] == 1
+    assert first["user_id"] == "u-1"
+    assert first["app"] == "travel-agent"
+    assert first["latency_ms"] == 1500.0
     assert first["ts"] == datetime(2025, 6, 2, 10, tzinfo=UTC)
     old = rows["5b8efff798038103d269b633813fc60c:a2"]
-    assert old["provider"] == "anthropic" and old["model"] == "anthropic/claude-sonnet-4.5"
+    assert old["provider"] == "anthropic"
+    assert old["model"] == "anthropic/claude-sonnet-4.5"
     assert (old["input_tokens"], old["output_tokens"], old["reasoning_tokens"]) == (1000, 200, 50)
     assert old["finish_reason"] == "stop"
     failed = rows["5b8efff798038103d269b633813fc60c:a4"]
-    assert failed["finish_reason"] == "error" and failed["error_type"] == "error"  # no error.type, no message
+    assert failed["finish_reason"] == "error"
+    assert failed["error_type"] == "error"
     assert rows["5b8efff798038103d269b633813fc60c:a5"]["finish_reason"] == "length"
     assert sum(r["input_tokens"] for r in rows.values()) == 1550
     assert sum(r["output_tokens"] for r in rows.values()) == 265
@@ -277,20 +302,21 @@ def test_openai_request_response_jsonl(tmp_path: Path) -> None:
     assert summary.total.rows_written == 4
     rows = by_id(tmp_path / "lake")
     p1 = rows["chatcmpl-p1"]
-    assert (
-        p1["ts"] == datetime(2025, 6, 2, 10, tzinfo=UTC)
-        and p1["streamed"] is True
-        and p1["user_id"] == "user-42"
-    )
+    assert p1["ts"] == datetime(2025, 6, 2, 10, tzinfo=UTC)
+    assert p1["streamed"] is True
+    assert p1["user_id"] == "user-42"
     assert (p1["input_tokens"], p1["output_tokens"], p1["cached_tokens"]) == (120, 30, 64)
-    assert p1["model"] == "openai/gpt-4o" and p1["finish_reason"] == "stop"
+    assert p1["model"] == "openai/gpt-4o"
+    assert p1["finish_reason"] == "stop"
     b1 = rows["batch_req_1"]  # a Batch API line is known by its batch request id, not the body's
-    assert b1["finish_reason"] == "tool_calls" and b1["tool_calls"] == 3
+    assert b1["finish_reason"] == "tool_calls"
+    assert b1["tool_calls"] == 3
     r1 = rows["resp_1"]
     assert (r1["input_tokens"], r1["output_tokens"], r1["reasoning_tokens"]) == (15, 300, 256)
     assert r1["finish_reason"] == "stop"
     failed = rows["batch_req_2"]
-    assert failed["finish_reason"] == "error" and failed["input_tokens"] == 0
+    assert failed["finish_reason"] == "error"
+    assert failed["input_tokens"] == 0
     assert failed["error_type"] == "http 500"
     assert sum(r["input_tokens"] for r in rows.values()) == 335
     assert sum(r["output_tokens"] for r in rows.values()) == 350
@@ -348,14 +374,18 @@ def test_wildchat(tmp_path: Path, container: str) -> None:
     n = [len(enc.encode_ordinary(m["content"])) for m in records[0]["conversation"]]
     t2 = rows["c0ffee01#2"]
     assert (t2["input_tokens"], t2["output_tokens"]) == (n[0] + n[1] + n[2], n[3])
-    assert t2["tokens_estimated"] is True and t2["country"] == "DE" and t2["user_id"] == "abc123"
+    assert t2["tokens_estimated"] is True
+    assert t2["country"] == "DE"
+    assert t2["user_id"] == "abc123"
     assert t2["ts"] == datetime(2023, 5, 1, 12, tzinfo=UTC)
     if container == "jsonl":  # the message's own timestamp wins
         assert rows["c0ffee01#1"]["ts"] == datetime(2023, 5, 1, 11, 59, 30, tzinfo=UTC)
-    assert rows["c0ffee02#1"]["country"] == "US" and rows["c0ffee02#1"]["model"] == "gpt-4-0314"
+    assert rows["c0ffee02#1"]["country"] == "US"
+    assert rows["c0ffee02#1"]["model"] == "gpt-4-0314"
     assert rows["c0ffee01#1"]["model"] == "openai/gpt-3.5-turbo"
     samples = {s["request_id"]: s["text"] for s in read_samples(tmp_path / "lake").to_pylist()}
-    assert samples["c0ffee01#1"] == SECRET_PROMPT and samples["c0ffee01#2"] == "Thanks, shorter please"
+    assert samples["c0ffee01#1"] == SECRET_PROMPT
+    assert samples["c0ffee01#2"] == "Thanks, shorter please"
 
 
 # -- pre-aggregated usage (real sample) ----------------------------------------------------------------
@@ -370,7 +400,8 @@ def test_weekly_top10_as_weighted_rows(tmp_path: Path) -> None:
     summary = ingest([path], tmp_path / "lake")
     events = Lake(tmp_path / "lake").read_events()
     assert summary.total.rows_read == len(rows) == 247
-    assert events.num_rows == len(good) and summary.total.quarantined == len(rows) - len(good)
+    assert events.num_rows == len(good)
+    assert summary.total.quarantined == len(rows) - len(good)
     assert set(summary.files[0].reasons) == {"requests is missing or < 1"}
     assert total(events, "requests") == sum(int(r["request_count"]) for r in good)
     assert total(events, "input_tokens") == sum(int(r["prompt_tokens"]) for r in good)
@@ -420,8 +451,10 @@ def test_generic_csv_with_a_mapping_file(tmp_path: Path) -> None:
     summary = ingest([path], tmp_path / "lake", mapping=mapping)
     assert summary.total.rows_written == 2
     rows = by_id(tmp_path / "lake")
-    assert rows["x1"]["ts"] == datetime(2025, 6, 2, 10, tzinfo=UTC) and rows["x1"]["finish_reason"] == "stop"
-    assert rows["x2"]["finish_reason"] == "length" and rows["x2"]["model"] == "anthropic/claude-sonnet-4.5"
+    assert rows["x1"]["ts"] == datetime(2025, 6, 2, 10, tzinfo=UTC)
+    assert rows["x1"]["finish_reason"] == "stop"
+    assert rows["x2"]["finish_reason"] == "length"
+    assert rows["x2"]["model"] == "anthropic/claude-sonnet-4.5"
     assert {r["provider"] for r in rows.values()} == {"my-gateway"}
     json_mapping = tmp_path / "mapping.json"
     json_mapping.write_text(json.dumps({**mapping}))
@@ -442,7 +475,8 @@ def test_canonical_parquet_round_trips(tmp_path: Path, tiny_events: pa.Table) ->
     exported = tmp_path / "export.parquet"
     pq.write_table(events, exported)
     again = ingest([exported], tmp_path / "lake")
-    assert again.total.duplicates == events.num_rows and again.total.rows_written == 0
+    assert again.total.duplicates == events.num_rows
+    assert again.total.rows_written == 0
 
 
 def test_every_format_is_registered() -> None:

@@ -58,7 +58,10 @@ def test_countries() -> None:
 def test_user_hash_is_stable_and_salted() -> None:
     a = normalize.hash_users(pa.array(["u1", None, "u1"]), "s1").to_pylist()
     b = normalize.hash_users(pa.array(["u1"]), "s2").to_pylist()
-    assert a[0] == a[2] and a[1] is None and a[0] != b[0] and len(a[0]) == 64
+    assert a[0] == a[2]
+    assert a[1] is None
+    assert a[0] != b[0]
+    assert len(a[0]) == 64
 
 
 def test_model_resolver_falls_back_to_the_lowercased_name() -> None:
@@ -94,15 +97,20 @@ def test_timestamp_forms() -> None:
     moment = datetime(2026, 3, 29, 20, 32, 18, tzinfo=UTC)
     assert out.to_pylist()[:4] == [moment.replace(microsecond=744000), moment, moment, moment]
     assert out[4].as_py() == moment.replace(microsecond=123456)
-    assert out[5].as_py() is None and mask is not None and mask.tolist() == [False] * 5 + [True, False]
+    assert out[5].as_py() is None
+    assert mask is not None
+    assert mask.tolist() == [False] * 5 + [True, False]
     epochs, _ = columns.as_timestamp(pa.array([1_748_858_400, 1_748_858_400_000, 1_748_858_400_000_000_000]))
     assert set(epochs.to_pylist()) == {datetime(2025, 6, 2, 10, tzinfo=UTC)}
 
 
 def test_text_bool_float() -> None:
     text, mask = columns.as_text(pa.array([b"ok", b"\xff", b"", None], pa.binary()))
-    assert text.to_pylist() == ["ok", None, None, None] and mask.tolist() == [False, True, False, False]
+    assert text.to_pylist() == ["ok", None, None, None]
+    assert mask.tolist() == [False, True, False, False]
     flags, mask = columns.as_bool(pa.array(["true", "False", "yes", "0", "maybe"]))
-    assert flags.to_pylist() == [True, False, True, False, None] and mask.tolist()[-1]
+    assert flags.to_pylist() == [True, False, True, False, None]
+    assert mask.tolist()[-1]
     numbers, mask = columns.as_float(pa.array(["1.5", "nan", "x", " 2 "]))
-    assert numbers.to_pylist() == [1.5, None, None, 2.0] and mask.tolist() == [False, False, True, False]
+    assert numbers.to_pylist() == [1.5, None, None, 2.0]
+    assert mask.tolist() == [False, False, True, False]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -22,7 +22,7 @@ SECRET_PROMPT = "ZEBRA-PLUM-7731 please summarise my medical record"
 class StubCatalog:
     """Resolves a handful of spellings; everything else is unknown (null)."""
 
-    ALIASES = {
+    ALIASES: ClassVar[dict[str, str]] = {
         "anthropic/claude-4.5-sonnet-20250929": "anthropic/claude-sonnet-4.5",
         "claude-sonnet-4-5": "anthropic/claude-sonnet-4.5",
         "openrouter/anthropic/claude-sonnet-4.5": "anthropic/claude-sonnet-4.5",

@@ -75,7 +75,8 @@ def test_a_reused_id_with_other_content_is_another_request(tmp_path):
         for r in lake.read_events(["request_id", "input_tokens"]).to_pylist()
     }
     suffixed = [rid for rid in got if rid.startswith("a~")]
-    assert len(suffixed) == 1 and len(suffixed[0]) == len("a~") + 12
+    assert len(suffixed) == 1
+    assert len(suffixed[0]) == len("a~") + 12
     assert got == {"a": 1, "b": 2, suffixed[0]: 3}
     # the same input again adds nothing: both contents of "a" are found, bare and suffixed
     again = lake.append(events(["a", "b", "a"], tokens=[1, 2, 3]), "in.csv")
@@ -170,7 +171,8 @@ def test_killed_append_leaves_no_half_file_and_rerun_completes(tmp_path, monkeyp
     assert not (tmp_path / "_staging").exists()
     summary = lake.append(events(["a", "b", "c"], days=[2, 3, 4]), "in.csv")
     # day files are written by a thread pool: the days queued beside the dying one may have landed
-    assert summary.rows_written >= 1 and summary.rows_written + summary.duplicates == 3
+    assert summary.rows_written >= 1
+    assert summary.rows_written + summary.duplicates == 3
     assert ids_of(lake) == ["a", "b", "c"]
 
 
@@ -195,7 +197,7 @@ def test_manifest_records_each_append(tmp_path):
 
 
 def test_opening_a_missing_lake_without_create_says_how(tmp_path):
-    with pytest.raises(LakeError, match="no lake at .*tokencensus ingest --lake"):
+    with pytest.raises(LakeError, match=r"no lake at .*tokencensus ingest --lake"):
         Lake(tmp_path / "nope", create=False)
 
 

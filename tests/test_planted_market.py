@@ -125,7 +125,8 @@ def test_volume_matches_the_events(world):
     truth, events = world
     volume = run(analyses.weekly_volume(events))
     assert volume["requests"].sum() == 300_000
-    assert len(volume) == 26 and list(volume["week"]) == truth.weeks
+    assert len(volume) == 26
+    assert list(volume["week"]) == truth.weeks
     # planted volume is an expectation; the realised weekly tokens follow it
     ratio = volume.set_index("week")["tokens"] / truth.volume.set_index("week")["tokens"]
     assert ratio.between(0.85, 1.15).all()

@@ -56,7 +56,8 @@ def test_adjust_stays_in_the_simplex_when_the_counts_cannot_come_from_the_rates(
     """Counted (0.05, 0.95) is below a's floor of 0.2·1 (b alone is counted a 20% of the time): the
     nearest point of the simplex is all b, not a negative share."""
     q = adjust(np.array([0.05, 0.95]), np.array([[0.9, 0.2], [0.1, 0.8]]))
-    assert np.allclose(q, [0.0, 1.0], atol=1e-7) and (q >= 0).all()
+    assert np.allclose(q, [0.0, 1.0], atol=1e-7)
+    assert (q >= 0).all()
 
 
 def test_a_label_without_labelled_prompts_is_an_error_of_the_measured_ones() -> None:
@@ -66,7 +67,8 @@ def test_a_label_without_labelled_prompts_is_an_error_of_the_measured_ones() -> 
     assert list(conf.measured) == [True, False]
     assert np.allclose(conf.rates(), [[0.8], [0.2]])
     got = corrected_shares(["a"] * 9 + ["b"], np.ones(10), conf, replicates=50)
-    assert got["share"].tolist()[0] == pytest.approx(1.0) and np.isnan(got["share"].tolist()[1])
+    assert got["share"].tolist()[0] == pytest.approx(1.0)
+    assert np.isnan(got["share"].tolist()[1])
     assert got["raw_share"].tolist() == pytest.approx([0.9, 0.1])
 
 
@@ -101,11 +103,13 @@ def test_planted_shares_are_recovered_with_intervals_that_cover_them() -> None:
     assert list(got["category"]) == list(LABELS)
     raw_err = np.abs(got["raw_share"] - q).sum()
     err = np.abs(got["share"] - q)
-    assert err.max() < 0.015 and err.sum() < raw_err / 4, (err.sum(), raw_err)
+    assert err.max() < 0.015, (err.sum(), raw_err)
+    assert err.sum() < raw_err / 4, (err.sum(), raw_err)
     assert ((got["low"] <= q) & (q <= got["high"])).all()
     # raw intervals are narrower and in the wrong place: they miss a and d
     assert not ((got["raw_low"] <= q) & (q <= got["raw_high"])).all()
-    assert np.isclose(got["share"].sum(), 1.0) and np.isclose(got["raw_share"].sum(), 1.0)
+    assert np.isclose(got["share"].sum(), 1.0)
+    assert np.isclose(got["raw_share"].sum(), 1.0)
 
 
 def test_above_the_exact_bootstraps_size_the_normal_approximation_gives_the_same_intervals(
@@ -193,11 +197,12 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
     for _ in range(5):
         mix = rng.dirichlet(np.ones(len(present)))
         idx = np.concatenate(
-            [rng.choice(pool[c], int(round(3_000 * x))) for c, x in zip(present, mix, strict=True)]
+            [rng.choice(pool[c], round(3_000 * x)) for c, x in zip(present, mix, strict=True)]
         )
         truth = np.array([np.mean(gold[idx] == c) for c in labels])[m]
         got = corrected_shares(list(pred[idx]), np.ones(len(idx)), conf, replicates=200)
-        assert got.loc[~m, "share"].isna().all() and np.isclose(got["share"].sum(), 1.0)
+        assert got.loc[~m, "share"].isna().all()
+        assert np.isclose(got["share"].sum(), 1.0)
         shown = got[m]
         # raw counting also spends share on labels no prompt of the mix has
         raw_errors.append(np.abs(shown["raw_share"] - truth).sum() + got.loc[~m, "raw_share"].sum())
@@ -205,7 +210,8 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
         covered += list((shown["low"] <= truth + 1e-12) & (truth <= shown["high"] + 1e-12))
         raw_covered += list((shown["raw_low"] <= truth) & (truth <= shown["raw_high"]))
     assert np.mean(errors) < 0.25 * np.mean(raw_errors), (errors, raw_errors)
-    assert np.mean(covered) >= 0.5 and np.mean(raw_covered) < 0.2, (np.mean(covered), np.mean(raw_covered))
+    assert np.mean(covered) >= 0.5, (np.mean(covered), np.mean(raw_covered))
+    assert np.mean(raw_covered) < 0.2, (np.mean(covered), np.mean(raw_covered))
 
 
 # ---------------------------------------------------------------- in the report
@@ -276,8 +282,10 @@ def test_the_report_corrects_with_the_errors_measured_on_the_lakes_own_sample(tm
     assert list(fig.index) == ["programming", "roleplay"]
     assert fig["raw_share"].tolist() == pytest.approx([0.41, 0.59])
     assert fig["corrected_share"].tolist() == pytest.approx([0.30, 0.70], abs=1e-3)
-    assert (fig["corrected_low"] <= [0.3, 0.7]).all() and (fig["corrected_high"] >= [0.3, 0.7]).all()
-    assert fig["tokens"].tolist() == [41_000, 59_000] and fig["users"].tolist() == [410, 590]
+    assert (fig["corrected_low"] <= [0.3, 0.7]).all()
+    assert (fig["corrected_high"] >= [0.3, 0.7]).all()
+    assert fig["tokens"].tolist() == [41_000, 59_000]
+    assert fig["users"].tolist() == [410, 590]
     assert set(fig["headlined"]) == {"corrected"}
     assert set(fig["errors"]) == {"a labelled sample of this traffic (200 prompts)"}
     view = _published_figure(lake, 50)
@@ -311,7 +319,8 @@ def test_without_its_own_sample_the_report_headlines_the_raw_share(tmp_path: Pat
     fig = _corrected_figure(lake)
     shipped = shipped_confusion("default-v3")
     assert shipped is not None
-    assert set(fig["headlined"]) == {"raw"} and fig["corrected_share"].notna().all()
+    assert set(fig["headlined"]) == {"raw"}
+    assert fig["corrected_share"].notna().all()
     assert set(fig["errors"]) == {
         f"public sources the classifier was not trained on ({int(shipped.counts.sum()):,} prompts)"
     }
@@ -320,7 +329,8 @@ def test_without_its_own_sample_the_report_headlines_the_raw_share(tmp_path: Pat
     assert "The raw share is headlined: those prompts are not this traffic's." in text
     other = _confused_lake(tmp_path / "llm", classifier="llm-some-model")
     fig = _corrected_figure(other)
-    assert fig["corrected_share"].isna().all() and set(fig["errors"]) == {"not measured"}
+    assert fig["corrected_share"].isna().all()
+    assert set(fig["errors"]) == {"not measured"}
 
 
 def test_eval_classifier_stores_the_errors_on_a_labelled_sample_in_the_lake(tmp_path: Path) -> None:
@@ -334,11 +344,12 @@ def test_eval_classifier_stores_the_errors_on_a_labelled_sample_in_the_lake(tmp_
     sample.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     run_evaluation(sample, lake=lake)
     stored = load_confusion("default-v3", Lake(lake).calibration_file)
-    assert stored is not None and int(stored.counts.sum()) == 3
+    assert stored is not None
+    assert int(stored.counts.sum()) == 3
     labels = list(stored.labels)
     assert stored.counts[labels.index("programming")].sum() == 2
     assert stored.counts[labels.index("roleplay")].sum() == 1
-    with pytest.raises(ConfigError, match="give that sample as --data FILE.jsonl"):
+    with pytest.raises(ConfigError, match=r"give that sample as --data FILE\.jsonl"):
         run_evaluation(tmp_path, lake=lake)
     with pytest.raises(ConfigError, match="confidence floor"):
         run_evaluation(sample, lake=lake, floor=0.5)

@@ -143,4 +143,5 @@ def test_shares_are_proportions_and_retention_starts_at_one(rows, tiny_catalog):
         assert got.share.between(0, 1).all()
         assert np.allclose(got.groupby("week").share.sum(), 1.0)
     tri = retention.retention_triangle(events).to_pandas()
-    assert (tri[tri.k == 0].retention == 1.0).all() and tri.retention.between(0, 1).all()
+    assert (tri[tri.k == 0].retention == 1.0).all()
+    assert tri.retention.between(0, 1).all()

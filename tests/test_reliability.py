@@ -95,4 +95,5 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path, logs
         assert not (lake / "_staging").exists()
         _finish(lake, logs)  # once more: nothing is added
         assert _requests(lake).num_rows == want.num_rows
-    assert killed >= TRIALS and partial >= 1  # the kills landed while the ingest was writing
+    assert killed >= TRIALS
+    assert partial >= 1

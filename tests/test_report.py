@@ -142,7 +142,8 @@ def specs_of(page: str) -> dict[str, dict]:
 
 def test_writes_one_html_and_a_csv_per_figure(built: tuple[ReportOutput, str]) -> None:
     out, page = built
-    assert out.html is not None and out.html.name == "report.html"
+    assert out.html is not None
+    assert out.html.name == "report.html"
     assert sorted(p.name for p in out.csvs) == sorted(f"{fid}.csv" for fid in make_results())
     assert all(p.parent == out.html.parent / "figures" and p.exists() for p in out.csvs)
     assert out.n_suppressed == 9  # 8 Unknown weeks + the rank-3 model, left out of the ranking
@@ -174,7 +175,8 @@ def test_html_makes_no_network_reference(built: tuple[ReportOutput, str]) -> Non
         assert not re.search(pattern, page, re.I), pattern
     # The only links are in-page anchors and the figures' relative CSVs.
     hrefs = re.findall(r"""\bhref\s*=\s*["']([^"']*)["']""", page)
-    assert hrefs and all(h.startswith("#") or re.fullmatch(r"figures/\w+\.csv", h) for h in hrefs), hrefs
+    assert hrefs
+    assert all(h.startswith("#") or re.fullmatch(r"figures/\w+\.csv", h) for h in hrefs), hrefs
     # Vega-Embed is inlined with its actions menu (links to editors, exports) turned off.
     assert "vegaEmbed" not in page or "actions:false" in page.replace(" ", "")
     assert 'actions:false,renderer:"svg"' in page.replace(" ", "")
@@ -194,8 +196,10 @@ def test_every_figure_has_a_chart_with_inline_data(built: tuple[ReportOutput, st
     for fid, spec in specs.items():
         assert f'<div class="chart" id="chart-{fid}"' in page
         values = spec["data"]["values"]
-        assert isinstance(values, list) and values
-        assert "datasets" not in spec and "url" not in json.dumps(spec["data"])
+        assert isinstance(values, list)
+        assert values
+        assert "datasets" not in spec
+        assert "url" not in json.dumps(spec["data"])
         validate_jsonschema(spec, vegalite_schema)  # the schema, which chart_spec leaves unchecked
         vega = vl_convert.vegalite_to_vega(spec)  # compiles: a valid Vega-Lite spec
         assert vega["data"]
@@ -238,14 +242,16 @@ def test_hostile_names_are_escaped_everywhere(built: tuple[ReportOutput, str]) -
     assert html.escape(HOSTILE) in page  # shown as text
     # Inside the embedded JSON "<" is \u003c, so no name can close the <script> element...
     for m in SPEC_RE.finditer(page):
-        assert "<" not in m.group(3) and ">" not in m.group(3)
+        assert "<" not in m.group(3)
+        assert ">" not in m.group(3)
     # ...and the JSON still decodes to the original names.
     specs = specs_of(page)
     assert HOSTILE in {v["model"] for v in specs["top_models_weekly"]["data"]["values"]}
     assert "evil\"'&" in {v["author"] for v in specs["top_models"]["data"]["values"]}
     # Every <script> opened is closed by its own tag: 1 module + one spec per figure.
     assert page.lower().count("<script") == page.lower().count("</script>") == 1 + len(specs)
-    assert out.markdown is not None and "<script>" not in out.markdown.read_text(encoding="utf-8")
+    assert out.markdown is not None
+    assert "<script>" not in out.markdown.read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- CSVs and the privacy floor
@@ -257,11 +263,13 @@ def test_suppress_blanks_cells_under_the_floor() -> None:
     published, n = suppress(frame, K)
     pd.testing.assert_frame_equal(frame, before)  # the input is left alone
     low = published["users"].isna()
-    assert n == 8 and published["suppressed"].sum() == 8
+    assert n == 8
+    assert published["suppressed"].sum() == 8
     assert (published.loc[published["suppressed"], "segment"] == "Unknown").all()
     assert published.loc[published["suppressed"], ["tokens", "share", "users"]].isna().all().all()
     kept = published[~published["suppressed"]]
-    assert (kept["users"] >= K).all() and not low[~published["suppressed"]].any()
+    assert (kept["users"] >= K).all()
+    assert not low[~published["suppressed"]].any()
     original = frame[frame["users"] >= K]
     assert kept["tokens"].astype("int64").tolist() == original["tokens"].tolist()
     assert kept["share"].tolist() == original["share"].tolist()
@@ -292,7 +300,9 @@ def test_suppress_invariants(users: list[int], k: int) -> None:
     assert published["rank"].tolist() == frame["rank"].tolist()
     for row, orig in zip(published.to_dict("records"), frame.to_dict("records"), strict=True):
         if row["suppressed"]:
-            assert pd.isna(row["users"]) and pd.isna(row["tokens"]) and math.isnan(row["share"])
+            assert pd.isna(row["users"])
+            assert pd.isna(row["tokens"])
+            assert math.isnan(row["share"])
         else:
             assert (row["users"], row["tokens"], row["share"]) == (
                 orig["users"],
@@ -332,7 +342,8 @@ def test_csvs_match_the_frames_with_suppressed_cells_blank(built: tuple[ReportOu
                     else:
                         assert row[col] == src[col], (fid, col)
     top = (figures / "top_models.csv").read_text(encoding="utf-8").splitlines()
-    assert len(top) == 3 and "tiny/model" not in "".join(top)
+    assert len(top) == 3
+    assert "tiny/model" not in "".join(top)
 
 
 # ---------------------------------------------------------------- determinism, formats, edge cases
@@ -343,7 +354,8 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     second = build_report(make_results(), make_meta(), tmp_path / "b", formats=FORMATS_ALL)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
-    assert files_a == files_b and len(files_a) == 3 + len(first.csvs)
+    assert files_a == files_b
+    assert len(files_a) == 3 + len(first.csvs)
     for rel in files_a:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
     assert second.n_suppressed == first.n_suppressed
@@ -353,11 +365,13 @@ def test_missing_keys_skip_their_figures(tmp_path: Path) -> None:
     results = {"volume": make_results()["volume"]}
     out = build_report(results, make_meta(), tmp_path)
     page = out.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
-    assert 'id="fig-volume"' in page and 'id="fig-share_open"' not in page
+    assert 'id="fig-volume"' in page
+    assert 'id="fig-share_open"' not in page
     assert [p.name for p in out.csvs] == ["volume.csv"]
     assert set(specs_of(page)) == {"volume"}
     empty = build_report({}, make_meta(), tmp_path / "none")
-    assert empty.csvs == () and 'id="summary"' in empty.html.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert empty.csvs == ()
+    assert 'id="summary"' in empty.html.read_text(encoding="utf-8")
 
 
 def test_a_figure_skipped_later_loses_its_old_csv(tmp_path: Path) -> None:
@@ -392,18 +406,22 @@ def test_empty_short_and_fully_suppressed_frames(tmp_path: Path) -> None:
 
 def test_markdown_and_json_formats(built: tuple[ReportOutput, str]) -> None:
     out, _ = built
-    assert out.markdown is not None and out.json is not None
+    assert out.markdown is not None
+    assert out.json is not None
     md = out.markdown.read_text(encoding="utf-8")
     assert "Open-weights models carried 31% of tokens in the last four weeks" in md
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md and "[figures/volume.csv](figures/volume.csv)" in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "[figures/volume.csv](figures/volume.csv)" in md
     doc = json.loads(out.json.read_text(encoding="utf-8"))
-    assert doc["meta"]["min_users"] == K and doc["meta"]["period_start"] == "2025-06-02"
+    assert doc["meta"]["min_users"] == K
+    assert doc["meta"]["period_start"] == "2025-06-02"
     assert [f["id"] for f in doc["figures"]] == [
         "volume", "share_open", "top_models", "top_models_weekly", "share_reasoning"
     ]  # fmt: skip
     top = next(f for f in doc["figures"] if f["id"] == "top_models")
     assert [r["model"] for r in top["data"]] == [HOSTILE, "meta/llama-3-70b"]  # tiny/model: 7 users
-    assert top["n_suppressed"] == 1 and "tiny/model" not in json.dumps(doc)
+    assert top["n_suppressed"] == 1
+    assert "tiny/model" not in json.dumps(doc)
 
 
 def test_unknown_format_is_a_config_error(tmp_path: Path) -> None:
@@ -445,7 +463,9 @@ def test_a_year_of_weekly_results_builds_every_format(tmp_path: Path) -> None:
     }
     out = build_report(results, make_meta(), tmp_path, formats=FORMATS_ALL)
     assert len(out.csvs) == 7
-    assert out.html is not None and out.markdown is not None and out.json is not None
+    assert out.html is not None
+    assert out.markdown is not None
+    assert out.json is not None
     assert len(pd.read_csv(tmp_path / "figures" / "top_models_weekly.csv")) == 52 * 11
 
 
@@ -456,9 +476,10 @@ def test_the_vega_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkey
     report_render.javascript_bundle.cache_clear()
     built = report_render.javascript_bundle()
     files = list((tmp_path / "tokencensus").glob("vega-bundle-*.js"))
-    assert len(files) == 1 and files[0].read_text(encoding="utf-8") == built
+    assert len(files) == 1
+    assert files[0].read_text(encoding="utf-8") == built
 
-    def bundle_again(*args, **kwargs):
+    def bundle_again(*_args, **_kwargs):
         raise AssertionError("bundled again")
 
     monkeypatch.setattr(vl_convert, "javascript_bundle", bundle_again)
@@ -472,7 +493,7 @@ def test_the_vega_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkey
     report_render.javascript_bundle.cache_clear()
 
 
-def test_csv_defuses_spreadsheet_formulas_in_names(tmp_path):
+def test_csv_defuses_spreadsheet_formulas_in_names():
     from tokencensus.report.render import figure_csv
 
     frame = pd.DataFrame(
@@ -484,7 +505,8 @@ def test_csv_defuses_spreadsheet_formulas_in_names(tmp_path):
         }
     )
     text = figure_csv(frame)
-    assert "'=HYPERLINK" in text and ",plain/model," in text
+    assert "'=HYPERLINK" in text
+    assert ",plain/model," in text
     assert ",-0.5," in text  # numbers are numbers, not text
 
 
@@ -541,16 +563,21 @@ def test_calendar_windows_of_a_period() -> None:
     from tokencensus.report.headlines import windows
 
     win = windows(SPARSE_PERIOD)
-    assert win is not None and win.n == 4
-    assert win.first == tuple(SPARSE_WEEKS[:4]) and win.last == tuple(SPARSE_WEEKS[-4:])
+    assert win is not None
+    assert win.n == 4
+    assert win.first == tuple(SPARSE_WEEKS[:4])
+    assert win.last == tuple(SPARSE_WEEKS[-4:])
     assert win.dates("last") == "2025-11-03 … 2025-11-30"
     # a period starting on a Wednesday and ending on a Tuesday: Monday weeks, dates kept in the period
     win = windows((date(2025, 9, 3), date(2025, 11, 25)))
-    assert win is not None and win.first[0] == date(2025, 9, 1) and win.last[-1] == date(2025, 11, 24)
+    assert win is not None
+    assert win.first[0] == date(2025, 9, 1)
+    assert win.last[-1] == date(2025, 11, 24)
     assert (win.dates("first"), win.dates("last")) == ("2025-09-03 … 2025-09-28", "2025-11-03 … 2025-11-25")
     # short periods: the windows shrink so they never overlap; within one week there are none
     short = windows((date(2025, 9, 1), date(2025, 9, 21)))
-    assert short is not None and (short.first, short.last) == ((date(2025, 9, 1),), (date(2025, 9, 15),))
+    assert short is not None
+    assert (short.first, short.last) == ((date(2025, 9, 1),), (date(2025, 9, 15),))
     assert windows((date(2025, 9, 2), date(2025, 9, 7))) is None
 
 
@@ -617,7 +644,7 @@ def test_headlines_say_when_a_window_of_the_period_is_empty() -> None:
     )
 
 
-def test_report_headlines_use_the_report_period(tmp_path: Path) -> None:
+def test_report_headlines_use_the_report_period() -> None:
     from tokencensus.report.data import report_view
 
     volume = make_results()["volume"].head(1)

@@ -77,7 +77,7 @@ def full_results() -> dict[str, pd.DataFrame]:
             ("programming", 800, 120, 0.4, 0.35, 0.45, 0.5, 0.4, 0.6, "corrected", traffic),
             ("roleplay", 1200, 150, 0.6, 0.55, 0.65, 0.5, 0.4, 0.6, "corrected", traffic),
             ("legal", PLANT_INT, LOW, PLANT_FLOAT, 0.0, PLANT_FLOAT, PLANT_FLOAT, 0.0, PLANT_FLOAT,
-             "corrected", traffic),  # fmt: skip
+             "corrected", traffic),
         ],
     )
     # share_author: last four weeks deepseek 400/1000 = 40%, first four 200/1000 = 20%.
@@ -353,7 +353,8 @@ def specs_of(page: str) -> dict[str, dict]:
 
 def test_the_fixture_covers_every_figure() -> None:
     assert set(full_results()) == {fig.id for fig in FIGURES}
-    assert len(FIGURES) == 27 and {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
+    assert len(FIGURES) == 27
+    assert {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
 
 
 # ---------------------------------------------------------------- sections, charts, CSVs, PNGs
@@ -389,15 +390,19 @@ def test_every_figure_has_a_valid_chart_a_csv_and_a_png(full: tuple[ReportOutput
     figures = out.html.parent / "figures"  # type: ignore[union-attr]
     for fig in FIGURES:
         spec = specs[fig.id]
-        assert spec["data"]["values"] and "datasets" not in spec
+        assert spec["data"]["values"]
+        assert "datasets" not in spec
         svg = vl_convert.vegalite_to_svg(spec, vl_version="6.4")
-        assert svg.startswith("<svg") and svg.count("<path") + svg.count("<rect") > 3, fig.id
+        assert svg.startswith("<svg"), fig.id
+        assert svg.count("<path") + svg.count("<rect") > 3, fig.id
         assert "tooltip" in json.dumps(spec), fig.id
         assert (figures / f"{fig.id}.csv").exists()
         png = (figures / f"{fig.id}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n", fig.id
         width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
-        assert 800 <= width <= 4000 and 150 <= height <= 4000 and len(png) > 10_000, (fig.id, width, height)
+        assert 800 <= width <= 4000, (fig.id, width, height)
+        assert 150 <= height <= 4000, (fig.id, width, height)
+        assert len(png) > 10_000, (fig.id, width, height)
     assert sorted(p.name for p in out.pngs) == sorted(f"{fig.id}.png" for fig in FIGURES)
     # Every chart with a colour legend filters on a legend click.
     for fid in ("share_author", "leaderboard", "open_concentration", "category_segments", "cost_vs_usage",
@@ -417,7 +422,8 @@ def test_stacked_shares_end_at_100_percent(full: tuple[ReportOutput, str]) -> No
     assert len(stacked) >= 9
     for fid in stacked:
         scales = [enc.get("scale") for enc in _encodings(specs[fid]) if enc.get("field") == "share"]
-        assert scales and all(s == {"domain": [0, 1], "nice": False} for s in scales), fid
+        assert scales, fid
+        assert all(s == {"domain": [0, 1], "nice": False} for s in scales), fid
 
 
 def _encodings(spec: dict) -> list[dict]:
@@ -431,8 +437,10 @@ def test_charts_embed_only_what_they_draw(full: tuple[ReportOutput, str]) -> Non
     triangle = specs["retention_triangle"]["data"]["values"]
     assert {v["model"] for v in triangle} == {HOSTILE, "b", "c"}  # the top 3; "d" is only in the CSV
     flows = specs["churn_flows"]["data"]["values"]
-    assert len(flows) == 15 and all(v["to_model"] != "(none)" for v in flows)
-    assert flows[0]["to_model"] == "b" and flows[0]["share"] == 0.3
+    assert len(flows) == 15
+    assert all(v["to_model"] != "(none)" for v in flows)
+    assert flows[0]["to_model"] == "b"
+    assert flows[0]["share"] == 0.3
     authors = {v["author"] for v in specs["share_author"]["data"]["values"]}
     assert authors == {"openai", "deepseek", HOSTILE2}  # tiny is suppressed: not drawn, not merged
     assert [v["label"] for v in specs["geo_country"]["data"]["values"]][:2] == [
@@ -520,7 +528,8 @@ def test_caveats_are_not_findings() -> None:
     fig = FIGURES_BY_ID["glass_slipper"]
     none_flagged, _ = suppress(full_results()["glass_slipper"].assign(foundational=False), K)
     text = headline(fig, none_flagged)
-    assert isinstance(text, Caveat) and text == "No model among 3 published has a foundational launch cohort."
+    assert isinstance(text, Caveat)
+    assert text == "No model among 3 published has a foundational launch cohort."
     share = FIGURES_BY_ID["share_open"]
     gone, _ = suppress(make_results()["share_open"].assign(users=1), K)
     assert isinstance(headline(share, gone), Caveat)
@@ -547,7 +556,8 @@ def test_summary_lists_the_key_findings(full: tuple[ReportOutput, str]) -> None:
     doc = json.loads(out.json.read_text(encoding="utf-8"))  # type: ignore[union-attr]
     assert [f["figure"] for f in doc["findings"]] == expected
     md = out.markdown.read_text(encoding="utf-8")  # type: ignore[union-attr]
-    assert "## Key findings" in md and "1. Weekly token volume grew 4.2×" in md
+    assert "## Key findings" in md
+    assert "1. Weekly token volume grew 4.2×" in md
 
 
 def test_a_suppressed_headline_gives_way_to_the_next_finding() -> None:
@@ -555,7 +565,9 @@ def test_a_suppressed_headline_gives_way_to_the_next_finding() -> None:
     results["share_open"] = results["share_open"].assign(users=1)  # everything suppressed
     view = report_view(results, make_meta())
     ids = [f.figure_id for f in view.findings]
-    assert "share_open" not in ids and ids[-1] == "glass_slipper" and len(ids) == 8
+    assert "share_open" not in ids
+    assert ids[-1] == "glass_slipper"
+    assert len(ids) == 8
 
 
 # ---------------------------------------------------------------- privacy floor
@@ -587,7 +599,9 @@ def test_flags_and_derived_labels_of_suppressed_rows_are_blank(full: tuple[Repor
         return frame[frame[col] == value].iloc[0].to_dict()
 
     tiny = row("glass_slipper", "model", "tiny")
-    assert tiny["foundational"] == "" and tiny["lift"] == "" and tiny["launch_cohort"] == "2025-07-01"
+    assert tiny["foundational"] == ""
+    assert tiny["lift"] == ""
+    assert tiny["launch_cohort"] == "2025-07-01"
     assert row("glass_slipper", "model", "m2")["foundational"] == "true"
     assert row("boomerang", "model", "tiny")["boomerang"] == ""
     assert row("cost_vs_usage", "model", "tiny")["quadrant"] == ""
@@ -598,10 +612,12 @@ def test_flags_and_derived_labels_of_suppressed_rows_are_blank(full: tuple[Repor
         "Mass-market volume drivers", "50.5", "550000000.0"
     )  # fmt: skip
     week3 = row("open_concentration", "week", WEEKS[2].isoformat())
-    assert week3["top_model"] == "" and week3["suppressed"] == "true"
+    assert week3["top_model"] == ""
+    assert week3["suppressed"] == "true"
     censored = pd.read_csv(figures / "retention_triangle.csv", keep_default_na=False, dtype=str)
     hidden = censored[censored["suppressed"] == "true"]
-    assert set(hidden["left_censored"]) == {""} and set(hidden["k"]) == {"0", "1"}  # keys kept
+    assert set(hidden["left_censored"]) == {""}
+    assert set(hidden["k"]) == {"0", "1"}
     assert set(hidden["cohort"]) == {"2025-09-01"}
 
 
@@ -609,11 +625,14 @@ def test_suppress_keeps_keys_and_blanks_flags() -> None:
     frame = full_results()["retention_triangle"]
     published, n = suppress(frame, K)
     hidden = published[published["suppressed"]]
-    assert n == 2 and hidden["k"].tolist() == [0, 1]
+    assert n == 2
+    assert hidden["k"].tolist() == [0, 1]
     assert hidden["cohort"].tolist() == [date(2025, 9, 1)] * 2
-    assert hidden["left_censored"].isna().all() and hidden["retention"].isna().all()
+    assert hidden["left_censored"].isna().all()
+    assert hidden["retention"].isna().all()
     shown = published[~published["suppressed"]]
-    assert shown["left_censored"].notna().all() and str(shown["left_censored"].dtype) == "boolean"
+    assert shown["left_censored"].notna().all()
+    assert str(shown["left_censored"].dtype) == "boolean"
 
 
 def test_tidy_turns_backend_decimals_into_nullable_counts() -> None:
@@ -621,7 +640,8 @@ def test_tidy_turns_backend_decimals_into_nullable_counts() -> None:
 
     frame = pd.DataFrame({"prev_tokens": [None, Decimal(12)], "rank_change": [None, 2.0], "users": [60, 70]})
     tidy = _tidy(frame)
-    assert str(tidy["prev_tokens"].dtype) == "Int64" and tidy["prev_tokens"].tolist()[1] == 12
+    assert str(tidy["prev_tokens"].dtype) == "Int64"
+    assert tidy["prev_tokens"].tolist()[1] == 12
     published, _ = suppress(pd.DataFrame({"prev": [Decimal(5), None], "users": [1, 99]}), K)
     assert published["prev"].isna().tolist() == [True, True]  # a decimal column is a value column
 
@@ -632,13 +652,16 @@ def test_tidy_turns_backend_decimals_into_nullable_counts() -> None:
 def test_hostile_names_are_inert_in_every_output(full: tuple[ReportOutput, str]) -> None:
     out, page = full
     lower = page.lower()
-    assert "<script>alert" not in lower and "<!--" not in page
+    assert "<script>alert" not in lower
+    assert "<!--" not in page
     # one module script + one JSON script per chart, each closed by its own tag
     specs = specs_of(page)
     assert lower.count("<script") == lower.count("</script>") == 1 + len(specs)
     for m in SPEC_RE.finditer(page):
-        assert "<" not in m.group(3) and ">" not in m.group(3)
-    assert str(escape(HOSTILE)) in page and str(escape(HOSTILE2)) in page
+        assert "<" not in m.group(3)
+        assert ">" not in m.group(3)
+    assert str(escape(HOSTILE)) in page
+    assert str(escape(HOSTILE2)) in page
     # ...and the embedded JSON gives every chart its names back intact
     for fid in ("leaderboard", "retention_curves", "retention_triangle", "glass_slipper", "churn_flows",
                 "cost_vs_usage", "top_models", "top_models_weekly"):  # fmt: skip
@@ -646,11 +669,13 @@ def test_hostile_names_are_inert_in_every_output(full: tuple[ReportOutput, str])
     for fid in ("share_author", "category_segments", "geo_country", "language", "category_costs"):
         assert any(HOSTILE2 in text for text in _strings(specs[fid]["data"])), fid
     md = out.markdown.read_text(encoding="utf-8")  # type: ignore[union-attr]
-    assert "<script" not in md.lower() and "<!--" not in md
+    assert "<script" not in md.lower()
+    assert "<!--" not in md
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     csv_text = (out.html.parent / "figures" / "cost_vs_usage.csv").read_text(encoding="utf-8")  # type: ignore[union-attr]
     back = pd.read_csv(io.StringIO(csv_text), keep_default_na=False, dtype=str)
-    assert "'" + FORMULA in set(back["model"]) and FORMULA not in set(back["model"])
+    assert "'" + FORMULA in set(back["model"])
+    assert FORMULA not in set(back["model"])
     doc = json.loads(out.json.read_text(encoding="utf-8"))  # type: ignore[union-attr]
     assert HOSTILE in {r["model"] for f in doc["figures"] if f["id"] == "glass_slipper" for r in f["data"]}
 
@@ -683,7 +708,8 @@ def test_png_is_a_format_and_stale_pictures_go(tmp_path: Path) -> None:
     assert "png" in FORMATS
     results = {fid: make_results()[fid] for fid in ("share_open", "top_models")}
     build_report(results, make_meta(), tmp_path, formats=("png",))
-    assert (tmp_path / "figures" / "share_open.png").exists() and not (tmp_path / "report.html").exists()
+    assert (tmp_path / "figures" / "share_open.png").exists()
+    assert not (tmp_path / "report.html").exists()
     results["share_open"] = results["share_open"].assign(users=1)  # nothing to draw any more
     out = build_report(results, make_meta(), tmp_path, formats=("png",))
     assert not (tmp_path / "figures" / "share_open.png").exists()
@@ -715,4 +741,7 @@ def test_every_chart_draws_in_a_browser(full: tuple[ReportOutput, str]) -> None:
         )
         n_charts = page.eval_on_selector_all(".chart", "els => els.length")
         browser.close()
-    assert n_charts == len(FIGURES) and errors == [] and requests == [] and dialogs == []
+    assert n_charts == len(FIGURES)
+    assert errors == []
+    assert requests == []
+    assert dialogs == []

@@ -143,9 +143,11 @@ def test_boomerang_rule_by_hand(tiny_catalog):
     visits = synthetic({A: {0: [2, 1, 3]}, "us/closed": {0: [3, 2, 1]}})
     events = open_table(build(visits, end=date(2025, 4, 30)), catalog=tiny_catalog).events
     got = retention.boomerangs(events, min_cohort=1, min_z=1.0).to_pandas().set_index("model")
-    assert got.loc[A, "rise"] == pytest.approx(0.5) and got.loc[A, "dip_k"] == 2
+    assert got.loc[A, "rise"] == pytest.approx(0.5)
+    assert got.loc[A, "dip_k"] == 2
     assert got.loc[A, "z"] == pytest.approx(0.5 / np.sqrt((0.75 * 0.25 + 0.25 * 0.75) / 4))
-    assert got.loc[A, "boomerang"] and not got.loc["us/closed", "boomerang"]
+    assert got.loc[A, "boomerang"]
+    assert not got.loc["us/closed", "boomerang"]
     assert got.loc["us/closed", "rise"] == 0
     strict = retention.boomerangs(events, min_cohort=1, min_z=3.0).to_pandas()
     assert not strict.boomerang.any()  # four users cannot show a rise beyond 3 standard errors
@@ -162,7 +164,9 @@ def world(tmp_path_factory):
 
 def test_planted_models_exist(world):
     truth, _, _ = world
-    assert truth.glass_slipper and truth.boomerang and len(truth.retention_controls) == 2
+    assert truth.glass_slipper
+    assert truth.boomerang
+    assert len(truth.retention_controls) == 2
     assert truth.glass_slipper_cohort > truth.months[0]  # the launch cohort is observable
 
 
@@ -195,16 +199,19 @@ def test_planted_boomerang_detected_and_nothing_else(world):
     truth, events, _ = world
     got = retention.boomerangs(events).to_pandas()
     assert list(got[got.boomerang].model) == [truth.boomerang]
-    controls = got[got.model.isin(truth.retention_controls + [truth.glass_slipper])]
-    assert len(controls) == 3 and not controls.boomerang.any()
+    controls = got[got.model.isin([*truth.retention_controls, truth.glass_slipper])]
+    assert len(controls) == 3
+    assert not controls.boomerang.any()
 
 
 def test_retention_properties(world):
     _, events, tri = world
     assert (tri[tri.k == 0].retention == 1.0).all()
-    assert tri.retention.between(0, 1).all() and (tri.users == tri.cohort_users).all()
+    assert tri.retention.between(0, 1).all()
+    assert (tri.users == tri.cohort_users).all()
     curves = retention.retention_curves(events, n=5).to_pandas()
-    assert curves.model.nunique() == 5 and (curves[curves.k == 0].retention == 1).all()
+    assert curves.model.nunique() == 5
+    assert (curves[curves.k == 0].retention == 1).all()
     flows = retention.churn_flows(events).to_pandas()
     assert (flows.from_model != flows.to_model).all()
     assert (flows.groupby("from_model").share.sum() >= 1 - 1e-9).all()

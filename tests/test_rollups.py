@@ -159,7 +159,8 @@ def test_month_masks_span_two_words(long_events):
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
     # u1 at k = 70 of A's first cohort, past the first word
     a = got[(got.model == A) & (got.cohort == date(2020, 1, 1))].set_index("k")
-    assert a.loc[70, "active_users"] == 2 and a.loc[69, "active_users"] == 1
+    assert a.loc[70, "active_users"] == 2
+    assert a.loc[69, "active_users"] == 1
 
     accounts = rollups.account_masks(both, len(follow), 340, n_months)
     flows = _tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
@@ -173,7 +174,8 @@ def test_month_masks_span_two_words(long_events):
     assert accounts.count().to_pandas() == single.user_id.nunique().to_pandas() + 2
     # u3 leaves A after month 62 for B and for C (another model), across the word boundary
     moves = flows.set_index(["from_model", "to_model"])
-    assert moves.loc[(A, B), "users"] >= 1 and moves.loc[(A, retention.OTHER_MODELS), "users"] >= 1
+    assert moves.loc[(A, B), "users"] >= 1
+    assert moves.loc[(A, retention.OTHER_MODELS), "users"] >= 1
 
 
 def test_bit_helpers_across_words():
@@ -258,7 +260,8 @@ def test_periods_come_from_the_partition_only_where_every_file_holds_its_day(tmp
     with caplog.at_level("WARNING", logger="tokencensus.engine"):
         tables = open_lake(lake)
     assert "date" in tables.con.table("events_raw").columns  # read from the partitions
-    assert periods(tables) == want and not caplog.records
+    assert periods(tables) == want
+    assert not caplog.records
     assert periods(open_table(lake.read_events())) == want  # from ts: the same
 
     # a file under another day's partition: the periods come from ts, and a warning says so
@@ -268,5 +271,6 @@ def test_periods_come_from_the_partition_only_where_every_file_holds_its_day(tmp
     source.rename(moved / source.name)
     with caplog.at_level("WARNING", logger="tokencensus.engine"):
         tables = open_lake(lake)
-    assert "date" not in tables.base.columns and periods(tables) == want
+    assert "date" not in tables.base.columns
+    assert periods(tables) == want
     assert any("date=2025-06-03" in r.getMessage() for r in caplog.records)

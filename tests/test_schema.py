@@ -30,7 +30,8 @@ def test_conform_fills_defaults_drops_extras_and_orders_columns():
         1,
         "unknown",
     )
-    assert row["tokens_estimated"] is False and row["country"] is None
+    assert row["tokens_estimated"] is False
+    assert row["country"] is None
 
 
 def test_conform_reads_naive_timestamps_as_utc():
@@ -47,7 +48,7 @@ def test_conform_missing_required_column_names_it():
 
 def test_conform_uncastable_column_names_field_and_type():
     with pytest.raises(
-        SchemaError, match="f.csv: column 'input_tokens' of type string cannot be read as int64"
+        SchemaError, match=r"f\.csv: column 'input_tokens' of type string cannot be read as int64"
     ):
         conform(pa.table(base(1, input_tokens=["many"])), "f.csv")
 

@@ -109,7 +109,8 @@ def weekly_tokens(events: pa.Table) -> dict[str, int]:
 
 def report_json(srv: DashboardServer, query: str) -> dict:
     status, ctype, body = get(srv, f"/api/report.json?{query}")
-    assert status == 200 and ctype.startswith("application/json"), body
+    assert status == 200, body
+    assert ctype.startswith("application/json"), body
     return json.loads(body)
 
 
@@ -121,10 +122,12 @@ def test_binds_loopback_by_default(server: DashboardServer) -> None:
 
 def test_dashboard_page_has_the_charts_and_the_form(server: DashboardServer) -> None:
     status, ctype, page = get(server, "/")
-    assert status == 200 and ctype == "text/html; charset=utf-8"
+    assert status == 200
+    assert ctype == "text/html; charset=utf-8"
     charts = re.findall(r'<div class="chart" id="chart-(\w+)"', page)
     specs = re.findall(r'<script type="application/json" id="spec-(\w+)" data-chart="chart-\w+"', page)
-    assert charts == specs and len(charts) >= 8
+    assert charts == specs
+    assert len(charts) >= 8
     assert '<form class="tc-filters" method="get" action="/"' in page
     assert '<option value="US">US</option>' in page  # choices come from the data
     assert 'name="start" value="" min="2025-06-02" max="2025-07-27"' in page
@@ -133,7 +136,8 @@ def test_dashboard_page_has_the_charts_and_the_form(server: DashboardServer) -> 
 def test_date_filter_keeps_only_weeks_in_range(server: DashboardServer, sim_lake) -> None:
     _, events = sim_lake
     status, ctype, body = get(server, f"/figures/volume.csv?start={START}&end={END}")
-    assert status == 200 and ctype == "text/csv; charset=utf-8"
+    assert status == 200
+    assert ctype == "text/csv; charset=utf-8"
     published = rows(body)
     assert [r["week"] for r in published] == ["2025-06-16", "2025-06-23", "2025-06-30"]
     expected = weekly_tokens(events)
@@ -157,7 +161,8 @@ def test_country_filter_changes_the_totals(server: DashboardServer, sim_lake) ->
     volume = rows(get(server, "/figures/volume.csv?country=US")[2])
     expected = weekly_tokens(us)
     published = [r for r in volume if r["suppressed"] == "false"]
-    assert published and all(int(r["tokens"]) == expected[r["week"]] for r in published)
+    assert published
+    assert all(int(r["tokens"]) == expected[r["week"]] for r in published)
     # lower case is the same filter: served from the cache, not computed again
     computed = server.dashboard.computed
     assert report_json(server, "country=us")["meta"] == doc["meta"]
@@ -172,7 +177,8 @@ def test_author_filter(server: DashboardServer, sim_lake) -> None:
     doc = report_json(server, "author=openai")
     assert doc["meta"]["requests"] == pc.sum(events.filter(pa.array(openai))["requests"]).as_py()
     top = [r for r in rows(get(server, "/figures/top_models.csv?author=openai")[2]) if r["model"] != "Other"]
-    assert top and {r["author"] for r in top} == {"openai"}
+    assert top
+    assert {r["author"] for r in top} == {"openai"}
 
 
 def test_segment_filter(server: DashboardServer, sim_lake) -> None:
@@ -219,8 +225,10 @@ def test_csv_links_keep_the_filters(server: DashboardServer) -> None:
 def test_bad_parameters_are_400_with_a_message(server: DashboardServer, query: str, says: str) -> None:
     for path in ("/", "/figures/volume.csv", "/api/report.json"):
         status, ctype, body = get(server, f"{path}?{query}")
-        assert status == 400 and ctype == "text/plain; charset=utf-8"
-        assert says in body and "Traceback" not in body
+        assert status == 400
+        assert ctype == "text/plain; charset=utf-8"
+        assert says in body
+        assert "Traceback" not in body
 
 
 def test_rare_countries_are_not_offered(server: DashboardServer, sim_lake) -> None:
@@ -234,7 +242,8 @@ def test_rare_countries_are_not_offered(server: DashboardServer, sim_lake) -> No
     assert rare, "the fixture should have a country below the floor"
     assert set(server.dashboard.choices.countries) == {c for c, u in users.items() if len(u) >= K}
     status, _, body = get(server, f"/?country={rare[0]}")
-    assert status == 400 and "is not one the dashboard offers" in body
+    assert status == 400
+    assert "is not one the dashboard offers" in body
 
 
 def test_a_view_below_the_floor_shows_nothing(server: DashboardServer) -> None:
@@ -243,7 +252,8 @@ def test_a_view_below_the_floor_shows_nothing(server: DashboardServer) -> None:
     status, _, page = get(server, f"/?{query}")
     assert status == 200
     assert f"Fewer than {K} distinct users match these filters" in page
-    assert 'class="chart"' not in page and '<form class="tc-filters"' in page
+    assert 'class="chart"' not in page
+    assert '<form class="tc-filters"' in page
     assert get(server, f"/figures/volume.csv?{query}")[0] == 404
     assert report_json(server, query)["figures"] == []
 
@@ -260,7 +270,8 @@ def test_requests_to_another_host_name_are_refused(server: DashboardServer) -> N
     conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
     conn.request("GET", "/healthz", headers={"Host": "evil.example"})
     response = conn.getresponse()
-    assert response.status == 400 and b"loopback" in response.read()
+    assert response.status == 400
+    assert b"loopback" in response.read()
     conn.request("GET", "/healthz", headers={"Host": f"localhost:{server.server_address[1]}"})
     assert conn.getresponse().status == 200
     conn.close()
@@ -272,7 +283,9 @@ def test_form_escapes_names_from_the_data() -> None:
         first_day=date(2025, 6, 2), last_day=date(2025, 6, 8), authors=(hostile,), countries=(), segments=()
     )
     form = _form_html(SimpleNamespace(choices=choices, min_users=K), Filters(authors=(hostile,)))  # type: ignore[arg-type]
-    assert "<script>" not in form and "&lt;script&gt;" in form and "&#34;&gt;" in form
+    assert "<script>" not in form
+    assert "&lt;script&gt;" in form
+    assert "&#34;&gt;" in form
 
 
 def test_serve_help_lists_the_options() -> None:
@@ -280,7 +293,8 @@ def test_serve_help_lists_the_options() -> None:
     assert result.exit_code == 0
     for option in ("--lake", "--backend", "--min-users", "--top-n", "--host", "--port"):
         assert option in result.output
-    assert "127.0.0.1" in result.output and "8765" in result.output
+    assert "127.0.0.1" in result.output
+    assert "8765" in result.output
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals to a child process")
@@ -307,7 +321,8 @@ def test_cli_prints_the_url_and_stops_gracefully(sim_lake, stop: signal.Signals)
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "Stopped." in out and "Traceback" not in err
+    assert "Stopped." in out
+    assert "Traceback" not in err
 
 
 def test_idle_connections_time_out_and_too_many_are_refused(

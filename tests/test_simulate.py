@@ -158,7 +158,8 @@ def test_events_are_canonical_and_valid(small):
     assert checked.quarantine.num_rows == 0
     assert checked.valid.num_rows == SMALL.requests
     ids = ev["request_id"].to_pandas()
-    assert ids.is_unique and ids.str.fullmatch(r"sim-\d{10}").all()
+    assert ids.is_unique
+    assert ids.str.fullmatch(r"sim-\d{10}").all()
     assert small.categories.schema.names == ["request_id", "category"]
     assert small.categories["request_id"].equals(ev["request_id"])
     assert set(small.categories["category"].to_pylist()) <= set(CATEGORIES)
@@ -172,17 +173,20 @@ def test_columns_are_plausible(small):
     assert ts.min() >= pd.Timestamp(SMALL.start, tz="UTC")
     assert ts.max() < pd.Timestamp(SMALL.end, tz="UTC")
     assert set(df["model"]) <= set(small.truth.models)
-    assert "unknown" not in small.truth.models and "openai/future" not in small.truth.models
+    assert "unknown" not in small.truth.models
+    assert "openai/future" not in small.truth.models
     reasoner = df["model"].map(info["reasoning"]).astype(bool)
     assert (df.loc[~reasoner, "reasoning_tokens"] == 0).all()
     assert (df.loc[reasoner, "reasoning_tokens"] > 0).any()
     assert (df["reasoning_tokens"] <= df["output_tokens"]).all()
     assert (df["cached_tokens"] <= df["input_tokens"]).all()
     tool = df["finish_reason"] == "tool_calls"
-    assert (df.loc[tool, "tool_calls"] >= 1).all() and (df.loc[~tool, "tool_calls"] == 0).all()
+    assert (df.loc[tool, "tool_calls"] >= 1).all()
+    assert (df.loc[~tool, "tool_calls"] == 0).all()
     assert df.loc[tool, "model"].map(info["tools"]).astype(bool).all()
     assert (df.loc[df["finish_reason"] == "error", "output_tokens"] == 0).all()
-    assert (df["ttft_ms"] > 0).all() and (df["latency_ms"] >= df["ttft_ms"]).all()
+    assert (df["ttft_ms"] > 0).all()
+    assert (df["latency_ms"] >= df["ttft_ms"]).all()
     price_in = df["model"].map(info["input_price"]).astype(float).fillna(0.0)
     price_out = df["model"].map(info["output_price"]).astype(float).fillna(0.0)
     cost = (df["input_tokens"] * price_in + df["output_tokens"] * price_out) / 1e6
@@ -197,7 +201,8 @@ def test_columns_are_plausible(small):
         "Google Vertex",
     }
     assert (df["model_raw"] != df["model"]).any()
-    assert df["app"].isna().any() and df["app"].notna().mean() > 0.5
+    assert df["app"].isna().any()
+    assert df["app"].notna().mean() > 0.5
     assert set(df["finish_reason"]) <= {
         "stop",
         "length",
@@ -206,7 +211,8 @@ def test_columns_are_plausible(small):
         "error",
         "cancelled",
     }
-    assert (df["requests"] == 1).all() and not df["tokens_estimated"].any()
+    assert (df["requests"] == 1).all()
+    assert not df["tokens_estimated"].any()
 
 
 def test_same_seed_same_data_other_seed_other_data():
@@ -275,7 +281,8 @@ def test_selection_keeps_recent_models_and_every_segment():
     # the old closed models matter least, so they are the ones dropped
     assert sum(m.startswith("old/") for m in sim.truth.models) < 30
     first_week = sim.truth.segment_share[sim.truth.segment_share["week"] == config.start]
-    assert (first_week["share"] > 0).all() and len(first_week) == 3
+    assert (first_week["share"] > 0).all()
+    assert len(first_week) == 3
 
 
 # --- planted market shares --------------------------------------------------------------------
@@ -426,7 +433,9 @@ def _pooled(frame: pd.DataFrame, column: str = "emp") -> pd.Series:
 def test_planted_retention_is_recovered(stats):
     sim, ev = stats
     truth = sim.truth
-    assert truth.glass_slipper and truth.boomerang and len(truth.retention_controls) >= 2
+    assert truth.glass_slipper
+    assert truth.boomerang
+    assert len(truth.retention_controls) >= 2
     planted_models = [truth.glass_slipper, truth.boomerang, *truth.retention_controls]
     assert len(set(planted_models)) == len(planted_models)
     emp = _empirical_retention(ev, planted_models)
@@ -450,12 +459,14 @@ def test_glass_slipper_boomerang_and_controls_have_their_shapes(stats):
     slipper = emp[emp["model"] == truth.glass_slipper]
     launch = slipper[(slipper["cohort"] == truth.glass_slipper_cohort) & (slipper["k"] == 3)]
     later = slipper[(slipper["cohort"] > truth.glass_slipper_cohort) & (slipper["k"] == 3)]
-    assert len(launch) == 1 and len(later) >= 1
+    assert len(launch) == 1
+    assert len(later) >= 1
     assert launch["emp"].iloc[0] >= 2 * _pooled(later).iloc[0]
 
     boomerang = _pooled(emp[emp["model"] == truth.boomerang])
     assert boomerang[2] < boomerang[1] - 0.1  # the dip
-    assert boomerang[3] > boomerang[2] + 0.05 and boomerang[4] > boomerang[3]  # and the return
+    assert boomerang[3] > boomerang[2] + 0.05
+    assert boomerang[4] > boomerang[3]
 
     for model in truth.retention_controls:
         rows = emp[(emp["model"] == model) & (emp["k"] >= 1)]

@@ -123,7 +123,8 @@ def test_named_retention_plants_hold_in_the_events():
         retention_plants=(plant,),
     )
     sim = simulate(config, CATALOG)
-    assert sim.truth.glass_slipper == "deepseek/ds-3" and sim.truth.glass_slipper_cohort == date(2025, 5, 1)
+    assert sim.truth.glass_slipper == "deepseek/ds-3"
+    assert sim.truth.glass_slipper_cohort == date(2025, 5, 1)
     ev = sim.events.select(["ts", "user_id", "model"]).to_pandas()
     ev = ev[ev.model == "deepseek/ds-3"]
     ev["month"] = ev.ts.dt.tz_convert(None).dt.to_period("M")

@@ -52,13 +52,17 @@ def test_samples_are_scrubbed_and_private_and_users_hashed_everywhere(tmp_path: 
     summary = ingest_paths([_log(tmp_path)], lake, catalog=StubCatalog(), hash_users=True, sample_rate=1.0)
     assert (summary.total.rows_written, summary.total.quarantined) == (2, 1)
     texts = read_samples(lake.root)["text"].to_pylist()
-    assert len(texts) == 3 and all("[EMAIL]" in t and "[SECRET]" in t for t in texts)
+    assert len(texts) == 3
+    assert all("[EMAIL]" in t and "[SECRET]" in t for t in texts)
     stored = _stored_bytes(lake.root)
-    assert EMAIL.encode() not in stored and KEY.encode() not in stored and b"maria" not in stored
+    assert EMAIL.encode() not in stored
+    assert KEY.encode() not in stored
+    assert b"maria" not in stored
     quarantined = lake.read_quarantine().to_pylist()
     assert [q["field"] for q in quarantined] == ["input_tokens"]
     private = list((lake.root / "samples").glob("*.parquet")) + list(lake.quarantine_dir.glob("*.parquet"))
-    assert private and {p.stat().st_mode & 0o777 for p in private} == {0o600}
+    assert private
+    assert {p.stat().st_mode & 0o777 for p in private} == {0o600}
     assert lake.quarantine_dir.stat().st_mode & 0o777 == 0o700
 
 
@@ -71,7 +75,8 @@ def test_quarantine_records_are_scrubbed_without_hashing(tmp_path: Path) -> None
     lake = Lake(tmp_path / "lake")
     ingest_paths([path], lake, catalog=StubCatalog(), fmt="csv")
     record = json.loads(lake.read_quarantine()["record"][0].as_py())
-    assert record["user_id"] == "[EMAIL]" and record["input_tokens"] == "-5"
+    assert record["user_id"] == "[EMAIL]"
+    assert record["input_tokens"] == "-5"
 
 
 def test_a_bad_row_is_quarantined_once(tmp_path: Path) -> None:
@@ -91,7 +96,8 @@ def test_purge_drops_old_samples_and_quarantine_but_keeps_events(tmp_path: Path)
         os.utime(f, (old, old))
     assert lake.purge(60) == {"samples": 0, "quarantine": 0}
     assert lake.purge(30) == {"samples": 1, "quarantine": 1}
-    assert read_samples(lake.root).num_rows == 0 and lake.read_quarantine().num_rows == 0
+    assert read_samples(lake.root).num_rows == 0
+    assert lake.read_quarantine().num_rows == 0
     assert lake.read_events().num_rows == 2
     assert lake.manifest()[-1]["purge"] == {
         "older_than_days": 30,
@@ -129,5 +135,6 @@ def test_a_sample_is_stored_once_across_flushes_and_runs(tmp_path: Path, monkeyp
     offer(second, range(6, 10))  # a later run: r8, r9 only
     second.flush()
     stored = read_samples(tmp_path / "lake").column("request_id").to_pylist()
-    assert sorted(stored) == sorted(f"r{i}" for i in range(10)) and len(stored) == 10
+    assert sorted(stored) == sorted(f"r{i}" for i in range(10))
+    assert len(stored) == 10
     assert (first.written, second.written) == (8, 2)

@@ -22,7 +22,9 @@ def test_every_published_figure_has_a_measurement_and_a_range():
     assert len(ids) == len(set(ids)) >= 50
     assert set(ids) == set(MEASURES)
     for f in world.figures:
-        assert f["published"] and f["section"] and f["figure"]
+        assert f["published"]
+        assert f["section"]
+        assert f["figure"]
         assert "low" in f or "high" in f, f["id"]
 
 
@@ -33,8 +35,10 @@ def test_the_world_names_only_catalog_models_and_the_study_period():
     named = set(config.model_popularity) | {p.model for p in config.retention_plants}
     assert named <= slugs, sorted(named - slugs)
     # the model-level window: Monday 2024-11-04 to Sunday 2025-11-30; history from June 2024
-    assert world.study_start == date(2024, 11, 4) and world.study_start.weekday() == 0
-    assert config.end == date(2025, 12, 1) and config.start <= date(2024, 6, 30)
+    assert world.study_start == date(2024, 11, 4)
+    assert world.study_start.weekday() == 0
+    assert config.end == date(2025, 12, 1)
+    assert config.start <= date(2024, 6, 30)
     # shares among the ten open-weights authors, as published (trillions of tokens)
     assert list(config.open_author_tokens) == [
         "deepseek", "qwen", "meta-llama", "mistralai", "openai",
@@ -53,7 +57,8 @@ def test_the_demo_world_is_chat_models_on_their_real_release_dates():
     # no traffic in a week that ends before the model's release
     shares = truth.model_share.merge(info[["model", "release_date"]], on="model")
     before = shares[[(r - w).days > 6 for w, r in zip(shares.week, shares.release_date, strict=True)]]
-    assert len(before) > 0 and before["share"].sum() == 0
+    assert len(before) > 0
+    assert before["share"].sum() == 0
 
 
 def test_markdown_table_escapes_and_counts():

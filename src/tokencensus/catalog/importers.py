@@ -376,7 +376,7 @@ def _priced(model: _Model) -> _Seen:
         lambda s: s.id == model.slug and not _is_free(s),
         lambda s: not _is_free(s),
         lambda s: s.id == model.slug,
-        lambda s: True,
+        lambda _s: True,
     ):
         for seen in newest_first:
             if wanted(seen):

@@ -17,6 +17,7 @@ never prompt text.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -126,7 +127,7 @@ def calibration(
     conf = np.asarray(prediction.confidence, dtype=np.float64)
     right = np.array([g == p for g, p in zip(gold, prediction.categories, strict=True)], dtype=bool)
     rows = []
-    for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
         last = i == len(edges) - 2
         inside = (conf >= lo) & ((conf <= hi) if last else (conf < hi))
         n = int(inside.sum())
@@ -310,7 +311,7 @@ class FixedRecipe:
     def name(self) -> str:
         return self.backend.name
 
-    def fit(self, prompts: Sequence[LabelledPrompt]) -> Backend:
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> Backend:  # noqa: ARG002 (the Recipe protocol)
         return self.backend
 
 

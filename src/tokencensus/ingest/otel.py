@@ -314,7 +314,7 @@ class _Census:
         )
 
 
-def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
+def read(path: Path, options: ReadOptions) -> Iterator[Batch]:  # noqa: ARG001 (every reader's signature)
     """GenAI inference spans of an OTLP/JSON file, streamed export by export.
 
     Raises :class:`~tokencensus.errors.InputError` when the file holds no GenAI span at all (only
@@ -350,13 +350,13 @@ def read(path: Path, options: ReadOptions) -> Iterator[Batch]:
                 rows.append(line)
                 _add_request(values, prompts, resource, span, attrs)
         if len(rows) >= JSON_BATCH_RECORDS:
-            yield _batch(values, rows, prompts, rejects, skipped, options)
+            yield _batch(values, rows, prompts, rejects, skipped)
             values, rows, prompts, rejects = {c: [] for c in _COLUMNS}, [], [], []
             skipped = Counter()
     if not census.genai:
         raise InputError(census.message(path))
     if rows or rejects or skipped:
-        yield _batch(values, rows, prompts, rejects, skipped, options)
+        yield _batch(values, rows, prompts, rejects, skipped)
 
 
 def _classify(attrs: dict[str, Any]) -> str | None:
@@ -407,7 +407,6 @@ def _batch(
     prompts: list[str | None],
     rejects: list[Reject],
     skipped: Counter[str],
-    options: ReadOptions,
 ) -> Batch:
     m = Mapper(raw_table(values, len(rows)), ts_format="epoch_ns")
     m.set("request_id", m.text("request_id"))

@@ -388,7 +388,7 @@ class _Clean:
     the lake writes), and there is nothing to repair or report."""
 
     control_seen = False
-    dropped: list[int] = []
+    dropped: list[int] = []  # noqa: RUF012 (never appended to: a clean file drops nothing)
     fault: str | None = None
     lines = 0
 
@@ -422,7 +422,7 @@ def _plain_text(path: Path) -> bool:
         stream.close()
 
 
-def truncation(path: Path, handle: _Source | _Clean, row: int) -> Reject | None:
+def truncation(handle: _Source | _Clean, row: int) -> Reject | None:
     """A :class:`Reject` saying where the stream of ``handle`` stopped early, if it did."""
     if handle.fault is None:
         return None
@@ -606,7 +606,7 @@ def _csv_pass(
     skipped.sort()
     tail = _ragged([m for m in skipped if m[0] >= resume], keep_text)
     tail.extend(Reject(n, "line", "line is binary data, not text") for n in source.dropped if n >= resume)
-    cut = truncation(path, source, max(next_line, source.lines + 1))
+    cut = truncation(source, max(next_line, source.lines + 1))
     if cut is not None:
         tail.append(cut)
     if tail:  # ragged lines after the last full row (a truncated tail), a read that stopped early
@@ -806,7 +806,7 @@ def _json_lines(path: Path, keep_text: bool) -> Iterator[tuple[int, Any] | Rejec
                 yield Reject(number, "line", problem)
                 continue
             yield number, value
-        cut = None if clean else truncation(path, handle, handle.lines + 1)
+        cut = None if clean else truncation(handle, handle.lines + 1)
         if cut is not None:
             yield cut
 
@@ -860,7 +860,7 @@ def _depth(value: Any) -> int:
 def _json_document(path: Path, keep_text: bool) -> Iterator[tuple[int, Any] | Reject]:
     with open_binary(path) as handle:
         data = handle.read()
-        fault = truncation(path, handle, handle.lines + 1)
+        fault = truncation(handle, handle.lines + 1)
     try:
         value = loads(data)
     except _PARSE_ERRORS as exc:
@@ -1011,33 +1011,31 @@ def _json_stream(path: Path, keep_text: bool, wrap: bool) -> Iterator[tuple[int,
             text_line = text.line
             if c == "[":
                 text.move(text.pos + 1)
-                if not (yield from _elements(path, text, keep_text, None)):
+                if not (yield from _elements(text, keep_text, None)):
                     return
             elif c == "{":
-                if not (yield from _document(path, text, keep_text, wrap)):
+                if not (yield from _document(text, keep_text, wrap)):
                     if text.stopped:
                         return
                     text.skip_line()  # a broken object: go on with the next line
             else:
                 yield Reject(text_line, "line", "not a JSON object or array", None)
                 text.skip_line()
-        cut = truncation(path, handle, text.line)
+        cut = truncation(handle, text.line)
         if cut is not None:
             yield cut
 
 
-def _end_reject(path: Path, text: _Text, reason: str) -> Reject:
-    return truncation(path, text.handle, text.line) or Reject(text.line, "file", reason)
+def _end_reject(text: _Text, reason: str) -> Reject:
+    return truncation(text.handle, text.line) or Reject(text.line, "file", reason)
 
 
-def _elements(
-    path: Path, text: _Text, keep_text: bool, wrap: Any
-) -> Generator[tuple[int, Any] | Reject, None, bool]:
+def _elements(text: _Text, keep_text: bool, wrap: Any) -> Generator[tuple[int, Any] | Reject, None, bool]:
     """The elements of the array whose '[' was just read; returns False when the rest is lost."""
     while True:
         c = text.peek(_WS_COMMAS)
         if not c:
-            yield _end_reject(path, text, "the JSON array is not closed with ']' (truncated file?)")
+            yield _end_reject(text, "the JSON array is not closed with ']' (truncated file?)")
             text.handle.fault = None  # reported
             text.stopped = True
             return False
@@ -1049,7 +1047,7 @@ def _elements(
         value, problem, fatal = text.value()
         if problem is not None:
             if fatal and text.handle.fault is not None:
-                yield _end_reject(path, text, problem)
+                yield _end_reject(text, problem)
                 text.handle.fault = None
             else:
                 yield Reject(line, "record", problem, preview if "JSON" in problem else None)
@@ -1060,9 +1058,7 @@ def _elements(
         yield line, (value if wrap is None else {wrap: [value]})
 
 
-def _document(
-    path: Path, text: _Text, keep_text: bool, wrap: bool
-) -> Generator[tuple[int, Any] | Reject, None, bool]:
+def _document(text: _Text, keep_text: bool, wrap: bool) -> Generator[tuple[int, Any] | Reject, None, bool]:
     """A top-level object at ``pos``: the elements of its ``data`` array one by one, or the whole
     object when it has none. Returns False when the object could not be read to its end."""
     start = text.line
@@ -1078,7 +1074,7 @@ def _document(
             text.move(text.pos + 1)
             continue
         if not c:
-            yield _end_reject(path, text, "the JSON document is not closed with '}' (truncated file?)")
+            yield _end_reject(text, "the JSON document is not closed with '}' (truncated file?)")
             text.handle.fault = None
             text.stopped = True
             return False
@@ -1090,7 +1086,7 @@ def _document(
         if text.peek() == "[" and key == "data":
             text.move(text.pos + 1)
             streamed = True
-            if not (yield from _elements(path, text, keep_text, "data" if wrap else None)):
+            if not (yield from _elements(text, keep_text, "data" if wrap else None)):
                 return False
             continue
         line = text.line

@@ -386,7 +386,8 @@ def label_analyses() -> dict[str, Analysis]:
     monthly: a month's sample of prompts clears the privacy floor where a week's mostly does not."""
 
     def lab(s: Sources) -> tuple[ir.Table, ir.Table]:
-        assert s.labelled is not None and s.labels is not None
+        assert s.labelled is not None
+        assert s.labels is not None
         return s.labelled, s.labels
 
     return {
@@ -408,7 +409,8 @@ def _corrected_mix(s: Sources) -> ir.Table:
     when the labels come from several classifiers (whose errors differ)."""
     from tokencensus.classify.prevalence import corrected_mix, errors_for
 
-    assert s.labelled is not None and s.labels is not None
+    assert s.labelled is not None
+    assert s.labels is not None
     lab = analyses.labelled_events(s.labelled, s.labels, population=s.cells)
     mix = analyses.categories.mix(lab, []).to_pandas()
     requests = lab.select("request_id", "category", "tokens").order_by(["request_id", "category"]).to_pandas()

@@ -197,7 +197,7 @@ def solve_mix(
         mean_out = OUTPUT_MULT[:, None] * s_out[None, :]
         tok = mean_in + ok * mean_out
         p_model = _p_model(p_cat, tok, share_day, week_of_day)
-        req = _weekly(p_model * day_volume[:, None], week_of_day, n_weeks).T[:, :, None] * p_cat
+        req = _weekly(p_model * day_volume[:, None], n_weeks).T[:, :, None] * p_cat
         n_w = req.sum(axis=(0, 2))
         cur_in = np.einsum("mwc,cw->w", req, mean_in) / n_w
         cur_out = ok * np.einsum("mwc,cw->w", req, mean_out) / n_w
@@ -230,7 +230,7 @@ def _p_model(
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _weekly(per_day: np.ndarray, week_of_day: np.ndarray, n_weeks: int) -> np.ndarray:
+def _weekly(per_day: np.ndarray, n_weeks: int) -> np.ndarray:
     """Sum a (days, ...) array into (weeks, ...)."""
     return per_day.reshape(n_weeks, 7, *per_day.shape[1:]).sum(axis=1)
 
@@ -240,7 +240,6 @@ def tool_by_category(
     config: SimConfig,
     p_cat: np.ndarray,
     day_model: np.ndarray,
-    week_of_day: np.ndarray,
     tool_rate: np.ndarray,
 ) -> np.ndarray:
     """(categories, weeks) P(tool_calls | category, week) for a model with tools, among non-errors.
@@ -249,7 +248,7 @@ def tool_by_category(
     to models with tools is ``tool_rate`` (capped at 1 per category).
     """
     weight = np.array([config.tool_category_weight.get(c, 1.0) for c in CATEGORIES])
-    weekly = _weekly(day_model, week_of_day, config.weeks).T  # (models, weeks)
+    weekly = _weekly(day_model, config.weeks).T  # (models, weeks)
     mix = np.einsum("mw,mwc->cw", weekly * models.tools[:, None], p_cat)
     mix /= np.maximum(mix.sum(axis=0, keepdims=True), 1e-300)
     mean = weight @ mix
@@ -272,7 +271,7 @@ def build_market(models: Models, config: SimConfig) -> Market:
     share_day = planted_shares(models, config, n_days)
     p_cat, p_model, mean_in, mean_out = solve_mix(models, config, share_day, volume, week_of_day)
     tool_rate = along(config.tool_call_rate, days[::7])
-    tool_p = tool_by_category(models, config, p_cat, p_model * volume[:, None], week_of_day, tool_rate)
+    tool_p = tool_by_category(models, config, p_cat, p_model * volume[:, None], tool_rate)
 
     rng = np.random.default_rng([config.seed, 1])
     n_models, n_cat = len(models), p_cat.shape[2]

@@ -158,7 +158,7 @@ _AFFINITY: dict[str, tuple[tuple[str, ...], float]] = {
     "programming": (_CODING, 0.75),
     "roleplay": (_ROLEPLAY, 0.8),
     "adult": (_ROLEPLAY, 0.85),
-    "creative_writing": (_WRITING + ("SillyTavern",), 0.4),
+    "creative_writing": ((*_WRITING, "SillyTavern"), 0.4),
     "writing": (_WRITING, 0.3),
     "translation": (("Immersive Translate", "Bob Translate"), 0.6),
     "education": (("Quizlet AI", "Obsidian Copilot"), 0.25),
