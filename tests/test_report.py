@@ -410,8 +410,12 @@ def test_markdown_and_json_formats(built: tuple[ReportOutput, str]) -> None:
     assert out.json is not None
     md = out.markdown.read_text(encoding="utf-8")
     assert "Open-weights models carried 31% of tokens in the last four weeks" in md
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "&lt;script>alert(1)&lt;/script>" in md  # the hostile name, inert
+    assert "<script" not in md
+    assert "&amp;" not in md  # our own text reads as written ("Open vs closed & origin")
+    assert "## Open vs closed & origin" in md
     assert "[figures/volume.csv](figures/volume.csv)" in md
+    assert "](figures/volume.png)" not in md  # no pictures were written
     doc = json.loads(out.json.read_text(encoding="utf-8"))
     assert doc["meta"]["min_users"] == K
     assert doc["meta"]["period_start"] == "2025-06-02"
@@ -656,6 +660,37 @@ def test_report_headlines_use_the_report_period() -> None:
         "No requests in the last four weeks of the period (2025-06-30 … 2025-07-27)."
     )
     assert views[WEEKS[0] + timedelta(days=6)].headline == "1B tokens in the single week of data."
+
+
+def test_markdown_shows_the_pictures_written_beside_it(tmp_path: Path) -> None:
+    out = build_report(make_results(), make_meta(), tmp_path, formats=("md", "png"))
+    md = out.markdown.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    pictures = re.findall(r"!\[[^\]]*\]\((figures/\w+\.png)\)", md)
+    assert sorted(pictures) == sorted(str(p.relative_to(tmp_path)) for p in out.pngs)
+    assert "![Weekly token volume](figures/volume.png)" in md
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Geography & language", "Geography & language"),
+        ("small < 15B, large ≥ 70B", "small < 15B, large ≥ 70B"),
+        ("R&D", "R&D"),
+        ("<img src=x>", "&lt;img src=x>"),
+        ("&amp; &#60; &#x3c;", "&amp;amp; &amp;\\#60; &amp;\\#x3c;"),
+        ("> not a quote", "\\> not a quote"),
+    ],
+)
+def test_md_escape_reads_as_written_unless_it_could_be_html(text: str, shown: str) -> None:
+    assert report_render.md_escape(text) == shown
+
+
+@given(st.text(alphabet=st.sampled_from("<>&;#x3cabz/!? \n`~|")))
+def test_md_escape_leaves_nothing_that_starts_html(name: str) -> None:
+    out = report_render.md_escape(name)
+    assert not re.search(r"<[A-Za-z/!?]", out)
+    ours_removed = re.sub(r"&(amp|lt);", "", out)
+    assert not re.search(r"&([A-Za-z][A-Za-z0-9]*|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});", ours_removed)
 
 
 @given(st.text())

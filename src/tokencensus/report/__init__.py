@@ -78,7 +78,8 @@ def build_report(
         _write(html, render.render_html(view, specs, render.javascript_bundle()))
     if "md" in formats:
         markdown = out_dir / "report.md"
-        _write(markdown, render.render_markdown(view))
+        pictures = frozenset(fid for fid, spec in specs.items() if spec is not None and "png" in formats)
+        _write(markdown, render.render_markdown(view, pictures))
     if "json" in formats:
         json_path = out_dir / "report.json"
         _write(json_path, render.render_json(view))

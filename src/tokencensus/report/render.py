@@ -202,14 +202,23 @@ _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 a break followed by ``~~~`` or ``` would open a code block over the rest of the file)."""
 
 
+_HTML_START = re.compile(r"&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)|<(?=[A-Za-z/!?])")
+"""The only ``&`` and ``<`` that start HTML in CommonMark: a character reference (``&amp;``,
+``&#60;``, ``&#x3c;``), or a tag, comment, declaration or autolink; "R&D", "Q & A" and "< 15B" stay
+as written."""
+
+
 def md_escape(text: str) -> str:
-    """Text from the logs made inert in Markdown: HTML escaped, Markdown syntax backslashed."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+    """Text from the logs made inert in Markdown (and still readable): what could start HTML is
+    escaped, Markdown syntax backslashed, line breaks flattened, a leading ``>`` (a quote) escaped."""
+    text = _HTML_START.sub(lambda m: "&amp;" if m.group() == "&" else "&lt;", _LINE_BREAKS.sub(" ", text))
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return "\\" + text if text.startswith(">") else text
 
 
-def render_markdown(view: ReportView) -> str:
-    """``report.md``: summary and key findings, then per section and figure its headline, note and table."""
+def render_markdown(view: ReportView, pictures: frozenset[str] = frozenset()) -> str:
+    """``report.md``: summary and key findings, then per section and figure its headline, note and
+    table; the figures in ``pictures`` (written as ``figures/<id>.png``) shown as images."""
     lines = [f"# {md_escape(view.meta.title)}", ""]
     lines += [f"- **{fact.label}:** {md_escape(fact.value)}" for fact in view.summary]
     if view.findings:
@@ -219,6 +228,8 @@ def render_markdown(view: ReportView) -> str:
         lines += ["", f"## {md_escape(section.section.title)}"]
         for fig in section.figures:
             lines += ["", f"### {md_escape(fig.figure.title)}", "", f"**{md_escape(fig.headline)}**", ""]
+            if fig.id in pictures:
+                lines += [f"![{md_escape(fig.figure.title)}](figures/{fig.id}.png)", ""]
             lines.append(f"_Method:_ {md_escape(fig.figure.note)}")
             if fig.suppression_note:
                 lines += ["", md_escape(fig.suppression_note)]
