@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.analyses import agentic, categories, costs, geography, market, retention
-from tokencensus.engine import Tables, open_lake
+from tokencensus.engine import Tables, materialise, open_lake
 from tokencensus.simulate.study import StudyWorld, study_world
 
 LAST_WEEKS = 4
@@ -294,8 +294,18 @@ def _archetype(quadrant: str, models: tuple[str, ...]) -> Callable[[Measures], t
     return measure
 
 
+def _triangle_table(m: Measures) -> ir.Table:
+    """The retention triangle, stored once: the cohort figures read it as a frame, the
+    foundational-cohort test as a table."""
+    if "triangle_table" not in m._cache:
+        m._cache["triangle_table"] = materialise(
+            m.tables, retention.retention_triangle(m.all), "study_triangle"
+        )
+    return m._cache["triangle_table"]
+
+
 def _triangle(m: Measures) -> pd.DataFrame:
-    return m.frame("triangle", lambda: retention.retention_triangle(m.all))
+    return m.frame("triangle", lambda: _triangle_table(m))
 
 
 def _cohort(m: Measures, model: str, cohort: date) -> pd.Series:
@@ -320,7 +330,7 @@ def _flagged(model: str) -> Callable[[Measures], tuple[float, str]]:
     def measure(m: Measures) -> tuple[float, str]:
         got = m.frame(
             "foundational",
-            lambda: retention.foundational_cohorts(m.all, triangle=retention.retention_triangle(m.all)),
+            lambda: retention.foundational_cohorts(m.all, triangle=_triangle_table(m)),
         )
         row = got[got.model == model]
         if row.empty:

@@ -43,7 +43,7 @@ def _document() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _knots(value: Any) -> Any:
+def _trajectory(value: Any) -> Any:
     """TOML ``[[date, value], ...]`` as a trajectory of (date, float) tuples; pairs stay pairs."""
     if value and isinstance(value[0], list):
         return tuple((d, float(v)) for d, v in value)
@@ -68,18 +68,18 @@ def study_world(requests: int = 1_000_000, users: int = 60_000, seed: int = 7) -
         reasoning_boost=float(w["reasoning_boost"]),
         half_life_days=float(w["half_life_days"]),
         new_user_rate=float(w["new_user_rate"]),
-        chinese_open_share=_knots(w["chinese_open_share"]),
-        row_open_share=_knots(w["row_open_share"]),
+        chinese_open_share=_trajectory(w["chinese_open_share"]),
+        row_open_share=_trajectory(w["row_open_share"]),
         open_author_tokens={k: float(v) for k, v in w["open_author_tokens"].items()},
         calibrate_from=w["calibrate_from"],
         author_popularity={k: float(v) for k, v in w["author_popularity"].items()},
         model_popularity={k: float(v) for k, v in w["model_popularity"].items()},
         author_mix={k: dict(v) for k, v in w["author_mix"].items()},
-        tool_call_rate=_knots(agentic["tool_call_rate"]),
+        tool_call_rate=_trajectory(agentic["tool_call_rate"]),
         tool_category_weight={k: float(v) for k, v in agentic["tool_category_weight"].items()},
-        mean_input_tokens=_knots(lengths["mean_input_tokens"]),
-        mean_output_tokens=_knots(lengths["mean_output_tokens"]),
-        programming_share=_knots(cats["programming_share"]),
+        mean_input_tokens=_trajectory(lengths["mean_input_tokens"]),
+        mean_output_tokens=_trajectory(lengths["mean_output_tokens"]),
+        programming_share=_trajectory(cats["programming_share"]),
         countries=tuple((c, k, float(s)) for c, k, s in geo["countries"]),
         continent_growth={k: float(v) for k, v in geo["continent_growth"].items()},
         retention_plants=tuple(
