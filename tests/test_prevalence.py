@@ -167,12 +167,13 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
     then sits on the simplex's edge and the percentile interval is too narrow. Asserted: the
     correction's mean L1 under a quarter of raw counting's, its intervals holding at least half the
     cells, raw ones under a fifth."""
-    from tokencensus.classify.backends import DEFAULT_FLOOR, apply_floor
+    from tokencensus.classify.backends import apply_floor
     from tokencensus.classify.corpus import EXTRA_DIR, load_corpus
     from tokencensus.classify.evaluate import predict, score
     from tokencensus.classify.taxonomy import load_taxonomy
     from tokencensus.classify.train import DefaultRecipe
     from tokencensus.classify.weak import load_weak
+    from tokencensus.definitions import CONFIDENCE_FLOOR
     from tokencensus.ingest.samples import sample_fraction
 
     data = shared_file(EXTRA_DIR).parent
@@ -181,7 +182,7 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
     backend = DefaultRecipe(load_weak(data)).fit([p for p in corpus if p.source not in extra])
     labels = list(load_taxonomy().ids)
     prompts = [p for p in corpus if p.source in extra]
-    pred = np.array(apply_floor(predict(backend, prompts), DEFAULT_FLOOR).categories)
+    pred = np.array(apply_floor(predict(backend, prompts), CONFIDENCE_FLOOR).categories)
     gold = np.array([p.category for p in prompts])
     measure = np.array([sample_fraction(f"errors:{p.source}:{p.uid}") < 0.5 for p in prompts])
     pool = {c: np.flatnonzero(~measure & (gold == c)) for c in labels}
@@ -294,7 +295,6 @@ def test_the_report_corrects_with_the_errors_measured_on_the_lakes_own_sample(tm
         "roleplay carried 70% (95% interval"
     )
     assert view.headline.endswith("of classified tokens, against 59% as labelled.")
-
 
 
 def test_a_category_under_the_floor_withholds_every_corrected_share(tmp_path: Path) -> None:

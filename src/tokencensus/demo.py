@@ -28,6 +28,7 @@ from tokencensus.classify.backends import get_backend
 from tokencensus.classify.corpus import LabelledPrompt
 from tokencensus.classify.evaluate import calibrate_lake
 from tokencensus.classify.synthetic import prompts_for
+from tokencensus.definitions import MIN_USERS
 from tokencensus.ingest import IngestSummary, ingest_paths
 from tokencensus.ingest.samples import SampleWriter, sample_fraction
 from tokencensus.lake import Lake
@@ -67,7 +68,7 @@ def run_demo(
     users: int = 60_000,
     seed: int = 7,
     backend: str = "duckdb",
-    min_users: int = 50,
+    min_users: int = MIN_USERS,
     compare: bool = False,
     log: Callable[[str], object] = print,
 ) -> DemoResult:

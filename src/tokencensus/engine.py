@@ -34,7 +34,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tokencensus import settings
+from tokencensus import definitions, settings
 from tokencensus.errors import ConfigError, LakeError, MissingDependencyError
 from tokencensus.lake import Lake
 
@@ -51,11 +51,6 @@ SPARK_DEFAULT_MASTER = "local[2]"
 SPARK_LOCAL_SHUFFLE_PARTITIONS = 4
 """Shuffle partitions for a local master: Spark's default (200) is tuned for clusters, and on a
 couple of cores the per-task overhead of 200 tiny partitions dominates the report's small group-bys."""
-
-UNKNOWN = "unknown"
-
-OPEN_SEGMENTS = ("Open weights", "Closed", "Unknown")
-ORIGIN_SEGMENTS = ("Chinese open", "Rest-of-world open", "Proprietary", "Unknown")
 
 
 @dataclass
@@ -418,29 +413,18 @@ def with_catalog(events: ir.Table, catalog: ir.Table) -> ir.Table:
         release_date=catalog.release_date,
         input_price=catalog.input_price,
         output_price=catalog.output_price,
-    ).filter(lambda c: c.cat_slug != UNKNOWN)
+    ).filter(lambda c: c.cat_slug != definitions.UNKNOWN)
     joined = events.left_join(cat, events.model == cat.cat_slug)
     resolved = joined.cat_slug.notnull()
-    open_segment = ibis.cases(
-        (joined.open_weights.isnull(), "Unknown"),
-        (joined.open_weights, "Open weights"),
-        else_="Closed",
-    )
-    origin_segment = ibis.cases(
-        (joined.open_weights.isnull(), "Unknown"),
-        (joined.open_weights & (joined.origin == "CN"), "Chinese open"),
-        (joined.open_weights, "Rest-of-world open"),
-        else_="Proprietary",
-    )
     return joined.mutate(
         resolved=resolved,
-        author=joined.author.fill_null(UNKNOWN),
-        origin=joined.origin.fill_null(UNKNOWN),
-        size_class=joined.size_class.fill_null(UNKNOWN),
+        author=joined.author.fill_null(definitions.UNKNOWN),
+        origin=joined.origin.fill_null(definitions.UNKNOWN),
+        size_class=joined.size_class.fill_null(definitions.UNKNOWN),
         reasoning=joined.reasoning.fill_null(False),
         tools=joined.tools.fill_null(False),
-        open_segment=open_segment,
-        origin_segment=origin_segment,
+        open_segment=definitions.open_segment(joined.open_weights),
+        origin_segment=definitions.origin_segment(joined.open_weights, joined.origin),
     ).drop("cat_slug")
 
 

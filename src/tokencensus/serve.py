@@ -51,7 +51,8 @@ import jinja2
 from markupsafe import Markup
 
 from tokencensus import settings
-from tokencensus.engine import OPEN_SEGMENTS, ORIGIN_SEGMENTS, Tables, open_lake
+from tokencensus.definitions import OPEN_SEGMENTS, ORIGIN_SEGMENTS
+from tokencensus.engine import Tables, open_lake
 from tokencensus.errors import ConfigError, TokencensusError
 from tokencensus.lake import Lake
 

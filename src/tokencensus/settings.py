@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokencensus import definitions
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -32,7 +34,9 @@ BACKEND = Setting(
     "Engine the analyses run on: duckdb, or pyspark (Apache Spark; see docs/backends.md).",
 )
 MIN_USERS = Setting(
-    "min-users", 50, "Privacy floor k: cells backed by fewer distinct users are suppressed in reports."
+    "min-users",
+    definitions.MIN_USERS,
+    "Privacy floor k: cells backed by fewer distinct users are suppressed in reports.",
 )
 TOP_N = Setting("top-n", 10, "How many models the leaderboard and the top-model chart show.")
 OUT = Setting(
@@ -64,7 +68,7 @@ CLASSIFY_RATE = Setting(
 MIN_PER_MODEL = Setting(
     "min-per-model", 30, "Label at least this many prompts of every model (when it has them)."
 )
-FLOOR = Setting("floor", 0.25, "Labels below this confidence count as 'other'.")
+FLOOR = Setting("floor", definitions.CONFIDENCE_FLOOR, "Labels below this confidence count as 'other'.")
 LLM_URL = Setting("llm-url", "http://localhost:8000/v1", "OpenAI-compatible base URL (llm classifier).")
 LLM_MODEL = Setting("llm-model", "", "Model name at the endpoint (llm classifier).")
 MAX_USD = Setting("max-usd", 5.0, "Cost guard of the llm classifier: stop before spending more.")

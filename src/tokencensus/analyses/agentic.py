@@ -27,18 +27,14 @@ import ibis
 import ibis.expr.types as ir
 
 from tokencensus.analyses.market import join_users, user_counts
-
-TOOL_CALLS = "tool_calls"
-DEFAULT_FLOOR = 0.25
-"""Labels under this confidence count as category ``other`` (as in :mod:`.categories`)."""
-OTHER = "other"
+from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category, is_tool_call
 
 
-def with_category(events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR) -> ir.Table:
+def with_category(events: ir.Table, labels: ir.Table, floor: float = CONFIDENCE_FLOOR) -> ir.Table:
     """Events that have a label, with its ``category`` (``other`` under the confidence ``floor``)."""
     category = labels.category
     if "confidence" in labels.columns:
-        category = ibis.ifelse(labels.confidence.fill_null(0.0) < floor, OTHER, labels.category)
+        category = floored_category(labels.category, labels.confidence, floor)
     lab = labels.select(lab_id=labels.request_id, category=category)
     return events.inner_join(lab, events.request_id == lab.lab_id).drop("lab_id")
 
@@ -99,7 +95,7 @@ def reasoning_weekly(events: ir.Table, users: ir.Table | None = None) -> ir.Tabl
 def tool_calls_weekly(
     events: ir.Table,
     labels: ir.Table | None = None,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     users: ir.Table | None = None,
 ) -> ir.Table:
     """Weekly share of requests (and of tokens) that end in tool calls; by category with ``labels``.
@@ -108,7 +104,7 @@ def tool_calls_weekly(
     tool_call_tokens, tool_call_token_share, users.
     """
     ev, keys = _keys(events, labels, floor)
-    is_tool = ev.finish_reason.cast("string") == TOOL_CALLS
+    is_tool = is_tool_call(ev.finish_reason)
     agg = ev.group_by(keys).aggregate(
         requests=ev.requests.sum(),
         tool_call_requests=ev.requests.sum(where=is_tool),
@@ -166,7 +162,7 @@ def quantiles(rows: ir.Table, keys: list[str], col: str, qs: tuple[float, ...] =
 def lengths_weekly(
     events: ir.Table,
     labels: ir.Table | None = None,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     users: ir.Table | None = None,
     rows: ir.Table | None = None,
 ) -> ir.Table:

@@ -23,16 +23,13 @@ import ibis
 import ibis.expr.types as ir
 
 from tokencensus.analyses.market import period_share
-
-DEFAULT_FLOOR = 0.25
-"""Same as ``classify.backends.DEFAULT_FLOOR``."""
-OTHER = "other"
+from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category
 
 
 def labelled_events(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
 ) -> ir.Table:
@@ -47,7 +44,7 @@ def labelled_events(
         labels = labels.filter(labels.classifier == classifier)
     lab = labels.select(
         lab_id=labels.request_id,
-        category=ibis.ifelse(labels.confidence < floor, OTHER, labels.category),
+        category=floored_category(labels.category, labels.confidence, floor),
         subcategory=labels.subcategory,
         language=labels.language,
         confidence=labels.confidence,
@@ -88,7 +85,7 @@ def mix(lab: ir.Table, by: list[str]) -> ir.Table:
 def category_share(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
     period: str = "week",
@@ -103,7 +100,7 @@ def category_share(
 def category_mix(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
 ) -> ir.Table:
@@ -117,7 +114,7 @@ def category_mix(
 def mix_by_author(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
 ) -> ir.Table:
@@ -128,7 +125,7 @@ def mix_by_author(
 def mix_by_segment(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
 ) -> ir.Table:
@@ -146,7 +143,7 @@ def mix_by_segment(
 def length_by_category(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
 ) -> ir.Table:
@@ -174,7 +171,7 @@ def length_by_category(
 def language_share(
     events: ir.Table,
     labels: ir.Table,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
 ) -> ir.Table:

@@ -28,11 +28,8 @@ import ibis
 import ibis.expr.types as ir
 
 from tokencensus.analyses.market import join_users, user_counts, weekly_share
-
-NEW = "Launched in the last {days} days"
-OLDER = "Older"
-UNKNOWN_RELEASE = "Unknown"
-OPEN_WEIGHTS = "Open weights"
+from tokencensus.definitions import NEW_MODEL_DAYS, OPEN_WEIGHTS
+from tokencensus.definitions import new_model_label as _new_model_label
 
 
 def share_author(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
@@ -151,15 +148,9 @@ def open_top_models(events: ir.Table, n: int = 5) -> ir.Table:
     return ranked_models(events.filter(events.open_segment == OPEN_WEIGHTS), n)
 
 
-def new_model_label(events: ir.Table, days: int = 90) -> ir.StringValue:
-    """ "Launched in the last {days} days", "Older" or "Unknown" (no release date), per row's week."""
-    week_end = events.week + ibis.interval(days=7)
-    released = events.release_date
-    return ibis.cases(
-        (released.isnull(), UNKNOWN_RELEASE),
-        ((released >= week_end - ibis.interval(days=days)) & (released < week_end), NEW.format(days=days)),
-        else_=OLDER,
-    )
+def new_model_label(events: ir.Table, days: int = NEW_MODEL_DAYS) -> ir.StringValue:
+    """Each row's :func:`tokencensus.definitions.new_model_label` for its week and model."""
+    return _new_model_label(events.week, events.release_date, days)
 
 
 def share_new_models(events: ir.Table, days: int = 90, users: ir.Table | None = None) -> ir.Table:

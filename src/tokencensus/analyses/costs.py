@@ -32,8 +32,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tokencensus.analyses.agentic import DEFAULT_FLOOR, with_category
+from tokencensus.analyses.agentic import with_category
 from tokencensus.analyses.market import join_users, spend_sum, user_counts
+from tokencensus.definitions import CONFIDENCE_FLOOR
 
 PER_MILLION = 1_000_000.0
 QUADRANTS = {
@@ -131,7 +132,7 @@ def model_costs(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     return _costs(events, ["model", "author", "open_segment"], users, ["model"])
 
 
-def category_costs(events: ir.Table, labels: ir.Table, floor: float = DEFAULT_FLOOR) -> ir.Table:
+def category_costs(events: ir.Table, labels: ir.Table, floor: float = CONFIDENCE_FLOOR) -> ir.Table:
     """Per category (labelled requests): usage, spend, effective price and the quadrant.
 
     Columns: category, requests, tokens, spend, price_per_1m, log10_price, log10_tokens,

@@ -21,6 +21,9 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from tokencensus import definitions
+from tokencensus.definitions import OPEN_WEIGHTS
+
 OTHER = "Other"
 NANO = 1_000_000_000
 
@@ -116,17 +119,17 @@ def share_origin(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
 
 def size_label(events: ir.Table) -> ir.StringValue:
     """Size class of open-weights rows, null for the rest (share_size covers open weights only)."""
-    return ibis.ifelse(events.open_segment == "Open weights", events.size_class, ibis.null("string"))
+    return ibis.ifelse(events.open_segment == OPEN_WEIGHTS, events.size_class, ibis.null("string"))
 
 
 def share_size(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
     """Weekly share of small / medium / large models within open-weights tokens."""
-    return weekly_share(events.filter(events.open_segment == "Open weights"), "size_class", users)
+    return weekly_share(events.filter(events.open_segment == OPEN_WEIGHTS), "size_class", users)
 
 
 def reasoning_label(events: ir.Table) -> ir.StringValue:
-    """ "Reasoning" or "Non-reasoning" (the catalog's flag)."""
-    return ibis.ifelse(events.reasoning, "Reasoning", "Non-reasoning")
+    """Each row's :func:`tokencensus.definitions.reasoning_label` (the catalog's flag)."""
+    return definitions.reasoning_label(events.reasoning)
 
 
 def share_reasoning(events: ir.Table, users: ir.Table | None = None) -> ir.Table:

@@ -21,13 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.catalog.aliases import PRIORITY, AliasIndex
+from tokencensus.definitions import SIZE_CLASSES, UNKNOWN, size_class
 from tokencensus.errors import CatalogError
-
-UNKNOWN: str = "unknown"
-"""Slug, author, origin and size class of the explicit row unresolvable model names map to."""
-
-SIZE_CLASSES: tuple[str, ...] = ("small", "medium", "large", "unknown")
-"""By total parameters: small < 15B, medium 15B to < 70B, large >= 70B; unknown when not known."""
 
 ORIGINS: tuple[str, ...] = ("CN", "US", "EU", "other")
 """Where the lab is based; ``unknown`` is reserved for the ``unknown`` row."""
@@ -60,20 +55,6 @@ ALIAS_SCHEMA = pa.schema(
 COLUMNS: tuple[str, ...] = tuple(CATALOG_SCHEMA.names)
 PACKAGED_CATALOG = Path(__file__).with_name("models.csv")
 PACKAGED_ALIASES = Path(__file__).with_name("aliases.csv")
-
-SMALL_BELOW_B = 15.0
-LARGE_FROM_B = 70.0
-
-
-def size_class(params_b: float | None) -> str:
-    """The size class of a model with ``params_b`` billion total parameters (``unknown`` for None)."""
-    if params_b is None or (isinstance(params_b, float) and math.isnan(params_b)):
-        return "unknown"
-    if params_b < SMALL_BELOW_B:
-        return "small"
-    if params_b < LARGE_FROM_B:
-        return "medium"
-    return "large"
 
 
 def unknown_row() -> dict[str, Any]:

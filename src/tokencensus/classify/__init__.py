@@ -19,12 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from tokencensus.classify.backends import DEFAULT_FLOOR, apply_floor, get_backend
+from tokencensus.classify.backends import apply_floor, get_backend
 from tokencensus.classify.labels import LABEL_SCHEMA, append_labels, read_labels
 from tokencensus.classify.language import detect
 from tokencensus.classify.sample import DEFAULT_RATE, MIN_PER_MODEL, choose
 from tokencensus.classify.scrub import scrub_texts
 from tokencensus.classify.taxonomy import load_taxonomy
+from tokencensus.definitions import CONFIDENCE_FLOOR
 from tokencensus.errors import LakeError
 from tokencensus.ingest.samples import read_samples
 
@@ -61,7 +62,7 @@ class ClassifySummary:
         )
 
 
-def classify_texts(texts: list[str], backend: Any, floor: float = DEFAULT_FLOOR) -> pa.Table:
+def classify_texts(texts: list[str], backend: Any, floor: float = CONFIDENCE_FLOOR) -> pa.Table:
     """Labels (without request_id) for already-scrubbed ``texts``: language, category, subcategory,
     confidence, classifier."""
     taxonomy = load_taxonomy()
@@ -94,7 +95,7 @@ def classify_lake(
     lake: str | Path,
     backend: str = "default",
     rate: float = DEFAULT_RATE,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     min_per_model: int = MIN_PER_MODEL,
     **backend_options: Any,
 ) -> ClassifySummary:

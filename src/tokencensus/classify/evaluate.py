@@ -27,11 +27,12 @@ from typing import Protocol
 
 import numpy as np
 
-from tokencensus.classify.backends import DEFAULT_FLOOR, Backend, Prediction, apply_floor, get_backend
+from tokencensus.classify.backends import Backend, Prediction, apply_floor, get_backend
 from tokencensus.classify.corpus import LabelledPrompt, cap, load_corpus, load_labelled_jsonl
 from tokencensus.classify.language import detect
 from tokencensus.classify.prevalence import Confusion
 from tokencensus.classify.scrub import scrub_texts
+from tokencensus.definitions import CONFIDENCE_FLOOR
 from tokencensus.errors import ConfigError
 from tokencensus.settings import ENCODERS
 
@@ -249,7 +250,7 @@ def leave_one_source_out(
     recipe: Recipe,
     prompts: Sequence[LabelledPrompt],
     labels: Sequence[str],
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     log: Callable[[str], None] | None = None,
 ) -> Evaluation:
     """Train ``recipe`` without each source in turn and score that source's prompts (see module doc)."""
@@ -318,7 +319,7 @@ class FixedRecipe:
 def run_evaluation(
     data: str | Path,
     backend: str = "default",
-    floor: float = DEFAULT_FLOOR,
+    floor: float = CONFIDENCE_FLOOR,
     per_cell: int | None = None,
     log: Callable[[str], None] | None = None,
     lake: str | Path | None = None,
@@ -336,9 +337,9 @@ def run_evaluation(
             "--lake stores the errors measured on a labelled sample of the lake's own prompts: "
             "give that sample as --data FILE.jsonl (text, category), not a directory"
         )
-    if lake is not None and floor != DEFAULT_FLOOR:
+    if lake is not None and floor != CONFIDENCE_FLOOR:
         raise ConfigError(
-            f"--lake measures the errors at the report's confidence floor ({DEFAULT_FLOOR}); "
+            f"--lake measures the errors at the report's confidence floor ({CONFIDENCE_FLOOR}); "
             f"drop --floor {floor}"
         )
     if Path(data).is_file():
@@ -372,6 +373,6 @@ def calibrate_lake(lake: str | Path, prompts: Sequence[LabelledPrompt], backend:
 
     target = Lake(lake, create=False)
     title = f"{backend.name} on {len(prompts)} labelled prompts of {target.root}"
-    result = score_labelled(backend, prompts, list(load_taxonomy().ids), DEFAULT_FLOOR, title)
+    result = score_labelled(backend, prompts, list(load_taxonomy().ids), CONFIDENCE_FLOOR, title)
     save_confusion(backend.name, result.confusion, target.calibration_file)
     return result

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tokencensus.definitions import MIN_USERS
 from tokencensus.engine import open_lake
 from tokencensus.lake import Lake
 from tokencensus.report import ReportOutput, build_report
@@ -18,7 +19,7 @@ def report_from_lake(
     out_dir: str | Path,
     *,
     backend: str = "duckdb",
-    min_users: int = 50,
+    min_users: int = MIN_USERS,
     top_n: int = 10,
     formats: Sequence[str] = ("html",),
     catalog: pa.Table | None = None,

@@ -24,9 +24,9 @@ import pyarrow as pa
 
 from tokencensus import analyses
 from tokencensus.analyses import rollups
+from tokencensus.definitions import NEW_MODEL_DAYS, WINDOW_WEEKS
 from tokencensus.engine import Tables, materialise, register, with_catalog
 from tokencensus.report.data import ReportMeta
-from tokencensus.report.figures import WINDOW_WEEKS
 from tokencensus.report.numbers import significant
 
 
@@ -62,7 +62,6 @@ class Sources:
 
 Analysis = Callable[[Sources], ir.Table]
 
-NEW_MODEL_DAYS = 90
 TOP_MODEL_WEEKS = WINDOW_WEEKS
 """The top models figure ranks the last four calendar weeks, counted back from the period's last
 week (its users are those weeks' users); its headline and table say :data:`WINDOW_WEEKS`."""

@@ -23,6 +23,7 @@ from datetime import date
 import pandas as pd
 
 from tokencensus.analyses.costs import requadrant
+from tokencensus.definitions import WINDOW_WEEKS
 from tokencensus.report.disclosure import PROTECTION, Protection, protect, rerank
 from tokencensus.report.figures import (
     FIGURES,
@@ -32,7 +33,6 @@ from tokencensus.report.figures import (
     NO_MODEL,
     OTHER,
     SECTIONS,
-    WINDOW_WEEKS,
     FigureDef,
     Section,
     Series,

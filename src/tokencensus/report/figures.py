@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WINDOW_WEEKS = 4
-"""Headlines compare the first and the last this-many calendar weeks of the period
-(:func:`tokencensus.report.headlines.windows`); the top models figure ranks the last this-many."""
+from tokencensus.definitions import WINDOW_WEEKS
 
 OTHER = "Other"
 """The top-models frames' label for every model outside the top N."""

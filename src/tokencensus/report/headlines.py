@@ -21,7 +21,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from tokencensus.report.figures import NO_MODEL, OTHER, WINDOW_WEEKS, FigureDef
+from tokencensus.definitions import WINDOW_WEEKS
+from tokencensus.report.figures import NO_MODEL, OTHER, FigureDef
 from tokencensus.report.numbers import (
     fmt_count,
     fmt_pct,

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from tokencensus.report.figures import WINDOW_WEEKS, FigureDef
+from tokencensus.definitions import WINDOW_WEEKS
+from tokencensus.report.figures import FigureDef
 from tokencensus.report.headlines import country_name, language_name
 from tokencensus.report.numbers import (
     fmt_count,

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 BACKENDS = ("default", "embedding", "llm")
 CONFUSION_FILE = "confusion.npz"
 """Each shipped backend's errors measured leaving one source out (``eval-classifier``), by name."""
-DEFAULT_FLOOR = 0.25
-"""Labels whose confidence is below this count as ``other`` (DESIGN.md)."""
 
 
 @dataclass(frozen=True)
