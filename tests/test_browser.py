@@ -69,9 +69,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def report(lake, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tokencensus.report.build import report_from_lake
+    from tokencensus.study import Study
 
-    out = report_from_lake(lake, tmp_path_factory.mktemp("report"), min_users=K)
+    out = Study(lake, min_users=K).report(tmp_path_factory.mktemp("report"))
     assert out.html is not None
     return out.html
 

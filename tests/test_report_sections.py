@@ -22,7 +22,7 @@ from markupsafe import escape
 
 from tests.test_report import HOSTILE, SPEC_RE, WEEKS, K, _share_frame, make_meta, make_results
 from tokencensus.report import FORMATS, ReportOutput, build_report, suppress
-from tokencensus.report.compute import _tidy
+from tokencensus.report.compute import tidy
 from tokencensus.report.data import FIGURES, FIGURES_BY_ID, SECTIONS, FigureView, report_view
 from tokencensus.report.headlines import Caveat, headline
 
@@ -337,7 +337,7 @@ def full_results() -> dict[str, pd.DataFrame]:
     results["churn_flows"] = _rows(
         ["from_model", "to_model", "churns", "users", "from_churns", "share"], flows
     )
-    return {fid: _tidy(frame) for fid, frame in results.items()}
+    return {fid: tidy(frame) for fid, frame in results.items()}
 
 
 @pytest.fixture(scope="module")
@@ -639,9 +639,9 @@ def test_tidy_turns_backend_decimals_into_nullable_counts() -> None:
     from decimal import Decimal
 
     frame = pd.DataFrame({"prev_tokens": [None, Decimal(12)], "rank_change": [None, 2.0], "users": [60, 70]})
-    tidy = _tidy(frame)
-    assert str(tidy["prev_tokens"].dtype) == "Int64"
-    assert tidy["prev_tokens"].tolist()[1] == 12
+    tidied = tidy(frame)
+    assert str(tidied["prev_tokens"].dtype) == "Int64"
+    assert tidied["prev_tokens"].tolist()[1] == 12
     published, _ = suppress(pd.DataFrame({"prev": [Decimal(5), None], "users": [1, 99]}), K)
     assert published["prev"].isna().tolist() == [True, True]  # a decimal column is a value column
 

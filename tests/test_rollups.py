@@ -21,7 +21,7 @@ from tokencensus import analyses
 from tokencensus.analyses import retention, rollups
 from tokencensus.engine import open_lake, open_table, register, utc_floor
 from tokencensus.lake import Lake
-from tokencensus.report.compute import _churn, _tidy, figure_analyses, sources
+from tokencensus.report.compute import _churn, figure_analyses, sources, tidy
 from tokencensus.simulate import SimConfig, simulate
 
 TOP_N = 4
@@ -73,8 +73,8 @@ def test_every_report_figure_equals_the_standalone_analysis(lake):
     assert set(figures) == set(want)
     empty = set()
     for name, analysis in figures.items():
-        got = _tidy(analysis(src).to_pandas())
-        expected = _tidy(want[name]().to_pandas())
+        got = tidy(analysis(src).to_pandas())
+        expected = tidy(want[name]().to_pandas())
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)
         if got.empty:
             empty.add(name)
@@ -83,14 +83,14 @@ def test_every_report_figure_equals_the_standalone_analysis(lake):
     short = len(volume_weeks(src)) < 10
     assert empty <= {"glass_slipper", "boomerang"} | ({"churn_flows"} if short else set())
     # users behind the cells are really counted: the weekly users are not all equal to the week's
-    volume = _tidy(figures["volume"](src).to_pandas())
-    share = _tidy(figures["share_open"](src).to_pandas())
+    volume = tidy(figures["volume"](src).to_pandas())
+    share = tidy(figures["share_open"](src).to_pandas())
     assert (share.groupby("week")["users"].sum() >= volume.set_index("week")["users"]).all()
     assert src.total_users == int(tables.events.user_id.nunique().to_pandas())
 
 
 def volume_weeks(src) -> list:
-    return list(_tidy(figure_analyses(TOP_N)["volume"](src).to_pandas())["week"])
+    return list(tidy(figure_analyses(TOP_N)["volume"](src).to_pandas())["week"])
 
 
 def test_summary_from_the_rollup_equals_the_events(lake):
@@ -154,8 +154,8 @@ def test_month_masks_span_two_words(long_events):
     assert rollups.n_words(n_months) == 2
     recent = rollups.recent_users(both, dim).to_pandas().set_index("model")["users"].to_dict()
     assert recent == {A: 2, B: 1}  # u1 and u2 on A (months 74, 75), u6 on B (month 75)
-    got = _tidy(rollups.triangle_from_masks(masks, first_mi, end_mi, n_months).to_pandas())
-    want = _tidy(retention.retention_triangle(events).to_pandas())
+    got = tidy(rollups.triangle_from_masks(masks, first_mi, end_mi, n_months).to_pandas())
+    want = tidy(retention.retention_triangle(events).to_pandas())
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
     # u1 at k = 70 of A's first cohort, past the first word
     a = got[(got.model == A) & (got.cohort == date(2020, 1, 1))].set_index("k")
@@ -163,13 +163,13 @@ def test_month_masks_span_two_words(long_events):
     assert a.loc[69, "active_users"] == 1
 
     accounts = rollups.account_masks(both, len(follow), 340, n_months)
-    flows = _tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
-    want = _tidy(retention.churn_flows(events, models=follow).to_pandas())
+    flows = tidy(_churn(accounts, follow, n_months, end_mi - first_mi).to_pandas())
+    want = tidy(retention.churn_flows(events, models=follow).to_pandas())
     pd.testing.assert_frame_equal(flows, want, check_dtype=False)
     # without the user seen in two countries, the accounts need no merging per user
     single = accounts.filter(accounts.user_id != "u4")
-    merged = _tidy(_churn(single, follow, n_months, end_mi - first_mi).to_pandas())
-    as_is = _tidy(_churn(single, follow, n_months, end_mi - first_mi, one_row_per_user=True).to_pandas())
+    merged = tidy(_churn(single, follow, n_months, end_mi - first_mi).to_pandas())
+    as_is = tidy(_churn(single, follow, n_months, end_mi - first_mi, one_row_per_user=True).to_pandas())
     pd.testing.assert_frame_equal(as_is, merged)
     assert accounts.count().to_pandas() == single.user_id.nunique().to_pandas() + 2
     # u3 leaves A after month 62 for B and for C (another model), across the word boundary

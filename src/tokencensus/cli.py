@@ -1,14 +1,21 @@
-"""Command line: each command parses, calls one library function, prints.
+"""Command line: each command parses, calls the library's API (:mod:`tokencensus`), prints.
 
 Errors of the :class:`~tokencensus.errors.TokencensusError` tree become ``Error: ...`` and exit
-status 1 here, in :func:`main`, and nowhere else.
+status 1 here, in :func:`main`, and nowhere else. Exit statuses: :data:`EXIT_CODES`.
+
+Conventions: ``-v``/``-q``/``--debug`` set how much is said (logging through the standard library's
+``logging``, on standard error); every setting also reads from its ``TOKENCENSUS_*`` environment
+variable and the config file (``tokencensus.toml``; :mod:`tokencensus.settings`);
+``tokencensus completion SHELL`` prints a shell completion script.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,39 +24,143 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+import tokencensus as tc
 from tokencensus import settings as S
 from tokencensus.errors import TokencensusError
 from tokencensus.ingest.streams import DEBUG_ENV
 
 console = Console(stderr=True, highlight=False)
 
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_QUARANTINED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "done",
+    EXIT_ERROR: "an error (the message names the file, row and field); nothing half-written is left",
+    EXIT_USAGE: "a usage error: an unknown option, a bad value, a bad config file or environment variable",
+    EXIT_QUARANTINED: "`ingest --strict` finished, and some rows were quarantined (the good rows landed)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+"""Every exit status the command returns, and what it means (README and docs/cli.md list them)."""
+
+
+@dataclass
+class Output:
+    """How much the command says: -1 quiet (errors only), 0 normal, 1 -v, 2 -vv."""
+
+    verbosity: int = 0
+
+    def say(self, message: str) -> None:
+        """A progress line on standard error, unless quiet (results go to standard output)."""
+        if self.verbosity >= 0:
+            console.print(Text(message))
+
+
+def _output() -> Output:
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(Output) if ctx is not None else None
+    return obj if obj is not None else Output()
+
 
 def option(
     setting: S.Setting, *dest: str, **extra: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A click option built from a declared setting (name, default and help in one place)."""
+    """A click option built from a declared setting (name, default, environment variable and help in
+    one place)."""
     kind = type(setting.default)
     return click.option(
         f"--{setting.name}",
         *dest,
         default=setting.default,
         show_default=True,
+        envvar=setting.env,
+        show_envvar=True,
         type=extra.pop("type", kind if kind in (int, float) else None),
         help=setting.help,
         **extra,
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def examples(*lines: str) -> str:
+    """A command's ``--help`` epilog: its examples, one a line, kept as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _config_defaults(group: click.Group, config: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """click's ``default_map`` for ``group``: each command's options from the config file's top
+    level, overridden by the command's own table."""
+    out: dict[str, Any] = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            out[name] = _config_defaults(command, config)
+            continue
+        values = config[""] | config.get(name, {})
+        mapped = {
+            param.name: values[opt[2:]]
+            for param in command.params
+            for opt in param.opts
+            if opt.startswith("--") and opt[2:] in values
+        }
+        if mapped:
+            out[name] = mapped
+    return out
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "tokencensus demo                         # simulate, ingest, classify, report",
+        "tokencensus ingest logs/ --lake lake     # then: classify, report, serve",
+        "tokencensus -v report --lake lake --out report",
+        'eval "$(tokencensus completion bash)"     # tab completion',
+    ),
+)
 @click.version_option(package_name="tokencensus")
-@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
-def cli(debug: bool) -> None:
+@click.option("-v", "--verbose", count=True, help="Say more: -v what each step does, -vv debugging detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Say nothing but errors (results still print).")
+@click.option("--debug", is_flag=True, help="Debugging detail, and the traceback of an unexpected error.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar=S.CONFIG_ENV,
+    show_envvar=True,
+    help=f"Settings file (TOML; default: ./{S.CONFIG_FILE} when present). Options and environment "
+    "variables win over it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool, config: Path | None) -> None:
     """tokencensus: turn LLM-gateway request logs into a State-of-AI study."""
+    verbosity = -1 if quiet else 2 if debug else verbose
+    ctx.obj = Output(verbosity)
+    _configure_logging(verbosity)
     if debug:
         os.environ[DEBUG_ENV] = "1"
+    if config is None and Path(S.CONFIG_FILE).is_file():
+        config = Path(S.CONFIG_FILE)
+    if config is not None:
+        try:
+            ctx.default_map = _config_defaults(cli, S.read_config(config))
+        except TokencensusError as exc:
+            raise click.UsageError(str(exc)) from exc
 
 
-@cli.command()
+def _configure_logging(verbosity: int) -> None:
+    """The ``tokencensus`` loggers on standard error, at the level ``verbosity`` asks for."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logger = logging.getLogger("tokencensus")
+    logger.setLevel(level)
+    if not any(getattr(h, "_tokencensus", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._tokencensus = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+@cli.command(
+    epilog=examples(
+        "tokencensus demo",
+        "tokencensus demo --requests 100000 --demo-out /tmp/demo --compare-study",
+    )
+)
 @option(S.DEMO_OUT, "out_dir", type=click.Path(file_okay=False, path_type=Path))
 @option(S.REQUESTS)
 @option(S.USERS)
@@ -67,9 +178,7 @@ def demo(
 ) -> None:
     """Simulate the study's year of gateway traffic (calibrated to the OpenRouter study), ingest it, and
     write the report."""
-    from tokencensus.demo import run_demo
-
-    result = run_demo(
+    result = tc.demo(
         out_dir,
         requests=requests,
         users=users,
@@ -77,14 +186,20 @@ def demo(
         backend=backend,
         min_users=min_users,
         compare=compare,
-        log=console.print,
+        log=_output().say,
     )
     click.echo(f"Report: {result.report.html}")
     if result.study is not None:
         click.echo(f"Study comparison: {result.study}")
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "tokencensus ingest gateway.jsonl --lake lake",
+        "tokencensus ingest exports/ --lake lake --format litellm --hash-users",
+        "tokencensus ingest usage.csv --mapping map.toml --strict   # exit 3 if a row is quarantined",
+    )
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", default=None, help="Log format; detected from the file when omitted.")
@@ -101,6 +216,11 @@ def demo(
     "(salt: $TOKENCENSUS_USER_SALT, else one kept in the lake).",
 )
 @option(S.SAMPLE_RATE, type=click.FloatRange(0.0, 1.0))
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=f"Exit with status {EXIT_QUARANTINED} when any row was quarantined (the good rows still land).",
+)
 def ingest(
     paths: tuple[Path, ...],
     lake: Path,
@@ -108,28 +228,28 @@ def ingest(
     mapping: Path | None,
     hash_users: bool,
     sample_rate: float,
+    strict: bool,
 ) -> None:
     """Read log files, map them to the canonical schema and append them to the lake."""
-    from tokencensus.ingest import ingest_paths, load_mapping
-    from tokencensus.lake import Lake
-
     with Progress(
         SpinnerColumn(),
         TextColumn("ingesting: {task.completed:,} rows"),
         TimeElapsedColumn(),
         console=console,
+        disable=_output().verbosity < 0,
     ) as bar:
         task = bar.add_task("ingest", total=None)
-        summary = ingest_paths(
+        summary = tc.Lake(lake).ingest(
             list(paths),
-            Lake(lake),
-            fmt=fmt,
-            mapping=load_mapping(mapping) if mapping else None,
+            format=fmt,
+            mapping=mapping,
             hash_users=hash_users,
             sample_rate=sample_rate,
             progress=lambda rows: bar.update(task, completed=rows),
         )
     click.echo(str(summary))
+    if strict and summary.total.quarantined:
+        sys.exit(EXIT_QUARANTINED)
 
 
 @cli.group("lake")
@@ -137,19 +257,23 @@ def lake_group() -> None:
     """Maintain a lake: delete rows."""
 
 
-@lake_group.command("delete")
+@lake_group.command(
+    "delete",
+    epilog=examples(
+        "tokencensus lake delete --lake lake --request-id req-123 --request-id req-456",
+        "tokencensus lake delete --lake lake --where \"app = 'load-test'\"",
+    ),
+)
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--request-id", "request_ids", multiple=True, help="A request to delete (repeatable).")
 @click.option("--where", default=None, help="A SQL condition on the event columns, e.g. \"model = 'x/y'\".")
 def lake_delete(lake: Path, request_ids: tuple[str, ...], where: str | None) -> None:
     """Delete requests from the lake (atomic per day file; recorded in the manifest)."""
-    from tokencensus.lake import Lake
-
-    deleted = Lake(lake, create=False).delete(request_ids=request_ids, where=where)
+    deleted = tc.Lake(lake, create=False).delete(request_ids=request_ids, where=where)
     click.echo(f"{deleted:,} request(s) deleted")
 
 
-@cli.command()
+@cli.command(epilog=examples("tokencensus purge --lake lake --older-than 30"))
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--older-than",
@@ -160,13 +284,17 @@ def lake_delete(lake: Path, request_ids: tuple[str, ...], where: str | None) -> 
 )
 def purge(lake: Path, days: float) -> None:
     """Delete old prompt samples and quarantined rows (the events stay)."""
-    from tokencensus.lake import Lake
-
-    removed = Lake(lake, create=False).purge(days)
+    removed = tc.Lake(lake, create=False).purge(days)
     click.echo(", ".join(f"{name}: {n:,} file(s) deleted" for name, n in removed.items()))
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "tokencensus report --lake lake --out report",
+        "tokencensus report --lake lake --out report --format html --format md --format png",
+        "TOKENCENSUS_MIN_USERS=100 tokencensus report --lake lake --backend pyspark",
+    )
+)
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @option(S.OUT, "out_dir", type=click.Path(file_okay=False, path_type=Path))
 @option(S.BACKEND, type=click.Choice(S.BACKENDS))
@@ -185,9 +313,8 @@ def report(
     lake: Path, out_dir: Path, backend: str, min_users: int, top_n: int, formats: tuple[str, ...]
 ) -> None:
     """Run the analyses over the lake and write the report and one CSV per figure."""
-    from tokencensus.report.build import report_from_lake
-
-    out = report_from_lake(lake, out_dir, backend=backend, min_users=min_users, top_n=top_n, formats=formats)
+    study = tc.Study(lake, backend=backend, min_users=min_users, top_n=top_n)
+    out = study.report(out_dir, formats=formats)
     for written in (out.html, out.markdown, out.json):
         if written is not None:
             click.echo(f"Report: {written}")
@@ -196,9 +323,15 @@ def report(
     )
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "tokencensus classify --lake lake",
+        "tokencensus classify --lake lake --classifier embedding --encoder use --rate 0.01",
+        "tokencensus classify --lake lake --classifier llm --llm-url http://localhost:8000/v1 --llm-model m",
+    )
+)
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
-@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "embedding", "llm"]))
+@option(S.CLASSIFIER, "classifier", type=click.Choice(["default", "embedding", "llm"]))
 @option(S.ENCODER, type=click.Choice(S.ENCODERS))
 @option(S.CLASSIFY_RATE, type=click.FloatRange(0.0, 1.0))
 @option(S.MIN_PER_MODEL)
@@ -210,7 +343,7 @@ def report(
 @option(S.LLM_PRICE_OUT)
 def classify(
     lake: Path,
-    backend: str,
+    classifier: str,
     encoder: str,
     rate: float,
     min_per_model: int,
@@ -222,27 +355,31 @@ def classify(
     llm_price_out: float,
 ) -> None:
     """Classify a sample of prompts: PII scrub, language, category; writes <lake>/labels."""
-    from tokencensus.classify import classify_lake
-
     opts: dict[str, Any] = {}
-    if backend == "embedding":
+    if classifier == "embedding":
         opts = {"encoder": encoder}
-    if backend == "llm":
+    if classifier == "llm":
         opts = {"base_url": llm_url, "model": llm_model, "max_usd": max_usd}
         opts.update(
             (name, price)
             for name, price in (("usd_per_mtok_in", llm_price_in), ("usd_per_mtok_out", llm_price_out))
             if price >= 0
         )
-    summary = classify_lake(
-        lake, backend=backend, rate=rate, floor=floor, min_per_model=min_per_model, **opts
+    summary = tc.Lake(lake, create=False).classify(
+        classifier, rate=rate, floor=floor, min_per_model=min_per_model, **opts
     )
     click.echo(str(summary))
 
 
-@cli.command("eval-classifier")
+@cli.command(
+    "eval-classifier",
+    epilog=examples(
+        "tokencensus eval-classifier --data ../shared/data --per-source-cap 200",
+        "tokencensus eval-classifier --data my_labels.jsonl --lake lake   # corrects the report's shares",
+    ),
+)
 @option(S.EVAL_DATA, type=click.Path(exists=True, path_type=Path))
-@option(S.CLASSIFIER, "backend", type=click.Choice(["default", "embedding", "llm"]))
+@option(S.CLASSIFIER, "classifier", type=click.Choice(["default", "embedding", "llm"]))
 @option(S.ENCODER, type=click.Choice(S.ENCODERS))
 @click.option(
     "--per-source-cap",
@@ -264,7 +401,7 @@ def classify(
 @option(S.LLM_MODEL)
 def eval_classifier(
     data: Path,
-    backend: str,
+    classifier: str,
     encoder: str,
     per_source_cap: int | None,
     lake: Path | None,
@@ -277,33 +414,34 @@ def eval_classifier(
     shipped classifier on your own labelled prompts (with --lake, store its errors there for the
     report's corrected shares). Prints per-source and per-category precision, recall and F1, a
     calibration table and throughput (retraining takes minutes)."""
-    from tokencensus.classify.evaluate import run_evaluation
-
     opts: dict[str, Any] = {}
-    if backend == "llm":
+    if classifier == "llm":
         opts = {"base_url": llm_url, "model": llm_model}
-    elif backend == "embedding":
+    elif classifier == "embedding":
         opts = {"encoder": encoder}
-    result = run_evaluation(
+    result = tc.evaluate_classifier(
         data,
-        backend=backend,
+        backend=classifier,
         floor=floor,
         per_cell=per_source_cap,
-        log=lambda m: click.echo(m, err=True),
+        log=_output().say,
         lake=lake,
         **opts,
     )
     click.echo(result.format())
     if lake is not None:
-        from tokencensus.lake import Lake
-
         click.echo(
-            f"Stored these errors in {Lake(lake, create=False).calibration_file}: the report corrects the "
+            f"Stored these errors in {tc.Lake(lake, create=False).calibration_file}: the report corrects the "
             "category shares of this classifier's labels with them."
         )
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "tokencensus serve --lake lake                # http://127.0.0.1:8765/",
+        "tokencensus serve --lake lake --port 0       # any free port",
+    )
+)
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
 @option(S.BACKEND, type=click.Choice(S.BACKENDS))
 @option(S.MIN_USERS)
@@ -313,32 +451,51 @@ def eval_classifier(
 def serve(lake: Path, backend: str, min_users: int, top_n: int, host: str, port: int) -> None:
     """Serve a local dashboard: the report's charts re-computed under filters (date, author, segment,
     country). Binds 127.0.0.1 by default; Ctrl-C stops it."""
-    from tokencensus.serve import serve as run_server
-
-    run_server(
+    tc.serve(
         lake,
         backend=backend,
         min_users=min_users,
         top_n=top_n,
         host=host,
         port=port,
-        log=lambda line: console.print(Text(line)),
+        log=_output().say,
         ready=lambda url: click.echo(f"Dashboard: {url} (Ctrl-C to stop)"),
     )
     click.echo("Stopped.")
 
 
+SHELLS = ("bash", "zsh", "fish")
+
+
+@cli.command(
+    epilog=examples(
+        'eval "$(tokencensus completion bash)"                      # in ~/.bashrc',
+        'eval "$(tokencensus completion zsh)"                       # in ~/.zshrc',
+        "tokencensus completion fish > ~/.config/fish/completions/tokencensus.fish",
+    )
+)
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (commands, options, choices and paths)."""
+    from click.shell_completion import get_completion_class
+
+    script = get_completion_class(shell)
+    assert script is not None  # click ships all three
+    click.echo(script(cli, {}, "tokencensus", "_TOKENCENSUS_COMPLETE").source())
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning tokencensus errors into ``Error: ...`` and exit 1."""
+    """Entry point: run the CLI, turning tokencensus errors into ``Error: ...`` and the statuses of
+    :data:`EXIT_CODES`."""
     try:
-        cli.main(args=argv, standalone_mode=False)
+        cli.main(args=argv, prog_name="tokencensus", standalone_mode=False)
     except TokencensusError as exc:
         # Text, not markup: messages quote user data that may contain [brackets].
         console.print(Text("Error: ", style="bold red") + Text(str(exc)))
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:
         console.print("Aborted.")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -346,7 +503,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get(DEBUG_ENV):
             raise
         console.print(Text("Error: ", style="bold red") + Text(_unexpected(exc)))
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
 
 
 def _unexpected(exc: Exception) -> str:

@@ -23,17 +23,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tokencensus.classify import ClassifySummary, classify_lake
+from tokencensus.classify import ClassifySummary
 from tokencensus.classify.backends import get_backend
 from tokencensus.classify.corpus import LabelledPrompt
 from tokencensus.classify.evaluate import calibrate_lake
 from tokencensus.classify.synthetic import prompts_for
 from tokencensus.definitions import MIN_USERS
-from tokencensus.ingest import IngestSummary, ingest_paths
+from tokencensus.ingest import IngestSummary
 from tokencensus.ingest.samples import SampleWriter, sample_fraction
 from tokencensus.lake import Lake
 from tokencensus.report import ReportOutput
-from tokencensus.report.build import report_from_lake
 from tokencensus.simulate import iter_simulate, split_chunk, study_world
 
 PROMPT_RATE = 0.10
@@ -105,7 +104,8 @@ def run_demo(
     )
 
     start = time.perf_counter()
-    summary = ingest_paths(files, Lake(lake_dir), fmt="parquet")
+    lake = Lake(lake_dir)
+    summary = lake.ingest(files, format="parquet")
     seconds["ingest"] = time.perf_counter() - start
     log(f"ingested into {lake_dir}: {summary.total} ({seconds['ingest']:.1f} s)")
 
@@ -114,7 +114,7 @@ def run_demo(
     samples = SampleWriter(lake_dir, rate=PROMPT_RATE)
     samples.add(prompts_for(prompted, seed=seed))
     samples.flush()
-    labels = classify_lake(lake_dir, backend="default", rate=CLASSIFY_RATE)
+    labels = lake.classify("default", rate=CLASSIFY_RATE)
     calibration = calibrate_lake(lake_dir, _labelled_sample(prompted, seed), get_backend("default"))
     seconds["classify"] = time.perf_counter() - start
     log(
@@ -124,7 +124,7 @@ def run_demo(
     )
 
     start = time.perf_counter()
-    report = report_from_lake(lake_dir, out, backend=backend, min_users=min_users)
+    report = lake.study(backend=backend, min_users=min_users).report(out)
     seconds["report"] = time.perf_counter() - start
     log(f"wrote {report.html} and {len(report.csvs)} CSV files ({seconds['report']:.1f} s)")
     result = DemoResult(out_dir=out, report=report, ingest=summary, classify=labels, seconds=seconds)

@@ -36,13 +36,14 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +53,11 @@ import pyarrow.parquet as pq
 from tokencensus.errors import LakeError, TokencensusError
 from tokencensus.identity import COLLISION_SEPARATOR, CONTENT_COLUMNS, fingerprint_text, fingerprints
 from tokencensus.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, validate
+
+if TYPE_CHECKING:
+    from tokencensus.classify import ClassifySummary
+    from tokencensus.ingest import IngestSummary
+    from tokencensus.study import Study
 
 FLUSH_ROWS = 1_000_000
 """Valid rows buffered before they are written (bounds memory on huge inputs)."""
@@ -296,6 +302,57 @@ class Lake:
                 self._held = False
                 shutil.rmtree(staging, ignore_errors=True)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- the pipeline ----------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: str | Path | Sequence[str | Path],
+        *,
+        format: str | None = None,
+        mapping: str | Path | dict[str, str] | None = None,
+        hash_users: bool = False,
+        sample_rate: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestSummary:
+        """Read log files (directories: every file in them) into the lake; what was read, written,
+        skipped as a duplicate or quarantined (with the file, row, field and reason).
+
+        ``format`` forces one format (default: detected per file); ``mapping`` maps canonical
+        columns to a generic CSV/Parquet's columns (a TOML/JSON file, or the dict); ``hash_users``
+        replaces user ids by a salted SHA-256; ``sample_rate`` is the share of requests whose prompt
+        text is kept (scrubbed) for classification; ``progress`` gets the rows read so far.
+        """
+        from tokencensus.ingest import ingest_paths, load_mapping
+        from tokencensus.ingest.samples import SAMPLE_RATE
+
+        listed = [paths] if isinstance(paths, str | Path) else list(paths)
+        if isinstance(mapping, str | Path):
+            mapping = load_mapping(Path(mapping))
+        return ingest_paths(
+            [Path(p) for p in listed],
+            self,
+            fmt=format,
+            mapping=mapping,
+            hash_users=hash_users,
+            sample_rate=SAMPLE_RATE if sample_rate is None else sample_rate,
+            progress=progress,
+        )
+
+    def classify(self, classifier: str = "default", **options: Any) -> ClassifySummary:
+        """Classify a sample of the lake's prompts (scrubbed; language and category) into
+        ``labels/``. ``classifier``: ``default``, ``embedding`` or ``llm``; ``options``: ``rate``,
+        ``floor``, ``min_per_model`` and the classifier's own (``encoder``; ``base_url``, ``model``,
+        ``max_usd``), as :func:`tokencensus.classify.classify_lake` takes them."""
+        from tokencensus.classify import classify_lake
+
+        return classify_lake(self.root, backend=classifier, **options)
+
+    def study(self, **options: Any) -> Study:
+        """The :class:`~tokencensus.study.Study` over this lake (``backend``, ``min_users``,
+        ``top_n``, ``catalog``)."""
+        from tokencensus.study import Study
+
+        return Study(self, **options)
 
     def purge(self, older_than_days: float, *, now: datetime | None = None) -> dict[str, int]:
         """Delete the prompt samples and quarantined rows stored more than ``older_than_days`` ago

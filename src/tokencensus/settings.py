@@ -1,13 +1,20 @@
 """Every user-facing setting, declared once: name, type, default and help.
 
 The CLI builds its options from these, and a test checks that each one is documented in README.md.
+A setting comes, first to last, from its command-line option, its environment variable
+(:func:`env_var`: ``TOKENCENSUS_MIN_USERS`` for ``--min-users``), the config file
+(:func:`read_config`: ``tokencensus.toml``), and its default.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from tokencensus import definitions
+from tokencensus.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -17,6 +24,23 @@ class Setting:
     name: str
     default: object
     help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets it (:func:`env_var`)."""
+        return env_var(self.name)
+
+
+ENV_PREFIX = "TOKENCENSUS_"
+CONFIG_FILE = "tokencensus.toml"
+"""The config file read from the working directory when present."""
+CONFIG_ENV = "TOKENCENSUS_CONFIG"
+"""Names another config file (``--config`` wins over it)."""
+
+
+def env_var(name: str) -> str:
+    """``TOKENCENSUS_`` and the option's name in capitals, dashes as underscores."""
+    return ENV_PREFIX + name.upper().replace("-", "_")
 
 
 LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (created on first ingest).")
@@ -120,3 +144,55 @@ ALL: tuple[Setting, ...] = (
     HOST,
     PORT,
 )
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in ALL}
+
+
+def read_config(path: str | Path) -> dict[str, dict[str, Any]]:
+    """A config file's settings: ``{"": top-level settings, "<command>": that command's}``.
+
+    The file is TOML: settings by their option name (``min-users = 20``; ``min_users`` also reads),
+    and tables per command (``[report]``) that apply to that command only, over the top level. A
+    key that is not a setting, or a value of the wrong type, raises :class:`ConfigError` naming the
+    file and the key.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read ({exc.strerror or exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    out: dict[str, dict[str, Any]] = {"": {}}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out[key] = {name: _checked(path, f"{key}.{name}", name, v) for name, v in value.items()}
+        else:
+            out[""][_name(key)] = _checked(path, key, key, value)
+    for table in out.values():
+        for key in list(table):
+            table[_name(key)] = table.pop(key)
+    return out
+
+
+def _name(key: str) -> str:
+    return key.replace("_", "-")
+
+
+def _checked(path: Path, where: str, key: str, value: Any) -> Any:
+    setting = BY_NAME.get(_name(key))
+    if setting is None:
+        raise ConfigError(
+            f"config file {path}: {where!r} is not a setting; the settings are "
+            + ", ".join(s.name for s in ALL)
+        )
+    kind = type(setting.default)
+    fits = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        fits, value = True, float(value)
+    if not fits:
+        raise ConfigError(
+            f"config file {path}: {where} = {value!r} should be {kind.__name__} (like the default, "
+            f"{setting.default!r})"
+        )
+    return value

@@ -426,20 +426,22 @@ def compute(
     top_n: int = 10,
     source: str = "",
     timings: dict[str, float] | None = None,
+    prepared: Sources | None = None,
 ) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
     """Execute every figure's analysis and the summary numbers; return frames and report metadata.
 
     ``timings``, when given, receives the seconds each step took (the rollup passes of
-    :func:`sources`, then each figure id), for bench/bench_report.py.
+    :func:`sources`, then each figure id), for bench/bench_report.py. ``prepared``: the
+    :func:`sources` of ``tables`` for the same ``top_n``, when already built.
     """
-    src = sources(tables, top_n, timings)
+    src = prepared if prepared is not None else sources(tables, top_n, timings)
     todo = figure_analyses(top_n, min_users)
     if src.labels is not None:
         todo |= label_analyses()
     results = {}
     for name, analysis in todo.items():
         start = time.perf_counter()
-        results[name] = _tidy(analysis(src).to_pandas())
+        results[name] = tidy(analysis(src).to_pandas())
         if timings is not None:
             timings[name] = time.perf_counter() - start
     start = time.perf_counter()
@@ -514,7 +516,7 @@ COUNT_COLUMNS = (
 )
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Weeks, months and cohorts as datetime.date, integer counts as int64 (nullable Int64 where a
     count can be missing, e.g. a model's rank the week before it entered); backends differ in what
     they return (floats, decimals)."""
