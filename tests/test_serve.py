@@ -19,8 +19,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -207,6 +209,144 @@ def test_csv_links_keep_the_filters(server: DashboardServer) -> None:
     assert '<option value="US" selected>US</option>' in page
     page = get(server, f"/?start={START}&end={END}")[2]
     assert f'href="figures/volume.csv?start={START}&amp;end={END}"' in page
+
+
+@dataclass
+class Node:
+    """An element of a parsed page: its tag, attributes and children (elements and text)."""
+
+    tag: str
+    attrs: dict[str, str | None] = field(default_factory=dict)
+    children: list[Node | str] = field(default_factory=list)
+
+    def elements(self) -> list[Node]:
+        return [c for c in self.children if isinstance(c, Node)]
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def find_all(self, match: Callable[[Node], bool]) -> list[Node]:
+        """Every element under this one (depth first, in document order) that ``match`` accepts."""
+        found = []
+        for child in self.elements():
+            found += [child] if match(child) else []
+            found += child.find_all(match)
+        return found
+
+
+class _TreeBuilder(HTMLParser):
+    VOID = frozenset({"meta", "input", "br", "img", "link", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack = [Node("#document")]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, dict(attrs))
+        self.stack[-1].children.append(node)
+        if tag not in self.VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse_html(page: str) -> Node:
+    """``page`` as a tree (html.parser); every element must be closed where it should be."""
+    builder = _TreeBuilder()
+    builder.feed(page)
+    builder.close()
+    assert len(builder.stack) == 1, f"<{builder.stack[-1].tag}> is never closed"
+    return builder.stack[0]
+
+
+def head_and_body(page: Node) -> tuple[Node, Node]:
+    (html,) = page.elements()
+    head, body = html.elements()
+    assert (html.tag, head.tag, body.tag) == ("html", "head", "body")
+    return head, body
+
+
+def csv_links(page: Node) -> list[str]:
+    return [str(a.attrs["href"]) for a in page.find_all(lambda n: n.tag == "a" and "download" in n.attrs)]
+
+
+def test_dashboard_page_is_the_report_template_with_its_blocks_filled(server: DashboardServer) -> None:
+    """dashboard.html.j2 extends report.html.j2: the style last in the head, the form first in the
+    body before the report's <main>, and each figure's CSV link asking for the view's filters."""
+    for query, suffix in (
+        ("", ""),
+        ("country=US", "?country=US"),
+        ("segment=Chinese+open", "?segment=Chinese+open"),
+    ):
+        page = parse_html(get(server, f"/?{query}")[2])
+        head, body = head_and_body(page)
+        styles = [e for e in head.elements() if e.tag == "style"]
+        assert len(styles) == 2
+        assert ".tc-filters" not in styles[0].text()  # the report's own
+        assert styles[1].text().lstrip().startswith(".tc-filters")  # the dashboard's, after it
+        assert head.elements()[-1] is styles[1]
+        form, main = body.elements()[:2]
+        assert (form.tag, form.attrs["class"], main.tag) == ("form", "tc-filters", "main")
+        assert len(page.find_all(lambda n: n.tag == "form")) == 1
+        assert not main.find_all(lambda n: "tc-filters" in str(n.attrs.get("class")))
+        json_link = form.find_all(lambda n: n.tag == "a" and "api" in str(n.attrs["href"]))
+        assert [a.attrs["href"] for a in json_link] == [f"/api/report.json{suffix}"]
+        figures = report_json(server, query)["figures"]
+        assert figures
+        assert sorted(csv_links(main)) == sorted(f"figures/{fig['id']}.csv{suffix}" for fig in figures)
+
+
+def test_dashboard_page_is_the_report_page_plus_its_blocks(server: DashboardServer) -> None:
+    """Take the form, the dashboard's style and the CSV links' query away and what is left is the
+    report page for the same view, element for element."""
+    from tokencensus.report import charts, render
+
+    filters = Filters(countries=("US",))
+    snap = server.dashboard.snapshot(filters)
+    assert snap.view is not None
+    specs = {fig.id: charts.chart_spec(fig) for fig in snap.view.figures}
+    report = parse_html(render.render_html(snap.view, specs, render.javascript_bundle()))
+    dashboard = parse_html(server.dashboard.page(filters))
+    head, body = head_and_body(dashboard)
+    assert head.elements()[-1].tag == "style"
+    head.children.remove(head.elements()[-1])
+    assert body.elements()[0].tag == "form"
+    body.children.remove(body.elements()[0])
+    for link in dashboard.find_all(lambda n: "download" in n.attrs):
+        href = str(link.attrs["href"])
+        assert href.endswith("?country=US")
+        link.attrs["href"] = href.removesuffix("?country=US")
+
+    def elements_only(node: Node) -> Node:  # whitespace between the blocks may differ; nothing else
+        kids = [elements_only(c) if isinstance(c, Node) else c for c in node.children]
+        return Node(node.tag, node.attrs, [c for c in kids if isinstance(c, Node) or c.strip()])
+
+    assert elements_only(dashboard) == elements_only(report)
+
+
+def test_the_written_report_has_no_dashboard_markup(sim_lake, tmp_path: Path) -> None:
+    """The blocks the dashboard fills stay empty in report.html: no form, no dashboard style, and CSV
+    links to the files written beside it."""
+    from tokencensus.report.build import report_from_lake
+
+    out = report_from_lake(sim_lake[0], tmp_path, min_users=K)
+    assert out.html is not None
+    text = out.html.read_text(encoding="utf-8")
+    assert "tc-filters" not in text
+    assert "/api/report.json" not in text
+    page = parse_html(text)
+    head, body = head_and_body(page)
+    assert [e.tag for e in head.elements()].count("style") == 1
+    assert body.elements()[0].tag == "main"
+    assert not page.find_all(lambda n: n.tag in ("form", "input", "select"))
+    links = csv_links(page)
+    assert sorted(links) == sorted(f"figures/{p.name}" for p in out.csvs)
+    assert all((tmp_path / link).is_file() for link in links)
 
 
 @pytest.mark.parametrize(

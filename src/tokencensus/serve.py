@@ -2,7 +2,9 @@
 
 The lake is opened once; each distinct set of filters (date range, model author, segment, country,
 from the query string) filters the enriched events, runs the same compute → view → charts → render
-pipeline as ``tokencensus report``, and serves that page with a filter form on top. Routes:
+pipeline as ``tokencensus report``, and serves that page with a filter form on top: the page is
+``dashboard.html.j2``, which extends the report's template and fills its blocks (the form, its style,
+the filters on each CSV link). Routes:
 
 * ``/``                      the report for the filters in the query string, with the filter form
 * ``/figures/<id>.csv``      one figure's CSV for the same filters (what the report's links point to)
@@ -18,16 +20,14 @@ data owner on this machine: it binds 127.0.0.1 by default, answers only requests
 loopback name there (no DNS rebinding), and warns when asked to listen elsewhere. Publish the report,
 not the dashboard.
 
-The standard library serves it (:class:`http.server.ThreadingHTTPServer`): requests run in threads,
-computing is serialized on one lock (one engine connection), and results are kept in a small LRU
-cache per normalized filter set.
+The standard library serves it (:class:`http.server.ThreadingHTTPServer`; docs/dashboard.md says why
+not Werkzeug): requests run in threads, computing is serialized on one lock (one engine connection),
+and results are kept in a small LRU cache per normalized filter set.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import html
 import ipaddress
 import json
 import re
@@ -47,8 +47,6 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import ibis.expr.types as ir
-import jinja2
-from markupsafe import Markup
 
 from tokencensus import settings
 from tokencensus.definitions import OPEN_SEGMENTS, ORIGIN_SEGMENTS
@@ -339,8 +337,13 @@ class Dashboard:
         )
         view = report_view(results, meta)
         specs = {fig.id: charts.chart_spec(fig) for fig in view.figures}
-        page = render.render_html(view, specs, render.javascript_bundle())
-        page = _link_csvs(page, view, filters)
+        page = render.render_html(
+            view,
+            specs,
+            render.javascript_bundle(),
+            template="dashboard.html.j2",
+            context={"form": filter_form(self, filters)},
+        )
         return Snapshot(
             filters=filters, users=users, view=view, page=page, seconds=time.perf_counter() - started
         )
@@ -349,12 +352,14 @@ class Dashboard:
 
     def page(self, filters: Filters) -> str:
         """The dashboard page: the filter form over the report, or over why there is none."""
+        from tokencensus.report.render import page_template
+
         snap = self.snapshot(filters)
-        form = _form_html(self, filters)
         if snap.view is None:
-            # the form was rendered with autoescape: Markup keeps it from being escaped twice
-            return _page_template().render(form=Markup(form), message=self._too_few(snap))
-        return _inject(snap.page, form)
+            return page_template("dashboard_message.html.j2").render(
+                form=filter_form(self, filters), message=self._too_few(snap)
+            )
+        return snap.page
 
     def csv(self, filters: Filters, figure_id: str) -> str | None:
         """One figure's CSV under ``filters``; None when the figure is not in this view."""
@@ -386,107 +391,62 @@ class Dashboard:
         )
 
 
-# ---------------------------------------------------------------- HTML around the report
-
-_FORM = """\
-<form class="tc-filters" method="get" action="/" role="search" aria-label="Filters">
-<strong>Filters</strong>
-<label>From <input type="date" name="start" value="{{ start }}" min="{{ lo }}" max="{{ hi }}"></label>
-<label>to <input type="date" name="end" value="{{ end }}" min="{{ lo }}" max="{{ hi }}"></label>
-{% for name, label, options, chosen in selects %}
-<label>{{ label }} <select name="{{ name }}"{% if chosen|length > 1 %} multiple{% endif %}>
-<option value="">All</option>
-{% for option in options %}
-<option value="{{ option }}"{% if option in chosen %} selected{% endif %}>{{ option }}</option>
-{% endfor %}
-</select></label>
-{% endfor %}
-<button type="submit">Apply</button>
-<a href="/">Reset</a>
-<span class="tc-note">Data {{ lo }} to {{ hi }}. Privacy floor: {{ k }} users. Showing: {{ description }}.
-<a href="/api/report.json{% if query %}?{{ query }}{% endif %}">JSON</a></span>
-</form>
-"""
-
-_STYLE = """\
-<style>
-.tc-filters { position: sticky; top: 0; z-index: 10; display: flex; flex-wrap: wrap; gap: .4rem .9rem;
-  align-items: center; padding: .6rem 1.25rem; background: #f6f7f9; border-bottom: 1px solid #e3e6ec;
-  font: 14px/1.4 system-ui, sans-serif; color: #1d2330; }
-.tc-filters select, .tc-filters input { font: inherit; max-width: 14rem; }
-.tc-filters .tc-note { color: #5b6475; font-size: 12px; flex-basis: 100%; }
-</style>
-"""
-
-_PAGE = """\
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>tokencensus dashboard</title>
-{{ style }}
-</head>
-<body>
-{{ form }}
-<main style="max-width: 960px; margin: 0 auto; padding: 2rem 1.25rem; font-family: system-ui, sans-serif">
-<p>{{ message }}</p>
-</main>
-</body>
-</html>
-"""
+# ---------------------------------------------------------------- the filter form
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+@dataclass(frozen=True)
+class Select:
+    """One of the form's drop-downs: its parameter, label, what it offers and what is chosen."""
+
+    name: str
+    label: str
+    options: tuple[str, ...]
+    chosen: tuple[str, ...]
 
 
-@functools.cache
-def _page_template() -> jinja2.Template:
-    env = _environment()
-    return env.from_string(_PAGE, globals={"style": Markup(_STYLE)})
+@dataclass(frozen=True)
+class FilterForm:
+    """What the filter form shows for one filter set (``_dashboard_filters.html.j2`` lays it out).
+
+    The page for a filter set is computed once and cached with its form: the form depends only on the
+    filters and on what was read at start-up.
+    """
+
+    start: str
+    end: str
+    first_day: str
+    last_day: str
+    selects: tuple[Select, ...]
+    min_users: int
+    description: str
+    query: str
+    """The filters' query string ('' for none): the CSV and JSON links carry it."""
 
 
-def _form_html(dashboard: Dashboard, filters: Filters) -> str:
+def filter_form(dashboard: Dashboard, filters: Filters) -> FilterForm:
+    """The form for ``filters``, offering the dashboard's choices."""
     choices = dashboard.choices
-    return (
-        _environment()
-        .from_string(_FORM)
-        .render(
-            start=filters.start.isoformat() if filters.start else "",
-            end=filters.end.isoformat() if filters.end else "",
-            lo=choices.first_day.isoformat(),
-            hi=choices.last_day.isoformat(),
-            selects=[
-                ("author", "Author", choices.authors, filters.authors),
-                ("segment", "Segment", choices.segments, filters.segments),
-                ("country", "Country", choices.countries, filters.countries),
-            ],
-            k=dashboard.min_users,
-            description=filters.describe(),
-            query=filters.query(),
-        )
+    return FilterForm(
+        start=filters.start.isoformat() if filters.start else "",
+        end=filters.end.isoformat() if filters.end else "",
+        first_day=choices.first_day.isoformat(),
+        last_day=choices.last_day.isoformat(),
+        selects=(
+            Select("author", "Author", choices.authors, filters.authors),
+            Select("segment", "Segment", choices.segments, filters.segments),
+            Select("country", "Country", choices.countries, filters.countries),
+        ),
+        min_users=dashboard.min_users,
+        description=filters.describe(),
+        query=filters.query(),
     )
 
 
-def _inject(page: str, form: str) -> str:
-    """The report page with the dashboard's style in its head and the form first in its body."""
-    page = page.replace("</head>", _STYLE + "</head>", 1)
-    match = re.search(r"<body[^>]*>", page)
-    at = match.end() if match else 0
-    return page[:at] + "\n" + form + page[at:]
+def _form_html(dashboard: Dashboard, filters: Filters) -> str:
+    """The filter form alone, as the dashboard's pages include it."""
+    from tokencensus.report.render import page_template
 
-
-def _link_csvs(page: str, view: ReportView, filters: Filters) -> str:
-    """Point the report's CSV links at this server's CSVs for the same filters."""
-    query = filters.query()
-    if not query:
-        return page
-    for fig in view.figures:
-        old = f'href="{html.escape(fig.csv_path)}"'
-        page = page.replace(old, f'href="{html.escape(fig.csv_path + "?" + query)}"')
-    return page
+    return page_template("_dashboard_filters.html.j2").render(form=filter_form(dashboard, filters))
 
 
 # ---------------------------------------------------------------- HTTP

@@ -111,20 +111,33 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(view: ReportView, specs: Mapping[str, dict[str, Any] | None], bundle: str) -> str:
-    """The report page: ``specs`` maps figure ids to their Vega-Lite spec (None: nothing to draw)."""
+def render_html(
+    view: ReportView,
+    specs: Mapping[str, dict[str, Any] | None],
+    bundle: str,
+    *,
+    template: str = "report.html.j2",
+    context: Mapping[str, Any] | None = None,
+) -> str:
+    """The report page: ``specs`` maps figure ids to their Vega-Lite spec (None: nothing to draw).
+
+    ``template`` may name a page that extends ``report.html.j2`` (the dashboard's), with ``context``
+    the variables it adds; the report itself is rendered with neither.
+    """
     charts = {fig_id: script_json(spec) for fig_id, spec in specs.items() if spec is not None}
-    return (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
-            view=view,
-            meta=view.meta,
-            charts=charts,
-            bundle=Markup(bundle),
-            version=tokencensus.__version__,
-        )
+    return page_template(template).render(
+        view=view,
+        meta=view.meta,
+        charts=charts,
+        bundle=Markup(bundle),
+        version=tokencensus.__version__,
+        **(context or {}),
     )
+
+
+def page_template(name: str) -> jinja2.Template:
+    """One of the package's templates (``report/templates``), autoescaped, strict about undefined names."""
+    return _environment().get_template(name)
 
 
 def figure_csv(frame: pd.DataFrame) -> str:
