@@ -332,9 +332,9 @@ def test_dashboard_page_is_the_report_page_plus_its_blocks(server: DashboardServ
 def test_the_written_report_has_no_dashboard_markup(sim_lake, tmp_path: Path) -> None:
     """The blocks the dashboard fills stay empty in report.html: no form, no dashboard style, and CSV
     links to the files written beside it."""
-    from tokencensus.report.build import report_from_lake
+    from tokencensus.study import Study
 
-    out = report_from_lake(sim_lake[0], tmp_path, min_users=K)
+    out = Study(sim_lake[0], min_users=K).report(tmp_path)
     assert out.html is not None
     text = out.html.read_text(encoding="utf-8")
     assert "tc-filters" not in text

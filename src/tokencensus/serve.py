@@ -49,7 +49,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import ibis.expr.types as ir
 
 from tokencensus import settings
-from tokencensus.definitions import OPEN_SEGMENTS, ORIGIN_SEGMENTS
+from tokencensus.definitions import MIN_USERS, OPEN_SEGMENTS, ORIGIN_SEGMENTS
 from tokencensus.engine import Tables, open_lake
 from tokencensus.errors import ConfigError, TokencensusError
 from tokencensus.lake import Lake
@@ -249,7 +249,7 @@ class Dashboard:
         self,
         tables: Tables,
         *,
-        min_users: int = 50,
+        min_users: int = MIN_USERS,
         top_n: int = 10,
         source: str = "",
         cache_size: int = CACHE_SIZE,
@@ -275,7 +275,7 @@ class Dashboard:
         lake: Lake | str | Path,
         *,
         backend: str = "duckdb",
-        min_users: int = 50,
+        min_users: int = MIN_USERS,
         top_n: int = 10,
         log: Log | None = None,
     ) -> Dashboard:
@@ -634,7 +634,7 @@ def serve(
     lake: Lake | str | Path,
     *,
     backend: str = "duckdb",
-    min_users: int = 50,
+    min_users: int = MIN_USERS,
     top_n: int = 10,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,

@@ -77,7 +77,7 @@ SAMPLE_RATE = Setting(
 CLASSIFIER = Setting(
     "classifier",
     "default",
-    "Classifier backend: default (ships with the package), embedding (sentence embeddings: the "
+    "Classifier: default (ships with the package), embedding (sentence embeddings: the "
     "multilingual encoder, or MiniLM with the embedding extra) or llm.",
 )
 ENCODER = Setting(

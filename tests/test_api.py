@@ -1,0 +1,89 @@
+"""The Python API (``import tokencensus as tc``): a Study gives the report's figures, as published and
+raw, and the expressions behind them; the CLI's report is the API's report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import tokencensus as tc
+from tokencensus.errors import ConfigError, LakeError
+from tokencensus.report import render
+from tokencensus.report.compute import tidy
+
+K = 20
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> tc.Lake:
+    work = tmp_path_factory.mktemp("api")
+    sim = tc.simulate(tc.SimConfig(requests=20_000, users=2_000, weeks=8, seed=3))
+    pq.write_table(sim.events, work / "requests.parquet")
+    lake = tc.Lake(work / "lake")
+    summary = lake.ingest(work / "requests.parquet")
+    assert summary.total.rows_written == 20_000
+    return lake
+
+
+@pytest.fixture(scope="module")
+def study(lake: tc.Lake) -> tc.Study:
+    return lake.study(min_users=K)
+
+
+def test_the_package_exports_load_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, tokencensus; print('ibis' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    assert set(tc.__all__) <= set(dir(tc))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = tc.Nope  # type: ignore[attr-defined]
+
+
+def test_published_figures_are_the_report_csvs(study: tc.Study, tmp_path: Path) -> None:
+    out = study.report(tmp_path / "report", formats=("html", "md"))
+    assert out.html is not None
+    assert out.markdown is not None
+    written = {p.stem: p for p in out.csvs}
+    assert set(written) == set(study.figures) - {fid for fid in study.figures if fid not in written}
+    for fid in ("volume", "share_open", "top_models", "retention_curves"):
+        assert render.figure_csv(study.figure(fid)) == written[fid].read_text(encoding="utf-8")
+
+
+def test_raw_figures_hold_what_publishing_hides(study: tc.Study) -> None:
+    published = study.figure("share_author")
+    raw = study.figure("share_author", published=False)
+    assert len(raw) == len(published)
+    hidden = published["share"].isna()
+    assert hidden.any(), "a 2,000-user world has author cells under 20 users"
+    assert raw.loc[hidden, "share"].notna().all()
+    assert (raw.loc[hidden, "users"] < K).any()
+    # the raw frame is the expression, executed
+    pd.testing.assert_frame_equal(tidy(study.expr("share_author").to_pandas()), raw)
+
+
+def test_expressions_compose_with_ibis(study: tc.Study) -> None:
+    expr = study.expr("volume")
+    total = expr.aggregate(tokens=expr.tokens.sum()).to_pandas()["tokens"].iloc[0]
+    assert total == study.meta.tokens
+    assert study.meta.requests == 20_000
+
+
+def test_asking_for_what_is_not_there_says_what_to_do(study: tc.Study, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="needs the classifier's labels"):
+        study.figure("share_category")
+    with pytest.raises(ConfigError, match="choose from volume, share_open"):
+        study.figure("shares_open")
+    with pytest.raises(LakeError, match="no lake at"):
+        tc.Study(tmp_path / "missing")
+
+
+def test_a_figure_frame_is_a_copy(study: tc.Study) -> None:
+    frame = study.figure("volume")
+    frame["tokens"] = 0
+    assert study.figure("volume")["tokens"].sum() > 0
