@@ -19,6 +19,7 @@ def test_setting_is_documented_with_its_default(setting):
     default = setting.default
     shown = f"{default:,}" if isinstance(default, int) and default >= 10_000 else str(default)
     assert shown in rows[0], f"README shows another default for --{setting.name}"
+    assert f"| `{setting.env}` |" in rows[0], f"README does not name --{setting.name}'s environment variable"
 
 
 @pytest.mark.parametrize("setting", settings.ALL, ids=lambda s: s.name)
