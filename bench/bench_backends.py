@@ -24,7 +24,7 @@ import pandas as pd
 from tokencensus.engine import connect, open_lake, spark_session
 from tokencensus.lake import Lake
 from tokencensus.report.compute import compute
-from tokencensus.simulate import SimConfig, iter_simulate, split_chunk
+from tokencensus.simulator import SimConfig, iter_simulate, split_chunk
 
 MIN_USERS = 50
 

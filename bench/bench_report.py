@@ -27,7 +27,7 @@ from pathlib import Path
 _GENERATE = r"""
 import sys, time, pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
 from pathlib import Path
-from tokencensus.simulate import SimConfig, iter_simulate, split_chunk
+from tokencensus.simulator import SimConfig, iter_simulate, split_chunk
 rows, root = int(sys.argv[1]), Path(sys.argv[2])
 users = max(1000, min(2_000_000, rows // 16))
 config = SimConfig(requests=rows, users=users, weeks=52, seed=7, chunk_rows=4_000_000)

@@ -18,7 +18,7 @@ import sys
 _CHILD = r"""
 import json, resource, sys, time
 from tokencensus.catalog import load_catalog
-from tokencensus.simulate import SimConfig, iter_simulate, simulate
+from tokencensus.simulator import SimConfig, iter_simulate, simulate
 
 requests, mode = int(sys.argv[1]), sys.argv[2]
 catalog = load_catalog().table

@@ -41,6 +41,12 @@ def test_the_package_exports_load_on_first_use() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
     assert set(tc.__all__) <= set(dir(tc))
+    import tokencensus.dashboard
+    import tokencensus.simulator  # noqa: F401 (a module import binds its name on the package)
+
+    assert callable(tc.simulate)
+    assert callable(tc.serve)
+    assert callable(tc.run_demo)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = tc.Nope  # type: ignore[attr-defined]
 

@@ -38,7 +38,7 @@ from tokencensus.engine import BACKENDS, connect, open_lake, open_table
 from tokencensus.errors import ConfigError, MissingDependencyError
 from tokencensus.lake import Lake
 from tokencensus.report.compute import Sources, figure_analyses, label_analyses, sources
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 Analysis = Callable[[ir.Table], ir.Table]
 

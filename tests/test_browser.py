@@ -165,7 +165,7 @@ def test_hovering_a_mark_shows_its_tooltip(browser: Any, report: Path) -> None:
 
 @pytest.fixture(scope="module")
 def dashboard_url(lake) -> Iterator[str]:
-    from tokencensus.serve import Dashboard, make_server
+    from tokencensus.dashboard import Dashboard, make_server
 
     dashboard = Dashboard.open(lake, min_users=K)
     server = make_server(dashboard, port=0)

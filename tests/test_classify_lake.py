@@ -18,7 +18,7 @@ from tokencensus.engine import open_lake, open_table
 from tokencensus.errors import ConfigError, LakeError
 from tokencensus.ingest.samples import SampleWriter, read_samples
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 # ---------------------------------------------------------------- sampling
 

@@ -17,7 +17,7 @@ from tokencensus.classify.language import detect
 from tokencensus.classify.synthetic import prompts_for
 from tokencensus.classify.taxonomy import OTHER, load_taxonomy
 from tokencensus.errors import ConfigError
-from tokencensus.simulate import CATEGORIES
+from tokencensus.simulator import CATEGORIES
 
 
 def test_taxonomy_uses_the_simulator_ids_in_order() -> None:

@@ -13,7 +13,7 @@ from tests.conftest import run
 from tokencensus.analyses import concentration
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 W1, W2 = date(2025, 6, 2), date(2025, 6, 9)
 

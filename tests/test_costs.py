@@ -13,7 +13,7 @@ import pytest
 from tokencensus.analyses import costs
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 COST = [1.0, 2.0, 3.0, None, 1.0, 1.0, 1.0, 1.0, 0.5]
 

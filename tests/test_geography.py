@@ -14,8 +14,8 @@ from tests.conftest import run
 from tokencensus.analyses import geography
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
-from tokencensus.simulate.world import COUNTRIES
+from tokencensus.simulator import SimConfig, simulate
+from tokencensus.simulator.world import COUNTRIES
 
 W1, W2 = date(2025, 6, 2), date(2025, 6, 9)
 COUNTRY = ["US", "DE", "US", None, "JP", "FR", "US", "ZZ", None]

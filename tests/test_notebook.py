@@ -29,7 +29,7 @@ def execute(notebook: dict, workdir: Path) -> list[str]:
                 continue
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer):
-                exec(compile("".join(cell["source"]), "<cell>", "exec"), namespace)  # noqa: S102
+                exec(compile("".join(cell["source"]), "<cell>", "exec"), namespace)
             outputs.append(buffer.getvalue())
     finally:
         os.chdir(here)
@@ -38,7 +38,9 @@ def execute(notebook: dict, workdir: Path) -> list[str]:
 
 def stored(notebook: dict) -> list[str]:
     return [
-        "".join(text for out in cell.get("outputs", []) if out.get("name") == "stdout" for text in out["text"])
+        "".join(
+            text for out in cell.get("outputs", []) if out.get("name") == "stdout" for text in out["text"]
+        )
         for cell in notebook["cells"]
         if cell["cell_type"] == "code"
     ]
@@ -65,7 +67,9 @@ def _store(workdir: Path) -> None:
         text = next(outputs)
         cell["execution_count"] = count
         cell["outputs"] = (
-            [{"name": "stdout", "output_type": "stream", "text": text.splitlines(keepends=True)}] if text else []
+            [{"name": "stdout", "output_type": "stream", "text": text.splitlines(keepends=True)}]
+            if text
+            else []
         )
     NOTEBOOK.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

@@ -10,7 +10,7 @@ from tests.conftest import run
 from tokencensus import analyses
 from tokencensus.engine import open_lake
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 TOLERANCE = 0.02
 """Absolute tolerance on a 4-week window's token share (sampling noise here is ~0.005)."""

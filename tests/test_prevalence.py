@@ -29,7 +29,7 @@ from tokencensus.errors import ConfigError
 from tokencensus.lake import Lake
 from tokencensus.report.compute import compute
 from tokencensus.report.data import FigureView, report_view
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 LABELS = ("a", "b", "c", "d")
 # M[j, i] = P(predicted j | true i): each column sums to 1

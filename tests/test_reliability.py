@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 TRIALS = 4
 SEED = 20261207

@@ -13,7 +13,7 @@ import pytest
 from tokencensus.analyses import retention
 from tokencensus.engine import open_lake, open_table
 from tokencensus.lake import Lake
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 A, B = "cn/open-large", "eu/open-small"
 JAN, FEB, MAR, APR = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)

@@ -22,7 +22,7 @@ from tokencensus.analyses import retention, rollups
 from tokencensus.engine import open_lake, open_table, register, utc_floor
 from tokencensus.lake import Lake
 from tokencensus.report.compute import _churn, figure_analyses, sources, tidy
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 TOP_N = 4
 

@@ -36,9 +36,9 @@ from tokencensus import settings
 from tokencensus.catalog.models import load_catalog
 from tokencensus.classify.labels import LABEL_SCHEMA
 from tokencensus.cli import cli
+from tokencensus.dashboard import Dashboard, DashboardServer, Filters, _form_html, make_server, parse_filters
 from tokencensus.lake import Lake
-from tokencensus.serve import Dashboard, DashboardServer, Filters, _form_html, make_server, parse_filters
-from tokencensus.simulate import SimConfig, simulate
+from tokencensus.simulator import SimConfig, simulate
 
 K = 5
 """The privacy floor of these tests: low, so that filtered views of a tiny lake still publish."""
@@ -472,7 +472,7 @@ def test_idle_connections_time_out_and_too_many_are_refused(
     connection cap a new one is answered 503 at once (the server keeps serving)."""
     import socket
 
-    from tokencensus import serve as serve_module
+    from tokencensus import dashboard as serve_module
 
     monkeypatch.setattr(serve_module._Handler, "timeout", 0.5)
     monkeypatch.setattr(serve_module, "MAX_CONNECTIONS", 2)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokencensus.schema import EVENT_SCHEMA, validate
-from tokencensus.simulate import (
+from tokencensus.simulator import (
     CATEGORIES,
     CATEGORY_COLUMN,
     CHUNK_SCHEMA,

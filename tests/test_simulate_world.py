@@ -17,10 +17,10 @@ import pytest
 from tests.test_simulate import handmade_catalog
 from tokencensus.classify.language import detect
 from tokencensus.classify.synthetic import FOREIGN_LANGUAGES, prompt_for
-from tokencensus.simulate import CATEGORIES, SimConfig, iter_simulate, simulate
-from tokencensus.simulate.config import RetentionPlant, along
-from tokencensus.simulate.market import day_volume
-from tokencensus.simulate.world import WEEKDAY
+from tokencensus.simulator import CATEGORIES, SimConfig, iter_simulate, simulate
+from tokencensus.simulator.config import RetentionPlant, along
+from tokencensus.simulator.market import day_volume
+from tokencensus.simulator.world import WEEKDAY
 
 CATALOG = handmade_catalog()
 BASE = SimConfig(requests=60_000, users=4_000, weeks=30, min_models=10, start=date(2025, 3, 3))

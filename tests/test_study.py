@@ -10,8 +10,8 @@ import pytest
 
 from tokencensus.catalog import load_catalog
 from tokencensus.compare import MEASURES, Row, study_markdown
-from tokencensus.simulate import iter_simulate
-from tokencensus.simulate.study import study_world
+from tokencensus.simulator import iter_simulate
+from tokencensus.simulator.study import study_world
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "study.md"
 

@@ -13,11 +13,12 @@ The library does everything the ``tokencensus`` command does (the command calls 
     study.report("report", formats=("html", "md"))       # the offline report
 
     tc.simulate(tc.SimConfig(requests=100_000))          # a market with planted truth
-    tc.demo("demo")                                      # simulate → ingest → classify → report
+    tc.run_demo("demo")                                  # simulate → ingest → classify → report
 
 The study's definitions are in :mod:`tokencensus.definitions`, the analyses (Ibis expressions over the
 enriched events) in :mod:`tokencensus.analyses`. Names load on first use, so importing the package
-is cheap.
+is cheap. (No export shares its name with a module: importing ``tokencensus.x`` binds ``x`` on the
+package, which would shadow a function of that name. Hence ``simulator`` and ``dashboard``.)
 """
 
 from __future__ import annotations
@@ -29,23 +30,32 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tokencensus.classify.evaluate import run_evaluation as evaluate_classifier
-    from tokencensus.demo import run_demo as demo
+    from tokencensus.dashboard import serve
+    from tokencensus.demo import run_demo
     from tokencensus.lake import Lake
-    from tokencensus.serve import serve
-    from tokencensus.simulate import SimConfig, simulate
+    from tokencensus.simulator import SimConfig, simulate
     from tokencensus.study import Study
 
 _EXPORTS = {
     "Lake": ("tokencensus.lake", "Lake"),
     "Study": ("tokencensus.study", "Study"),
-    "SimConfig": ("tokencensus.simulate", "SimConfig"),
-    "simulate": ("tokencensus.simulate", "simulate"),
-    "demo": ("tokencensus.demo", "run_demo"),
-    "serve": ("tokencensus.serve", "serve"),
+    "SimConfig": ("tokencensus.simulator", "SimConfig"),
+    "simulate": ("tokencensus.simulator", "simulate"),
+    "run_demo": ("tokencensus.demo", "run_demo"),
+    "serve": ("tokencensus.dashboard", "serve"),
     "evaluate_classifier": ("tokencensus.classify.evaluate", "run_evaluation"),
 }
 
-__all__ = ["Lake", "SimConfig", "Study", "__version__", "demo", "evaluate_classifier", "serve", "simulate"]
+__all__ = [
+    "Lake",
+    "SimConfig",
+    "Study",
+    "__version__",
+    "evaluate_classifier",
+    "run_demo",
+    "serve",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:

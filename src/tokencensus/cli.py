@@ -178,7 +178,7 @@ def demo(
 ) -> None:
     """Simulate the study's year of gateway traffic (calibrated to the OpenRouter study), ingest it, and
     write the report."""
-    result = tc.demo(
+    result = tc.run_demo(
         out_dir,
         requests=requests,
         users=users,

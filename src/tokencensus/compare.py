@@ -1,6 +1,6 @@
 """The study's published figures beside the ones the demo computes (``tokencensus demo --compare-study``).
 
-Each ``[[figure]]`` of ``simulate/study.toml`` names a published aggregate of the OpenRouter study,
+Each ``[[figure]]`` of ``simulator/study.toml`` names a published aggregate of the OpenRouter study,
 its value as published and the range the demo must land in. :func:`compare_study` measures each on
 a demo lake with the same analyses the report runs (model-level figures over the study's window,
 retention over the whole history) and :func:`study_markdown` writes the table of docs/study.md.
@@ -22,7 +22,7 @@ import pandas as pd
 
 from tokencensus.analyses import agentic, categories, costs, geography, market, retention
 from tokencensus.engine import Tables, materialise, open_lake
-from tokencensus.simulate.study import StudyWorld, study_world
+from tokencensus.simulator.study import StudyWorld, study_world
 
 LAST_WEEKS = 4
 """'Late 2025' and 'late 2024' read as the window's last and first four weeks."""
@@ -330,7 +330,7 @@ def _flagged(model: str) -> Callable[[Measures], tuple[float, str]]:
     def measure(m: Measures) -> tuple[float, str]:
         got = m.frame(
             "foundational",
-            lambda: retention.foundational_cohorts(m.all, triangle=_triangle_table(m)),
+            lambda: retention.foundational_of(_triangle_table(m), retention.monthly_activity(m.all)),
         )
         row = got[got.model == model]
         if row.empty:
@@ -521,7 +521,7 @@ def study_markdown(rows: list[Row], command: str = "tokencensus demo --compare-s
     lines = [
         "# The demo beside the study",
         "",
-        "The demo's world (`src/tokencensus/simulate/study.toml`) is calibrated to the published",
+        "The demo's world (`src/tokencensus/simulator/study.toml`) is calibrated to the published",
         'aggregates of "State of AI: An Empirical 100 Trillion Token Study with OpenRouter" (December 2025).',
         "Each row is a figure the study publishes, the value the demo's pipeline computes from its own",
         "lake (simulate → ingest → classify → the report's analyses; model-level figures over the study's",

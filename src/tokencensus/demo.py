@@ -1,6 +1,6 @@
 """The demo: simulate the study's year of marketplace traffic, ingest it, classify a sample, write the report.
 
-The simulated world is calibrated to the published OpenRouter study (``simulate/study.toml``);
+The simulated world is calibrated to the published OpenRouter study (``simulator/study.toml``);
 ``compare=True`` (``tokencensus demo --compare-study``) also writes ``study.md``, the study's
 figures beside the demo's (:mod:`tokencensus.compare`).
 
@@ -33,7 +33,7 @@ from tokencensus.ingest import IngestSummary
 from tokencensus.ingest.samples import SampleWriter, sample_fraction
 from tokencensus.lake import Lake
 from tokencensus.report import ReportOutput
-from tokencensus.simulate import iter_simulate, split_chunk, study_world
+from tokencensus.simulator import iter_simulate, split_chunk, study_world
 
 PROMPT_RATE = 0.10
 """Share of simulated requests that get a (synthetic) prompt in the samples table."""

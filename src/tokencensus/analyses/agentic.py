@@ -26,7 +26,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import join_users, user_counts
+from tokencensus.analyses.market import user_counts
 from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category, is_tool_call
 
 
@@ -45,7 +45,7 @@ def _keys(events: ir.Table, labels: ir.Table | None, floor: float) -> tuple[ir.T
     return with_category(events, labels, floor), ["week", "category"]
 
 
-def reasoning_weekly(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def reasoning_weekly(events: ir.Table) -> ir.Table:
     """Weekly reasoning-model token share and reasoning tokens / output tokens.
 
     Columns: week, tokens, reasoning_model_tokens, reasoning_model_share, output_tokens,
@@ -59,9 +59,8 @@ def reasoning_weekly(events: ir.Table, users: ir.Table | None = None) -> ir.Tabl
         output_tokens=events.output_tokens.sum(),
         reasoning_tokens=events.reasoning_tokens.sum(),
         reasoning_model_output=events.output_tokens.sum(where=r),
-        **user_counts(events, users),
+        **user_counts(events),
     )
-    agg = join_users(agg, users, ["week"])
     f = "float64"
     return (
         agg.filter(agg.tokens > 0)
@@ -96,7 +95,6 @@ def tool_calls_weekly(
     events: ir.Table,
     labels: ir.Table | None = None,
     floor: float = CONFIDENCE_FLOOR,
-    users: ir.Table | None = None,
 ) -> ir.Table:
     """Weekly share of requests (and of tokens) that end in tool calls; by category with ``labels``.
 
@@ -110,9 +108,8 @@ def tool_calls_weekly(
         tool_call_requests=ev.requests.sum(where=is_tool),
         tokens=ev.tokens.sum(),
         tool_call_tokens=ev.tokens.sum(where=is_tool),
-        **user_counts(ev, users),
+        **user_counts(ev),
     )
-    agg = join_users(agg, users, keys)
     f = "float64"
     treq = agg.tool_call_requests.fill_null(0)
     ttok = agg.tool_call_tokens.fill_null(0)
@@ -160,30 +157,29 @@ def quantiles(rows: ir.Table, keys: list[str], col: str, qs: tuple[float, ...] =
 
 
 def lengths_weekly(
-    events: ir.Table,
-    labels: ir.Table | None = None,
-    floor: float = CONFIDENCE_FLOOR,
-    users: ir.Table | None = None,
-    rows: ir.Table | None = None,
+    events: ir.Table, labels: ir.Table | None = None, floor: float = CONFIDENCE_FLOOR
 ) -> ir.Table:
     """Weekly input/output tokens per request: mean, median, p90 and the input/output ratio.
 
     Columns: week, [category,] requests, input_tokens, output_tokens, mean_input_tokens,
     median_input_tokens, p90_input_tokens, mean_output_tokens, median_output_tokens,
     p90_output_tokens, input_output_ratio, users. Quantiles are exact (see :func:`quantiles`).
-
-    For a rollup of the events (no user ids, no single requests), ``users`` (week, users) supplies
-    the user counts and ``rows`` the request-level rows (with ``week``) the quantiles come from.
     """
     ev, keys = _keys(events, labels, floor)
-    agg = ev.group_by(keys).aggregate(
-        requests=ev.requests.sum(),
-        input_tokens=ev.input_tokens.sum(),
-        output_tokens=ev.output_tokens.sum(),
-        **user_counts(ev, users),
+    return lengths_of(ev, ev, keys)
+
+
+def lengths_of(sums: ir.Table, requests: ir.Table, keys: list[str]) -> ir.Table:
+    """:func:`lengths_weekly` from its parts: per ``keys``, the means from ``sums`` (events or a
+    rollup of them: requests, input and output tokens, user ids) and the median and p90 from
+    ``requests``, the request-level rows (``requests == 1``) with the same ``keys``."""
+    agg = sums.group_by(keys).aggregate(
+        requests=sums.requests.sum(),
+        input_tokens=sums.input_tokens.sum(),
+        output_tokens=sums.output_tokens.sum(),
+        **user_counts(sums),
     )
-    agg = join_users(agg, users, keys)
-    single = ev if rows is None else rows
+    single = requests
     for col in ("input_tokens", "output_tokens"):
         q = quantiles(single.filter(single.requests == 1), keys, col)
         q = q.rename(**{f"q_{k}": k for k in keys})

@@ -27,37 +27,35 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import join_users, user_counts, weekly_share
+from tokencensus.analyses.market import user_counts, weekly_share
 from tokencensus.definitions import NEW_MODEL_DAYS, OPEN_WEIGHTS
 from tokencensus.definitions import new_model_label as _new_model_label
 
 
-def share_author(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def share_author(events: ir.Table) -> ir.Table:
     """Weekly token share by model author. Columns: week, author, tokens, share, users."""
-    return weekly_share(events, "author", users).rename(author="segment")
+    return weekly_share(events, "author").rename(author="segment")
 
 
-def _weekly_models(events: ir.Table, users: ir.Table | None = None, count_users: bool = True) -> ir.Table:
-    """week, model, author, tokens, [users,] share (of the week), rank (1 = most tokens)."""
-    count = user_counts(events, users) if count_users else {}
+def weekly_models(events: ir.Table, count_users: bool = True) -> ir.Table:
+    """Each week's models: week, model, author, tokens, [users,] share (of the week), rank (1 = most
+    tokens, ties by model name)."""
+    count = user_counts(events) if count_users else {}
     cells = events.group_by(["week", "model", "author"]).aggregate(tokens=events.tokens.sum(), **count)
-    if count_users:
-        cells = join_users(cells, users, ["week", "model"])
     total = cells.tokens.sum().over(group_by=cells.week)
     rank = ibis.row_number().over(group_by=cells.week, order_by=[cells.tokens.desc(), cells.model]) + 1
     return cells.filter(total > 0).mutate(share=cells.tokens / total, rank=rank)
 
 
-def leaderboard(events: ir.Table, n: int = 10, users: ir.Table | None = None) -> ir.Table:
+def leaderboard(events: ir.Table, n: int = 10) -> ir.Table:
     """Each week's ``n`` largest models by tokens, with the change from the week before.
 
     Columns: week, rank, model, author, tokens, share, users, prev_rank, prev_tokens, prev_share,
     rank_change (previous rank − rank), share_change (share − previous share), tokens_change
     (tokens / previous tokens − 1). Previous values are null for a model absent the week before
-    (and in the first week of the data). ``users`` (week, model, users) supplies the counts for a
-    rollup without user ids; it needs to hold only the models that make a week's top ``n``.
+    (and in the first week of the data).
     """
-    cur = _weekly_models(events, users)
+    cur = weekly_models(events)
     prev = cur.select(
         p_model=cur.model,
         p_week=cur.week,
@@ -94,26 +92,24 @@ def leaderboard(events: ir.Table, n: int = 10, users: ir.Table | None = None) ->
     )
 
 
-def open_concentration(
-    events: ir.Table, users: ir.Table | None = None, model_users: ir.Table | None = None
-) -> ir.Table:
+def open_concentration(events: ir.Table) -> ir.Table:
     """Weekly concentration of open-weights tokens across open-weights models.
 
     Columns: week, models (open-weights models with tokens), tokens (open-weights tokens),
     top_model, top1_share, top5_share, hhi, users (distinct users of open-weights models),
     top1_users (the largest model's users) and top5_users (the fewest users among the five
     largest): top1 and top5 shares are sums of those models' cells, so the report's privacy floor
-    applies to them through these counts. ``users`` (week, users) and ``model_users`` (week, model,
-    users; it needs to hold only the models that make a week's open-weights top five) supply the
-    counts for a rollup without user ids.
+    applies to them through these counts.
     """
     open_ev = events.filter(events.open_segment == OPEN_WEIGHTS)
-    cells = _weekly_models(open_ev, count_users=False)
-    if model_users is None:
-        model_users = open_ev.group_by(["week", "model"]).aggregate(users=open_ev.user_id.nunique())
-    mu = model_users.select(m_week="week", m_model="model", m_users="users")
-    cells = cells.left_join(mu, [cells.week == mu.m_week, cells.model == mu.m_model])
-    cells = cells.mutate(m_users=cells.m_users.fill_null(0).cast("int64"))
+    week_users = open_ev.group_by("week").aggregate(**user_counts(open_ev))
+    return concentration_of(weekly_models(open_ev), week_users)
+
+
+def concentration_of(models: ir.Table, week_users: ir.Table) -> ir.Table:
+    """:func:`open_concentration` from its parts: the open-weights models of each week
+    (:func:`weekly_models`, with users) and the open-weights users of each week (week, users)."""
+    cells = models.mutate(m_users=models.users.fill_null(0).cast("int64"))
     per_week = cells.group_by("week").aggregate(
         models=cells.model.nunique(),
         tokens=cells.tokens.sum(),
@@ -124,9 +120,7 @@ def open_concentration(
         top1_users=cells.m_users.max(where=cells["rank"] == 1),
         top5_users=cells.m_users.min(where=cells["rank"] <= 5),
     )
-    if users is None:
-        users = open_ev.group_by("week").aggregate(users=open_ev.user_id.nunique())
-    users = users.select(u_week="week", users="users")
+    users = week_users.select(u_week="week", users="users")
     joined = per_week.left_join(users, per_week.week == users.u_week)
     joined = joined.mutate(users=joined.users.fill_null(0).cast("int64"))
     return joined.select(
@@ -138,7 +132,7 @@ def open_concentration(
 def ranked_models(events: ir.Table, n: int) -> ir.Table:
     """The models that make some week's top ``n`` by tokens (column ``model``): the rows a weekly
     ranking of ``n`` (the leaderboard) can show."""
-    cells = _weekly_models(events, count_users=False)
+    cells = weekly_models(events, count_users=False)
     return cells.filter(cells["rank"] <= n).select("model").distinct()
 
 
@@ -153,10 +147,10 @@ def new_model_label(events: ir.Table, days: int = NEW_MODEL_DAYS) -> ir.StringVa
     return _new_model_label(events.week, events.release_date, days)
 
 
-def share_new_models(events: ir.Table, days: int = 90, users: ir.Table | None = None) -> ir.Table:
+def share_new_models(events: ir.Table, days: int = NEW_MODEL_DAYS) -> ir.Table:
     """Weekly token share of models launched within ``days`` days before the week's end.
 
     Segments: "Launched in the last {days} days", "Older", "Unknown" (no release date).
     Columns: week, segment, tokens, share, users.
     """
-    return weekly_share(events, new_model_label(events, days), users)
+    return weekly_share(events, new_model_label(events, days))

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.analyses.agentic import with_category
-from tokencensus.analyses.market import join_users, spend_sum, user_counts
+from tokencensus.analyses.market import spend_sum, user_counts
 from tokencensus.definitions import CONFIDENCE_FLOOR
 
 PER_MILLION = 1_000_000.0
@@ -46,18 +46,15 @@ QUADRANTS = {
 """(high price, high usage) → quadrant name."""
 
 
-def _costs(
-    ev: ir.Table, keys: list[str], users: ir.Table | None = None, user_keys: list[str] | None = None
-) -> ir.Table:
+def _costs(ev: ir.Table, keys: list[str]) -> ir.Table:
     priced = ev.cost_usd.notnull()
     cells = ev.group_by(keys).aggregate(
         requests=ev.requests.sum(),
         tokens=ev.tokens.sum(),
         priced_tokens=ev.tokens.sum(where=priced),
         spend=spend_sum(ev.cost_usd),
-        **user_counts(ev, users),
+        **user_counts(ev),
     )
-    cells = join_users(cells, users, user_keys or keys)
     f = "float64"
     price = ibis.ifelse(
         cells.priced_tokens > 0, cells.spend / cells.priced_tokens.cast(f) * PER_MILLION, None
@@ -122,14 +119,13 @@ def requadrant(points: pd.DataFrame, published: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def model_costs(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def model_costs(events: ir.Table) -> ir.Table:
     """Per model: usage, spend, effective price per 1M tokens and the quadrant.
 
     Columns: model, author, open_segment, requests, tokens, spend, price_per_1m, log10_price,
     log10_tokens, median_price, median_tokens, quadrant, users; ordered by tokens descending.
-    ``users`` (model, users) supplies the counts for a rollup without user ids.
     """
-    return _costs(events, ["model", "author", "open_segment"], users, ["model"])
+    return _costs(events, ["model", "author", "open_segment"])
 
 
 def category_costs(events: ir.Table, labels: ir.Table, floor: float = CONFIDENCE_FLOOR) -> ir.Table:

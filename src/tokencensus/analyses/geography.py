@@ -28,7 +28,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from tokencensus.analyses.market import join_users, spend_sum, user_counts
+from tokencensus.analyses.market import spend_sum, user_counts
 
 UNKNOWN = "Unknown"
 CONTINENTS = ("Africa", "Antarctica", "Asia", "Europe", "North America", "Oceania", "South America")
@@ -64,14 +64,11 @@ def with_region(events: ir.Table) -> ir.Table:
     ).drop("geo_country", "geo_continent")
 
 
-def region_share(
-    events: ir.Table, level: str = "continent", period: str | None = "week", users: ir.Table | None = None
-) -> ir.Table:
+def region_share(events: ir.Table, level: str = "continent", period: str | None = "week") -> ir.Table:
     """Tokens, spend and requests by ``level`` ("continent" or "country") per ``period``.
 
     ``period`` is "week", "month" or None (the whole data). Columns: [period,] <level>, requests,
-    tokens, spend, token_share, spend_share, users; shares are of the period's totals. ``users``
-    ([period,] <level>, users) supplies the counts for a rollup without user ids.
+    tokens, spend, token_share, spend_share, users; shares are of the period's totals.
     """
     if level not in LEVELS:
         raise ValueError(f"level={level!r}; choose one of {LEVELS}")
@@ -81,9 +78,8 @@ def region_share(
         requests=ev.requests.sum(),
         tokens=ev.tokens.sum(),
         spend=spend_sum(ev.cost_usd).fill_null(0.0),
-        **user_counts(ev, users),
+        **user_counts(ev),
     )
-    cells = join_users(cells, users, keys)
     part = {"group_by": cells[period]} if period else {}
     tokens_total = cells.tokens.sum().over(**part)
     spend_total = cells.spend.sum().over(**part)

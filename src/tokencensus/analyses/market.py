@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from tokencensus import definitions
-from tokencensus.definitions import OPEN_WEIGHTS
+from tokencensus.definitions import OPEN_WEIGHTS, WINDOW_WEEKS
 
 OTHER = "Other"
 NANO = 1_000_000_000
@@ -38,66 +38,43 @@ def spend_sum(cost: ir.FloatingColumn) -> ir.FloatingScalar:
     return (cost * NANO).round().cast("int64").sum().cast("float64") / NANO
 
 
-def user_counts(events: ir.Table, users: ir.Table | None) -> dict[str, ir.Value]:
-    """The ``users`` aggregate of a group-by: distinct user ids, or nothing when the counts come
-    from a ``users`` table (then :func:`join_users` adds them to the cells)."""
-    return {"users": events.user_id.nunique()} if users is None else {}
+def user_counts(events: ir.Table) -> dict[str, ir.Value]:
+    """The ``users`` aggregate of a cell: its distinct non-null user ids."""
+    return {"users": events.user_id.nunique()}
 
 
-def join_users(cells: ir.Table, users: ir.Table | None, keys: list[str]) -> ir.Table:
-    """``cells`` with the distinct-user counts of ``users`` (columns: ``keys``, ``users``) joined
-    on ``keys``; a cell missing from ``users`` (backed only by rows without a user) has 0.
-
-    The report computes every figure's user counts in a few passes over the requests
-    (:mod:`tokencensus.analyses.rollups`) and runs the analyses on a rollup of the events, which
-    has no user ids; standalone, each analysis counts distinct ``user_id`` itself.
-    """
-    if users is None:
-        return cells
-    u = users.select(*(users[k].name(f"u_{k}") for k in keys), u_users=users.users)
-    joined = cells.left_join(u, [cells[k] == u[f"u_{k}"] for k in keys])
-    return joined.mutate(users=joined.u_users.fill_null(0).cast("int64")).drop(
-        "u_users", *(f"u_{k}" for k in keys)
-    )
-
-
-def weekly_volume(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def weekly_volume(events: ir.Table) -> ir.Table:
     """Weekly requests, input/output/total tokens and distinct users, ordered by week.
 
-    Columns: week, requests, input_tokens, output_tokens, tokens, users. ``users`` (week, users)
-    supplies the counts when ``events`` is a rollup without user ids (:func:`join_users`).
+    Columns: week, requests, input_tokens, output_tokens, tokens, users.
     """
     cells = events.group_by("week").aggregate(
         requests=events.requests.sum(),
         input_tokens=events.input_tokens.sum(),
         output_tokens=events.output_tokens.sum(),
         tokens=events.tokens.sum(),
-        **user_counts(events, users),
+        **user_counts(events),
     )
-    return join_users(cells, users, ["week"]).order_by("week")
+    return cells.order_by("week")
 
 
-def weekly_share(events: ir.Table, segment: ir.Value | str, users: ir.Table | None = None) -> ir.Table:
+def weekly_share(events: ir.Table, segment: ir.Value | str) -> ir.Table:
     """Each segment's share of the week's tokens (:func:`period_share` by ``week``)."""
-    return period_share(events, segment, "week", users)
+    return period_share(events, segment, "week")
 
 
-def period_share(
-    events: ir.Table, segment: ir.Value | str, period: str = "week", users: ir.Table | None = None
-) -> ir.Table:
+def period_share(events: ir.Table, segment: ir.Value | str, period: str = "week") -> ir.Table:
     """Each segment's share of the period's tokens, per ``period`` (``week`` or ``month``).
 
     ``segment`` is a column name of ``events`` or a string expression over it. Columns: period,
     segment, tokens, share, users; ordered by period then segment. Periods where the segment total
-    is 0 have no rows (a share of nothing is undefined). ``users`` (period, segment, users) supplies
-    the counts when ``events`` is a rollup without user ids (:func:`join_users`).
+    is 0 have no rows (a share of nothing is undefined).
     """
     seg = events[segment] if isinstance(segment, str) else segment
     labelled = events.mutate(segment=seg.cast("string"))
     cells = labelled.group_by([period, "segment"]).aggregate(
-        tokens=labelled.tokens.sum(), **user_counts(labelled, users)
+        tokens=labelled.tokens.sum(), **user_counts(labelled)
     )
-    cells = join_users(cells, users, [period, "segment"])
     total = cells.tokens.sum().over(group_by=cells[period])
     return (
         cells.filter(total > 0)
@@ -107,14 +84,14 @@ def period_share(
     )
 
 
-def share_open(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def share_open(events: ir.Table) -> ir.Table:
     """Weekly token share of open-weights vs closed models (and Unknown)."""
-    return weekly_share(events, "open_segment", users)
+    return weekly_share(events, "open_segment")
 
 
-def share_origin(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def share_origin(events: ir.Table) -> ir.Table:
     """Weekly token share of Chinese open, rest-of-world open and proprietary models."""
-    return weekly_share(events, "origin_segment", users)
+    return weekly_share(events, "origin_segment")
 
 
 def size_label(events: ir.Table) -> ir.StringValue:
@@ -122,9 +99,9 @@ def size_label(events: ir.Table) -> ir.StringValue:
     return ibis.ifelse(events.open_segment == OPEN_WEIGHTS, events.size_class, ibis.null("string"))
 
 
-def share_size(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def share_size(events: ir.Table) -> ir.Table:
     """Weekly share of small / medium / large models within open-weights tokens."""
-    return weekly_share(events.filter(events.open_segment == OPEN_WEIGHTS), "size_class", users)
+    return weekly_share(events.filter(events.open_segment == OPEN_WEIGHTS), "size_class")
 
 
 def reasoning_label(events: ir.Table) -> ir.StringValue:
@@ -132,9 +109,9 @@ def reasoning_label(events: ir.Table) -> ir.StringValue:
     return definitions.reasoning_label(events.reasoning)
 
 
-def share_reasoning(events: ir.Table, users: ir.Table | None = None) -> ir.Table:
+def share_reasoning(events: ir.Table) -> ir.Table:
     """Weekly token share of reasoning models (catalog flag) vs the rest."""
-    return weekly_share(events, reasoning_label(events), users)
+    return weekly_share(events, reasoning_label(events))
 
 
 def recent(events: ir.Table, weeks: int) -> ir.Table:
@@ -143,20 +120,16 @@ def recent(events: ir.Table, weeks: int) -> ir.Table:
     return events.filter(events.week > last - ibis.interval(days=7 * weeks))
 
 
-def top_models(
-    events: ir.Table, n: int = 10, weeks: int | None = 4, users: ir.Table | None = None
-) -> ir.Table:
+def top_models(events: ir.Table, n: int = 10, weeks: int | None = WINDOW_WEEKS) -> ir.Table:
     """The ``n`` models with most tokens over the last ``weeks`` weeks (all data if None).
 
     Columns: rank (1 = most tokens), model, author, tokens, share (of all tokens in the window),
-    users. Ties are broken by model name so the ranking is deterministic. ``users`` (model, users)
-    supplies the counts for a rollup without user ids (:func:`join_users`).
+    users. Ties are broken by model name so the ranking is deterministic.
     """
     window = recent(events, weeks) if weeks else events
     per_model = window.group_by(["model", "author"]).aggregate(
-        tokens=window.tokens.sum(), **user_counts(window, users)
+        tokens=window.tokens.sum(), **user_counts(window)
     )
-    per_model = join_users(per_model, users, ["model"])
     total = per_model.tokens.sum().over()
     ranked = per_model.mutate(
         share=per_model.tokens / total,
@@ -181,10 +154,10 @@ def leader_label(events: ir.Table, leaders: ir.Column | list[str]) -> ir.StringV
     return ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
 
 
-def top_models_weekly(events: ir.Table, n: int = 10, users: ir.Table | None = None) -> ir.Table:
+def top_models_weekly(events: ir.Table, n: int = 10) -> ir.Table:
     """Weekly token share of the ``n`` largest models over the whole period, the rest as "Other".
 
     Columns: week, model, tokens, share, users.
     """
     leaders = leading_models(events, n).model
-    return weekly_share(events, leader_label(events, leaders), users).rename(model="segment")
+    return weekly_share(events, leader_label(events, leaders)).rename(model="segment")

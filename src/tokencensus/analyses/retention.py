@@ -2,7 +2,8 @@
 
 Every function takes the enriched events table of :mod:`tokencensus.engine` and returns an Ibis
 expression (never executed here). They all start from :func:`monthly_activity`, the (model, user,
-month) rollup; pass an already materialised one as ``activity=`` to scan the events only once.
+month) rollup, and most from the retention triangle over it (:func:`triangle_of`); the ``*_of``
+functions take those parts, so a caller that has them materialised (the report) reads them once.
 
 Definitions (DESIGN.md; docs/analyses.md):
 
@@ -86,14 +87,18 @@ def _cohort_activity(activity: ir.Table) -> ir.Table:
     return joined.select("model", "user_id", "cohort", "cohort_mi", "mi", k=joined.mi - joined.cohort_mi)
 
 
-def retention_triangle(events: ir.Table, activity: ir.Table | None = None) -> ir.Table:
+def retention_triangle(events: ir.Table) -> ir.Table:
     """Activity retention of every (model, cohort month, k) over complete months.
 
     Columns: model, cohort (first day of the cohort month), k, cohort_users, active_users,
     retention (active / cohort users; 1 at k = 0), users (= cohort_users, for the privacy floor),
     left_censored (the cohort is the data's first month: it mixes new and earlier users).
     """
-    activity = monthly_activity(events) if activity is None else activity
+    return triangle_of(monthly_activity(events))
+
+
+def triangle_of(activity: ir.Table) -> ir.Table:
+    """:func:`retention_triangle` from the :func:`monthly_activity` rollup."""
     act = _cohort_activity(activity)
     bounds = _bounds(activity)
     active = act.group_by(["model", "cohort", "k"]).aggregate(active_users=act.user_id.nunique())
@@ -123,30 +128,27 @@ def retention_triangle(events: ir.Table, activity: ir.Table | None = None) -> ir
     ).order_by(["model", "cohort", "k"])
 
 
-def top_models_by_tokens(events: ir.Table, n: int, activity: ir.Table | None = None) -> ir.Table:
-    """The ``n`` models with most tokens from requests with a user (column ``t_model``)."""
-    act = monthly_activity(events) if activity is None else activity
-    per = act.group_by("model").aggregate(tokens=act.tokens.sum())
+def top_models_by_tokens(activity: ir.Table, n: int) -> ir.Table:
+    """The ``n`` models with most tokens in ``activity`` (column ``t_model``; ties by name): in
+    :func:`monthly_activity`, or any rows of model and tokens, the tokens of requests with a user."""
+    per = activity.group_by("model").aggregate(tokens=activity.tokens.sum())
     return per.order_by([per.tokens.desc(), per.model]).limit(n).select(t_model="model")
 
 
-def retention_curves(
-    events: ir.Table,
-    n: int = 5,
-    activity: ir.Table | None = None,
-    min_cohort: int = 1,
-    triangle: ir.Table | None = None,
-) -> ir.Table:
-    """Pooled retention curves of the ``n`` models with most tokens.
+def retention_curves(events: ir.Table, n: int = 5, min_cohort: int = 1) -> ir.Table:
+    """Pooled retention curves of the ``n`` models with most tokens (of requests with a user).
 
     Pooled over the model's cohorts with ≥ ``min_cohort`` users observed at k. Columns: model, k,
-    cohorts, cohort_users, active_users, retention, users (= cohort_users). ``triangle`` reuses an
-    already materialised :func:`retention_triangle` (as ``activity`` does the rollup).
+    cohorts, cohort_users, active_users, retention, users (= cohort_users).
     """
-    tri = retention_triangle(events, activity) if triangle is None else triangle
-    top = top_models_by_tokens(events, n, activity)
-    tri = tri.filter(tri.cohort_users >= min_cohort)
-    tri = tri.semi_join(top, tri.model == top.t_model)
+    activity = monthly_activity(events)
+    return curves_of(triangle_of(activity), top_models_by_tokens(activity, n), min_cohort)
+
+
+def curves_of(triangle: ir.Table, models: ir.Table, min_cohort: int = 1) -> ir.Table:
+    """:func:`retention_curves` from the triangle and the models to draw (column ``t_model``)."""
+    tri = triangle.filter(triangle.cohort_users >= min_cohort)
+    tri = tri.semi_join(models, tri.model == models.t_model)
     curve = tri.group_by(["model", "k"]).aggregate(
         cohorts=tri.cohort.count(),
         cohort_users=tri.cohort_users.sum(),
@@ -159,21 +161,28 @@ def retention_curves(
 
 
 def foundational_cohorts(
-    events: ir.Table,
-    k: int = 3,
-    ratio: float = 2.0,
-    min_retention: float = 0.3,
-    min_cohort: int = 50,
-    activity: ir.Table | None = None,
-    triangle: ir.Table | None = None,
+    events: ir.Table, k: int = 3, ratio: float = 2.0, min_retention: float = 0.3, min_cohort: int = 50
 ) -> ir.Table:
     """Glass-slipper test for every model with an observable launch cohort (rule: module docstring).
 
     Columns: model, launch_cohort, k, launch_retention, later_median, later_cohorts, lift
     (launch / later median), launch_users, users (= launch_users), foundational (bool).
     """
-    tri = retention_triangle(events, activity) if triangle is None else triangle
-    tri = tri.filter(tri.cohort_users >= min_cohort)
+    activity = monthly_activity(events)
+    return foundational_of(triangle_of(activity), activity, k, ratio, min_retention, min_cohort)
+
+
+def foundational_of(
+    triangle: ir.Table,
+    activity: ir.Table,
+    k: int = 3,
+    ratio: float = 2.0,
+    min_retention: float = 0.3,
+    min_cohort: int = 50,
+) -> ir.Table:
+    """:func:`foundational_cohorts` from the triangle and the activity (whose first ``month`` is the
+    data's first month, whose cohort is not observable)."""
+    tri = triangle.filter(triangle.cohort_users >= min_cohort)
     launch = (
         tri.filter(tri.k == 0)
         .group_by("model")
@@ -181,8 +190,7 @@ def foundational_cohorts(
         .rename(l_model="model")
     )
     at_k = tri.filter(tri.k == k)
-    first = monthly_activity(events) if activity is None else activity
-    data_first = first.aggregate(data_first=first.month.min())
+    data_first = activity.aggregate(data_first=activity.month.min())
     lj = at_k.inner_join(launch, at_k.model == launch.l_model)
     launch_row = lj.filter(lj.cohort == lj.launch_cohort).select(
         "model",
@@ -214,13 +222,7 @@ def foundational_cohorts(
 
 
 def boomerangs(
-    events: ir.Table,
-    min_rise: float = 0.05,
-    min_z: float = 3.0,
-    min_cohort: int = 100,
-    horizon: int = 3,
-    activity: ir.Table | None = None,
-    triangle: ir.Table | None = None,
+    events: ir.Table, min_rise: float = 0.05, min_z: float = 3.0, min_cohort: int = 100, horizon: int = 3
 ) -> ir.Table:
     """Boomerang test for every model with eligible cohorts (rule: module docstring).
 
@@ -228,8 +230,14 @@ def boomerangs(
     largest rise), rise (largest rise, retention points as a fraction), z (rise / its standard
     error), boomerang (bool).
     """
-    tri = retention_triangle(events, activity) if triangle is None else triangle
-    tri = tri.filter((tri.cohort_users >= min_cohort) & (tri.k >= 1))
+    return boomerangs_of(retention_triangle(events), min_rise, min_z, min_cohort, horizon)
+
+
+def boomerangs_of(
+    triangle: ir.Table, min_rise: float = 0.05, min_z: float = 3.0, min_cohort: int = 100, horizon: int = 3
+) -> ir.Table:
+    """:func:`boomerangs` from the retention triangle."""
+    tri = triangle.filter((triangle.cohort_users >= min_cohort) & (triangle.k >= 1))
     span = (
         tri.group_by(["model", "cohort"])
         .aggregate(max_k=tri.k.max())
@@ -264,12 +272,7 @@ def boomerangs(
     ).order_by("model")
 
 
-def churn_flows(
-    events: ir.Table,
-    activity: ir.Table | None = None,
-    new_only: bool = False,
-    models: list[str] | None = None,
-) -> ir.Table:
+def churn_flows(events: ir.Table, new_only: bool = False, models: list[str] | None = None) -> ir.Table:
     """Where users who stop using a model go the next month (model → model flows).
 
     ``models`` (default: every model) are the models followed: flows start from one of them, and a
@@ -277,7 +280,7 @@ def churn_flows(
     to_model ("(none)" when no other model), churns (user-months), users (distinct users),
     from_churns (all churns from the model), share (churns / from_churns).
     """
-    act = monthly_activity(events) if activity is None else activity
+    act = monthly_activity(events)
     slim = act.select("model", "user_id", "mi")
     bounds = _bounds(act)
     nxt = slim.select(n_model="model", n_user="user_id", n_mi=slim.mi - 1)

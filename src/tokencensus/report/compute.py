@@ -1,30 +1,35 @@
-"""Compute step of the report: run the analyses on an engine and bring the results home.
+"""Compute step of the report: the report's planner. It runs the analyses on an engine and brings
+the results home.
 
 This is the only place the report executes Ibis expressions; everything after works on plain
 pandas frames (view-models are built from them in :mod:`tokencensus.report.data`).
 
-The analyses read :class:`Sources`, built once per report by :func:`sources`: the rollups of
-:mod:`tokencensus.analyses.rollups` (sums cubes and the exact distinct-user counts of every
-figure's cells, from a few passes over the requests), and the labelled requests when the lake has
-labels. Each figure then runs its analysis function on the rollups.
+The analyses (:mod:`tokencensus.analyses`) are the study's definitions over enriched events. The
+report does not run them on the events: it reads :class:`Sources`, built once per report by
+:func:`sources`: the rollups of :mod:`tokencensus.analyses.rollups` (sums cubes, and the exact
+distinct-user counts of every figure's cells, from a few passes over the requests) and the labelled
+requests when the lake has labels. Each figure runs its analysis on the sums cube, whose rows carry
+no user id, and :func:`with_users` puts the exact user counts of its cells in. That this fast path
+gives the definitions' numbers is what tests/test_rollups.py proves, figure by figure.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
 from tokencensus import analyses
 from tokencensus.analyses import rollups
-from tokencensus.definitions import NEW_MODEL_DAYS, WINDOW_WEEKS
+from tokencensus.definitions import NEW_MODEL_DAYS, OPEN_WEIGHTS, WINDOW_WEEKS
 from tokencensus.engine import Tables, materialise, register, with_catalog
 from tokencensus.report.data import ReportMeta
 from tokencensus.report.numbers import significant
@@ -38,9 +43,11 @@ class Sources:
     """Enriched events, one row per request."""
     cells: ir.Table
     """The events' sums per (week, month, model, provider, ...) with the catalog's columns
-    (:func:`tokencensus.analyses.rollups.model_cube`): the events every sum reads."""
+    (:func:`tokencensus.analyses.rollups.model_cube`): the events every sum reads. Its ``user_id``
+    is null: an analysis counts no users on it, and :func:`with_users` joins the exact counts."""
     geo: ir.Table
-    """Sums per (week, month, country) (:func:`tokencensus.analyses.rollups.geo_cube`)."""
+    """Sums per (week, month, country) (:func:`tokencensus.analyses.rollups.geo_cube`); its
+    ``user_id`` is null, as the cells'."""
     rows: ir.Table
     """The request events with week and month, no catalog (request lengths' quantiles)."""
     users: dict[str, ir.Table]
@@ -61,6 +68,25 @@ class Sources:
 
 
 Analysis = Callable[[Sources], ir.Table]
+
+
+def with_users(
+    result: ir.Table, users: ir.Table, keys: Sequence[str], renamed: Mapping[str, str] | None = None
+) -> ir.Table:
+    """``result``, an analysis run on :attr:`Sources.cells` (its ``users`` all 0), with the exact
+    distinct users of each of its cells from ``users`` (columns: ``keys``, users; ``renamed`` maps a
+    key of ``result`` to its name in ``users``) joined on ``keys``; 0 for a cell missing there (only
+    rows without a user behind it). The columns and their order stay those of ``result``, and so
+    does the row order the analysis sorts by."""
+    renamed = renamed or {}
+    op = result.op()
+    order = [k.arg.name if k.ascending else ibis.desc(k.arg.name) for k in getattr(op, "keys", ())]
+    counts = users.select(*(users[renamed.get(k, k)].name(f"u_{k}") for k in keys), u_users=users.users)
+    cells = result.drop("users")
+    joined = cells.left_join(counts, [cells[k] == counts[f"u_{k}"] for k in keys])
+    joined = joined.mutate(users=joined.u_users.fill_null(0).cast("int64")).select(*result.columns)
+    return joined.order_by(order) if isinstance(op, ops.Sort) else joined
+
 
 TOP_MODEL_WEEKS = WINDOW_WEEKS
 """The top models figure ranks the last four calendar weeks, counted back from the period's last
@@ -143,8 +169,8 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     base = tables.base if tables.base is not None else events
     both = materialise(tables, rollups.sums(base), "sums")
     cube = materialise(tables, rollups.model_cube(both), "model_cube")
-    cells = with_catalog(cube, tables.catalog)
-    geo = materialise(tables, rollups.geo_cube(both), "geo_cube")
+    cells = with_catalog(cube, tables.catalog).mutate(user_id=ibis.null("string"))
+    geo = materialise(tables, rollups.geo_cube(both), "geo_cube").mutate(user_id=ibis.null("string"))
     clock("(sums)")
 
     # bounds: the data's weeks, and the months of requests with a user (retention's months)
@@ -329,53 +355,74 @@ def figure_analyses(top_n: int = 10, min_users: int = 1) -> dict[str, Analysis]:
     the hidden one back.
     """
     n_curves = min(top_n, 5)
+
+    def weekly(fig: str, result: Callable[[ir.Table], ir.Table], key: str = "segment") -> Analysis:
+        """A weekly share figure: its segment's users by (week, segment)."""
+        return lambda s: with_users(result(s.cells), s.users[fig], ["week", key], {key: "segment"})
+
+    def concentration(s: Sources) -> ir.Table:
+        models = analyses.concentration.weekly_models(s.cells.filter(s.cells.open_segment == OPEN_WEIGHTS))
+        models = with_users(models, s.users["open_top_models"], ["week", "model"])
+        return analyses.concentration.concentration_of(models, s.users["open_concentration"])
+
+    def lengths(s: Sources) -> ir.Table:
+        single = s.rows.filter(s.rows.requests == 1)
+        return with_users(analyses.agentic.lengths_of(s.cells, single, ["week"]), s.users["all"], ["week"])
+
+    curves, foundational, boomerangs = (
+        analyses.retention.curves_of,
+        analyses.retention.foundational_of,
+        analyses.retention.boomerangs_of,
+    )
     return {
         # volume
-        "volume": lambda s: analyses.weekly_volume(s.cells, users=s.users["all"]),
+        "volume": lambda s: with_users(analyses.weekly_volume(s.cells), s.users["all"], ["week"]),
         # open vs closed, origin, authors, models
-        "share_open": lambda s: analyses.share_open(s.cells, users=s.users["share_open"]),
-        "share_origin": lambda s: analyses.share_origin(s.cells, users=s.users["share_origin"]),
-        "share_author": lambda s: analyses.share_author(s.cells, users=s.users["share_author"]),
-        "top_models": lambda s: analyses.top_models(
-            s.cells, n=top_n, weeks=TOP_MODEL_WEEKS, users=s.users["top_models"]
+        "share_open": weekly("share_open", analyses.share_open),
+        "share_origin": weekly("share_origin", analyses.share_origin),
+        "share_author": weekly("share_author", analyses.share_author, "author"),
+        "top_models": lambda s: with_users(
+            analyses.top_models(s.cells, n=top_n, weeks=TOP_MODEL_WEEKS), s.users["top_models"], ["model"]
         ),
-        "top_models_weekly": lambda s: analyses.top_models_weekly(
-            s.cells, n=top_n, users=s.users["top_models_weekly"]
+        "top_models_weekly": weekly(
+            "top_models_weekly", lambda c: analyses.top_models_weekly(c, n=top_n), "model"
         ),
-        "leaderboard": lambda s: analyses.leaderboard(s.cells, n=top_n, users=s.users["leaderboard"]),
-        "open_concentration": lambda s: analyses.open_concentration(
-            s.cells, users=s.users["open_concentration"], model_users=s.users["open_top_models"]
+        "leaderboard": lambda s: with_users(
+            analyses.leaderboard(s.cells, n=top_n), s.users["leaderboard"], ["week", "model"]
         ),
-        "share_new_models": lambda s: analyses.share_new_models(
-            s.cells, NEW_MODEL_DAYS, users=s.users["share_new_models"]
+        "open_concentration": concentration,
+        "share_new_models": weekly(
+            "share_new_models", lambda c: analyses.share_new_models(c, NEW_MODEL_DAYS)
         ),
         # size
-        "share_size": lambda s: analyses.share_size(s.cells, users=s.users["share_size"]),
+        "share_size": weekly("share_size", analyses.share_size),
         # agentic use
-        "share_reasoning": lambda s: analyses.share_reasoning(s.cells, users=s.users["share_reasoning"]),
-        "reasoning": lambda s: analyses.reasoning_weekly(s.cells, users=s.users["all"]),
-        "tool_calls": lambda s: analyses.tool_calls_weekly(s.cells, users=s.users["all"]),
-        "lengths": lambda s: analyses.lengths_weekly(s.cells, users=s.users["all"], rows=s.rows),
+        "share_reasoning": weekly("share_reasoning", analyses.share_reasoning),
+        "reasoning": lambda s: with_users(analyses.reasoning_weekly(s.cells), s.users["all"], ["week"]),
+        "tool_calls": lambda s: with_users(analyses.tool_calls_weekly(s.cells), s.users["all"], ["week"]),
+        "lengths": lengths,
         # geography
-        "geo_continent": lambda s: analyses.region_share(
-            s.geo, "continent", "week", users=s.users["geo_continent"]
+        "geo_continent": lambda s: with_users(
+            analyses.region_share(s.geo, "continent", "week"),
+            s.users["geo_continent"],
+            ["week", "continent"],
         ),
-        "geo_country": lambda s: analyses.region_share(
-            s.geo, "country", "month", users=s.users["geo_country"]
+        "geo_country": lambda s: with_users(
+            analyses.region_share(s.geo, "country", "month"),
+            s.users["geo_country"],
+            ["month", "country"],
         ),
         # cost vs usage
-        "cost_vs_usage": lambda s: analyses.model_costs(s.cells, users=s.users["cost_vs_usage"]),
+        "cost_vs_usage": lambda s: with_users(
+            analyses.model_costs(s.cells), s.users["cost_vs_usage"], ["model"]
+        ),
         # retention
-        "retention_curves": lambda s: analyses.retention_curves(
-            s.cells, n_curves, s.activity, min_cohort=min_users, triangle=s.triangle
+        "retention_curves": lambda s: curves(
+            s.triangle, analyses.retention.top_models_by_tokens(s.activity, n_curves), min_cohort=min_users
         ),
         "retention_triangle": lambda s: s.triangle.order_by(["model", "cohort", "k"]),
-        "glass_slipper": lambda s: analyses.foundational_cohorts(
-            s.cells, min_cohort=max(50, min_users), activity=s.activity, triangle=s.triangle
-        ),
-        "boomerang": lambda s: analyses.boomerangs(
-            s.cells, min_cohort=max(100, min_users), activity=s.activity, triangle=s.triangle
-        ),
+        "glass_slipper": lambda s: foundational(s.triangle, s.activity, min_cohort=max(50, min_users)),
+        "boomerang": lambda s: boomerangs(s.triangle, min_cohort=max(100, min_users)),
         "churn_flows": lambda s: s.churn,
     }
 

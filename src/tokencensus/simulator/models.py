@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tokencensus.simulate.config import SimConfig
-from tokencensus.simulate.world import (
+from tokencensus.simulator.config import SimConfig
+from tokencensus.simulator.world import (
     AUTHOR_POPULARITY,
     CATEGORIES,
     CATEGORY_PROFILES,

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tokencensus.simulate.config import SimConfig
-from tokencensus.simulate.market import Market
-from tokencensus.simulate.models import Models
-from tokencensus.simulate.retention import Cohorts
-from tokencensus.simulate.world import CATEGORIES, COUNTRIES
+from tokencensus.simulator.config import SimConfig
+from tokencensus.simulator.market import Market
+from tokencensus.simulator.models import Models
+from tokencensus.simulator.retention import Cohorts
+from tokencensus.simulator.world import CATEGORIES, COUNTRIES
 
 
 @dataclass(frozen=True)

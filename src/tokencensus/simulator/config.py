@@ -69,7 +69,7 @@ class SimConfig:
     Planted quantities are :data:`Trajectory` values: pairs ``(a, b)`` move linearly (shares,
     rates) or geometrically (token lengths) from the first to the last week of the period; knots
     ``((date, value), ...)`` follow a calendar. The defaults are the analyses' test world; the
-    demo's world, calibrated to the published study, is :func:`tokencensus.simulate.study_config`.
+    demo's world, calibrated to the published study, is :func:`tokencensus.simulator.study_config`.
     """
 
     requests: int = 1_000_000

@@ -15,13 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.schema import EVENT_SCHEMA, FINISH_REASONS
-from tokencensus.simulate.config import SimConfig
-from tokencensus.simulate.market import Market
-from tokencensus.simulate.models import Models
-from tokencensus.simulate.retention import Cohorts, assign_users
-from tokencensus.simulate.sampling import AliasTable, group_shuffle
-from tokencensus.simulate.users import Users
-from tokencensus.simulate.world import APPS, CATEGORIES, HOURLY, PROGRAMMING, app_table
+from tokencensus.simulator.config import SimConfig
+from tokencensus.simulator.market import Market
+from tokencensus.simulator.models import Models
+from tokencensus.simulator.retention import Cohorts, assign_users
+from tokencensus.simulator.sampling import AliasTable, group_shuffle
+from tokencensus.simulator.users import Users
+from tokencensus.simulator.world import APPS, CATEGORIES, HOURLY, PROGRAMMING, app_table
 
 CATEGORY_COLUMN = "category"
 """The extra, last column of the tables iter_simulate yields (not part of EVENT_SCHEMA)."""

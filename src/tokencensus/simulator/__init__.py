@@ -23,15 +23,15 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from tokencensus.schema import EVENT_SCHEMA
-from tokencensus.simulate.config import SimConfig
-from tokencensus.simulate.events import CATEGORY_COLUMN, CHUNK_SCHEMA, build_vocab, month_tables
-from tokencensus.simulate.market import build_market, choose_models
-from tokencensus.simulate.models import SEGMENTS, build_models
-from tokencensus.simulate.retention import build_cohorts
-from tokencensus.simulate.study import StudyWorld, study_config, study_world
-from tokencensus.simulate.truth import Truth, build_truth
-from tokencensus.simulate.users import build_users
-from tokencensus.simulate.world import CATEGORIES
+from tokencensus.simulator.config import SimConfig
+from tokencensus.simulator.events import CATEGORY_COLUMN, CHUNK_SCHEMA, build_vocab, month_tables
+from tokencensus.simulator.market import build_market, choose_models
+from tokencensus.simulator.models import SEGMENTS, build_models
+from tokencensus.simulator.retention import build_cohorts
+from tokencensus.simulator.study import StudyWorld, study_config, study_world
+from tokencensus.simulator.truth import Truth, build_truth
+from tokencensus.simulator.users import build_users
+from tokencensus.simulator.world import CATEGORIES
 
 __all__ = [
     "CATEGORIES",

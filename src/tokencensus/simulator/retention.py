@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokencensus.simulate.config import SimConfig
-from tokencensus.simulate.market import Market
-from tokencensus.simulate.models import Models
-from tokencensus.simulate.sampling import group_shuffle, successive_sample
-from tokencensus.simulate.users import Users
+from tokencensus.simulator.config import SimConfig
+from tokencensus.simulator.market import Market
+from tokencensus.simulator.models import Models
+from tokencensus.simulator.sampling import group_shuffle, successive_sample
+from tokencensus.simulator.users import Users
 
 MIN_PLANTED_REQUESTS = 30
 """A planted model needs at least this many requests in every month from its first."""

@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tokencensus.simulate.config import SimConfig
-from tokencensus.simulate.sampling import PowerLaw
-from tokencensus.simulate.world import COUNTRIES
+from tokencensus.simulator.config import SimConfig
+from tokencensus.simulator.sampling import PowerLaw
+from tokencensus.simulator.world import COUNTRIES
 
 DEALT = 5_000
 """The heaviest users, dealt to countries by activity; the rest draw a country at random."""

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from tokencensus.simulate.config import RetentionPlant, SimConfig
+from tokencensus.simulator.config import RetentionPlant, SimConfig
 
 STUDY_FILE = "study.toml"
 
@@ -39,7 +39,7 @@ class StudyWorld:
 
 @cache
 def _document() -> dict[str, Any]:
-    text = resources.files("tokencensus.simulate").joinpath(STUDY_FILE).read_text(encoding="utf-8")
+    text = resources.files("tokencensus.simulator").joinpath(STUDY_FILE).read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

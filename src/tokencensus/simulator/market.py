@@ -16,9 +16,9 @@ from datetime import date
 
 import numpy as np
 
-from tokencensus.simulate.config import SimConfig, along
-from tokencensus.simulate.models import SEGMENTS, Models, period_days
-from tokencensus.simulate.world import CATEGORIES, INPUT_MULT, OUTPUT_MULT, PROGRAMMING, WEEKDAY
+from tokencensus.simulator.config import SimConfig, along
+from tokencensus.simulator.models import SEGMENTS, Models, period_days
+from tokencensus.simulator.world import CATEGORIES, INPUT_MULT, OUTPUT_MULT, PROGRAMMING, WEEKDAY
 
 AGEING_FLOOR = 0.03
 """Old models keep at least this share of their weight (somebody always still calls them)."""
