@@ -4,9 +4,9 @@ Each trial starts ``tokencensus ingest`` as its own process on four log files, k
 SIGKILL after a random delay (seeded, so a failure can be replayed), and kills the re-run too in
 half the trials; a last run then finishes. The lake must then hold exactly the requests of an
 ingest that was never interrupted, every file in it must read, no staging leftovers may remain, and
-one more run must add nothing. The malformed-input corpus (tests/test_ingest_malformed.py), the
-disclosure attack (tests/test_disclosure.py) and the scrubber's adversarial file
-(tests/test_classify_scrub.py) complete the reliability suite.
+one more run must add nothing. The malformed-input corpus (tests/ingest/test_malformed.py), the
+disclosure attack (tests/report/test_disclosure.py) and the scrubber's adversarial file
+(tests/classify/test_scrub.py) complete the reliability suite.
 """
 
 from __future__ import annotations

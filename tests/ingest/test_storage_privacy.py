@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from tests.test_ingest_support import StubCatalog
+from tests.ingest.support import StubCatalog
 from tokencensus.ingest import ingest_paths, read_samples
 from tokencensus.lake import Lake
 

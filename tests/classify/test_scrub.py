@@ -77,7 +77,7 @@ SURVIVES = [
 
 ADVERSARIAL = [
     json.loads(line)
-    for line in (Path(__file__).parent / "data" / "scrub_adversarial.jsonl")
+    for line in (Path(__file__).parents[1] / "data" / "scrub_adversarial.jsonl")
     .read_text(encoding="utf-8")
     .splitlines()
     if line.strip()

@@ -11,7 +11,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_ingest_support import StubCatalog
+from tests.ingest.support import StubCatalog
 from tokencensus.ingest import ingest_paths
 from tokencensus.ingest.columns import as_int, as_timestamp
 from tokencensus.lake import Lake

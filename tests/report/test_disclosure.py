@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.test_report import make_meta
+from tests.report.test_report import make_meta
 from tokencensus.demo import run_demo
 from tokencensus.engine import open_lake
 from tokencensus.lake import Lake

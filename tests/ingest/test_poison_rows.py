@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_ingest_support import StubCatalog
+from tests.ingest.support import StubCatalog
 from tokencensus.ingest import ingest_paths
 from tokencensus.lake import Lake
 

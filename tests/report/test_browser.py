@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IN_CI
-from tests.test_serve import K, build_lake
+from tests.test_dashboard import K, build_lake
 
 CHROMIUM = os.environ.get("TOKENCENSUS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 RENDER_TIMEOUT_MS = 60_000

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.test_simulate import handmade_catalog
+from tests.simulator.test_simulate import handmade_catalog
 from tokencensus.classify.language import detect
 from tokencensus.classify.synthetic import FOREIGN_LANGUAGES, prompt_for
 from tokencensus.simulator import CATEGORIES, SimConfig, iter_simulate, simulate

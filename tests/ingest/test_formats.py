@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import shared_file
-from tests.test_ingest_support import (
+from tests.ingest.support import (
     SECRET_PROMPT,
     ingest,
     litellm_rows,

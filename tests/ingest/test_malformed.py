@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import shared_file
-from tests.test_ingest_support import (
+from tests.ingest.support import (
     SECRET_PROMPT,
     ingest,
     litellm_rows,
@@ -277,7 +277,7 @@ def test_directories_are_expanded(tmp_path: Path) -> None:
 
 # -- the malformed-input corpus (tests/data/malformed/cases.toml) -------------------------------------
 
-CORPUS = Path(__file__).parent / "data" / "malformed"
+CORPUS = Path(__file__).parents[1] / "data" / "malformed"
 
 
 def _cases() -> list[dict]:

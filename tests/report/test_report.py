@@ -114,7 +114,7 @@ def make_meta(**changes: object) -> ReportMeta:
         min_users=K,
         # These hand-made figures plant cells under the floor far larger than their neighbours, to
         # prove such a cell never reaches a headline, chart or file; complementary suppression would
-        # hide whole figures around them. They test the primary floor; tests/test_disclosure.py
+        # hide whole figures around them. They test the primary floor; tests/report/test_disclosure.py
         # tests the complementary cells and the attack.
         protection=0.0,
         source="/data/lake",

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
-from tests.test_report import HOSTILE, SPEC_RE, WEEKS, K, _share_frame, make_meta, make_results
+from tests.report.test_report import HOSTILE, SPEC_RE, WEEKS, K, _share_frame, make_meta, make_results
 from tokencensus.report import FORMATS, ReportOutput, build_report, suppress
 from tokencensus.report.compute import tidy
 from tokencensus.report.data import FIGURES, FIGURES_BY_ID, SECTIONS, FigureView, report_view
