@@ -153,11 +153,12 @@ CONFIDENCE_FLOOR = 0.25
 OTHER_CATEGORY = "other"
 
 
-def floored_category(
-    category: ir.StringValue, confidence: ir.FloatingValue, floor: float = CONFIDENCE_FLOOR
-) -> ir.StringValue:
-    """The category a label counts as: ``other`` under the confidence ``floor`` (a missing
-    confidence counts as 0)."""
+def floored_category(labels: ir.Table, floor: float = CONFIDENCE_FLOOR) -> ir.StringValue:
+    """The category each label of ``labels`` (the classifier's labels table) counts as: ``other``
+    under the confidence ``floor``; a missing confidence counts as 0, labels without a confidence
+    column count as labelled."""
     import ibis
 
-    return ibis.ifelse(confidence.fill_null(0.0) < floor, OTHER_CATEGORY, category)
+    if "confidence" not in labels.columns:
+        return labels.category
+    return ibis.ifelse(labels.confidence.fill_null(0.0) < floor, OTHER_CATEGORY, labels.category)

@@ -32,10 +32,7 @@ from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category, is_tool_
 
 def with_category(events: ir.Table, labels: ir.Table, floor: float = CONFIDENCE_FLOOR) -> ir.Table:
     """Events that have a label, with its ``category`` (``other`` under the confidence ``floor``)."""
-    category = labels.category
-    if "confidence" in labels.columns:
-        category = floored_category(labels.category, labels.confidence, floor)
-    lab = labels.select(lab_id=labels.request_id, category=category)
+    lab = labels.select(lab_id=labels.request_id, category=floored_category(labels, floor))
     return events.inner_join(lab, events.request_id == lab.lab_id).drop("lab_id")
 
 

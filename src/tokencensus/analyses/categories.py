@@ -44,7 +44,7 @@ def labelled_events(
         labels = labels.filter(labels.classifier == classifier)
     lab = labels.select(
         lab_id=labels.request_id,
-        category=floored_category(labels.category, labels.confidence, floor),
+        category=floored_category(labels, floor),
         subcategory=labels.subcategory,
         language=labels.language,
         confidence=labels.confidence,

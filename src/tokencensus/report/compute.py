@@ -15,6 +15,7 @@ gives the definitions' numbers is what tests/test_rollups.py proves, figure by f
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from tokencensus.definitions import NEW_MODEL_DAYS, OPEN_WEIGHTS, WINDOW_WEEKS
 from tokencensus.engine import Tables, materialise, register, with_catalog
 from tokencensus.report.data import ReportMeta
 from tokencensus.report.numbers import significant
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,8 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
 
 
 class _Clock:
-    """Records the seconds since the previous call under each name (when given a dict)."""
+    """Records the seconds since the previous call under each name (when given a dict), and logs
+    them (``tokencensus -v report`` shows each pass)."""
 
     def __init__(self, timings: dict[str, float] | None) -> None:
         self.timings, self.last = timings, time.perf_counter()
@@ -283,6 +287,7 @@ class _Clock:
         now = time.perf_counter()
         if self.timings is not None:
             self.timings[name] = now - self.last
+        logger.info("report pass %s: %.1f s", name.strip("()"), now - self.last)
         self.last = now
 
 
@@ -489,6 +494,7 @@ def compute(
     for name, analysis in todo.items():
         start = time.perf_counter()
         results[name] = tidy(analysis(src).to_pandas())
+        logger.debug("figure %s: %.2f s", name, time.perf_counter() - start)
         if timings is not None:
             timings[name] = time.perf_counter() - start
     start = time.perf_counter()
