@@ -13,7 +13,7 @@ from tokencensus.compare import MEASURES, Row, study_markdown
 from tokencensus.simulator import iter_simulate
 from tokencensus.simulator.study import study_world
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "study.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "study.md"
 
 
 def test_every_published_figure_has_a_measurement_and_a_range():
