@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from tokencensus.classify.backends.default import DefaultBackend
+from tokencensus.classify.classifiers.default import DefaultClassifier
 from tokencensus.classify.corpus import load_corpus
 from tokencensus.classify.language import detect
 from tokencensus.classify.scrub import scrub_texts
@@ -38,7 +38,7 @@ def main() -> None:
             first = next((t["value"] for t in turns if t.get("from") == "human"), "")
             if first:
                 chats.append(first)
-    backend = DefaultBackend()
+    backend = DefaultClassifier()
     backend.predict(labelled[:50])
     detect(labelled[:10])
     for name, texts in (("labelled prompts", labelled), ("ShareGPT first turns", chats)):
@@ -46,9 +46,9 @@ def main() -> None:
         _timed(f"language ({name})", detect, texts)
         _timed(f"default backend ({name})", backend.predict, texts)
     if args.embedding:
-        from tokencensus.classify.backends.embedding import EmbeddingBackend
+        from tokencensus.classify.classifiers.embedding import EmbeddingClassifier
 
-        use = EmbeddingBackend("use")
+        use = EmbeddingClassifier("use")
         use.predict(labelled[:20])
         for name, texts in (("labelled prompts", labelled), ("ShareGPT first turns", chats)):
             _timed(f"embedding USE ({name})", use.predict, texts[:2_000])

@@ -421,7 +421,7 @@ def eval_classifier(
         opts = {"encoder": encoder}
     result = tc.evaluate_classifier(
         data,
-        backend=classifier,
+        classifier=classifier,
         floor=floor,
         per_cell=per_source_cap,
         log=_output().say,

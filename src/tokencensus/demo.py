@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tokencensus.classify import ClassifySummary
-from tokencensus.classify.backends import get_backend
+from tokencensus.classify.classifiers import get_classifier
 from tokencensus.classify.corpus import LabelledPrompt
 from tokencensus.classify.evaluate import calibrate_lake
 from tokencensus.classify.synthetic import prompts_for
@@ -115,7 +115,7 @@ def run_demo(
     samples.add(prompts_for(prompted, seed=seed))
     samples.flush()
     labels = lake.classify("default", rate=CLASSIFY_RATE)
-    calibration = calibrate_lake(lake_dir, _labelled_sample(prompted, seed), get_backend("default"))
+    calibration = calibrate_lake(lake_dir, _labelled_sample(prompted, seed), get_classifier("default"))
     seconds["classify"] = time.perf_counter() - start
     log(
         f"classified {labels.written:,} sampled prompts; measured the classifier's errors on "

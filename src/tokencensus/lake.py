@@ -345,7 +345,7 @@ class Lake:
         ``max_usd``), as :func:`tokencensus.classify.classify_lake` takes them."""
         from tokencensus.classify import classify_lake
 
-        return classify_lake(self.root, backend=classifier, **options)
+        return classify_lake(self.root, classifier=classifier, **options)
 
     def study(self, **options: Any) -> Study:
         """The :class:`~tokencensus.study.Study` over this lake (``backend``, ``min_users``,

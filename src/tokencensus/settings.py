@@ -47,7 +47,7 @@ LAKE = Setting("lake", "tokencensus-lake", "Directory of the Parquet lake (creat
 BACKENDS = ("duckdb", "pyspark")
 """Engines the analyses run on (engine.connect knows each; kept here so the CLI need not import Ibis)."""
 ENCODERS = ("use", "minilm", "static")
-"""The embedding classifier's encoders, the default first (classify.backends.embedding has one class
+"""The embedding classifier's encoders, the default first (classify.classifiers.embedding has one class
 per name)."""
 REPORT_FORMATS = ("html", "md", "json", "png")
 """Formats ``tokencensus report --format`` writes (report.FORMATS; here so the CLI need not import

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import IN_CI, shared_file
-from tokencensus.classify.backends import apply_floor, get_backend
-from tokencensus.classify.backends.embedding import (
+from tokencensus.classify.classifiers import apply_floor, get_classifier
+from tokencensus.classify.classifiers.embedding import (
     STATIC_MODEL_DIR,
-    EmbeddingBackend,
+    EmbeddingClassifier,
     LinearHead,
     load_head,
     save_heads,
@@ -67,13 +67,13 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
 
 
 @pytest.fixture(scope="module")
-def static_backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingBackend:
+def static_backend(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingClassifier:
     """The static model distilled from the packaged MiniLM into a fresh cache, with no network."""
     cache = tmp_path_factory.mktemp("cache")
     attempts: list[object] = []
     with pytest.MonkeyPatch.context() as mp:
         _no_network(mp, attempts)
-        backend = EmbeddingBackend(encoder="static", cache_dir=cache)
+        backend = EmbeddingClassifier(encoder="static", cache_dir=cache)
     assert attempts == []
     assert (cache / STATIC_MODEL_DIR / "model.safetensors").exists()
     return backend
@@ -84,7 +84,7 @@ def test_missing_extra_names_the_pip_line(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, "model2vec", None)
     for encoder in ("minilm", "static"):
         with pytest.raises(MissingDependencyError, match=PIP_LINE.replace("[", r"\[").replace("]", r"\]")):
-            get_backend("embedding", encoder=encoder, cache_dir="/nonexistent")
+            get_classifier("embedding", encoder=encoder, cache_dir="/nonexistent")
 
 
 def test_head_round_trip_and_bad_names(tmp_path: Path) -> None:
@@ -98,14 +98,14 @@ def test_head_round_trip_and_bad_names(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no head for encoder 'minilm'"):
         load_head("minilm", tmp_path / "h.npz")
     with pytest.raises(ConfigError, match="unknown embedding encoder"):
-        EmbeddingBackend(encoder="bert")
+        EmbeddingClassifier(encoder="bert")
     assert set(load_head("minilm").classes) == set(load_taxonomy().ids)  # the packaged heads
     assert set(load_head("static").classes) == set(load_taxonomy().ids)
 
 
 @needs_extra
 @pytest.mark.usefixtures("offline")
-def test_static_predicts_labels_with_confidence(static_backend: EmbeddingBackend) -> None:
+def test_static_predicts_labels_with_confidence(static_backend: EmbeddingClassifier) -> None:
     texts = [
         "Write a Python function that reverses a linked list and add unit tests",
         "Natalia sold clips to 48 of her friends in April, and then she sold half as many in May. "
@@ -125,7 +125,7 @@ def test_static_predicts_labels_with_confidence(static_backend: EmbeddingBackend
 
 
 @needs_extra
-def test_floor_turns_low_confidence_into_other(static_backend: EmbeddingBackend) -> None:
+def test_floor_turns_low_confidence_into_other(static_backend: EmbeddingClassifier) -> None:
     prompts = load_corpus(shared_file("prompts").parent)[::40]
     pred = static_backend.predict([p.text for p in prompts])
     assert apply_floor(pred, 0.0).categories == pred.categories
@@ -139,7 +139,7 @@ def test_floor_turns_low_confidence_into_other(static_backend: EmbeddingBackend)
 
 
 @needs_extra
-def test_static_leave_one_source_out_on_real_sources(static_backend: EmbeddingBackend) -> None:
+def test_static_leave_one_source_out_on_real_sources(static_backend: EmbeddingClassifier) -> None:
     """Every real source held out in turn (the head refitted per fold on cached embeddings); each
     (source, category) cut to 100 prompts to keep it short."""
     from tokencensus.classify.head import EmbeddingRecipe
@@ -180,7 +180,7 @@ def test_use_leave_one_source_out_on_real_sources() -> None:
 @pytest.mark.usefixtures("offline")
 def test_minilm_backend_offline_on_real_prompts() -> None:
     """The full MiniLM loads from the installed package with no network; scored on a test-split slice."""
-    backend = get_backend("embedding", encoder="minilm")
+    backend = get_classifier("embedding", encoder="minilm")
     assert backend.name == "embedding-minilm-v2"
     prompts = load_corpus(shared_file("prompts").parent)[::60]
     pred = apply_floor(predict(backend, prompts), CONFIDENCE_FLOOR)
@@ -303,7 +303,7 @@ def test_prompts_in_six_languages_are_classified_by_what_they_ask() -> None:
     gave 24: every English one, 15 of the 45 others). Asserted for both: at least 50 of 54, every
     English one, and 11 of the 12 translation requests."""
     expected = {name: name.split()[0] for name in PARALLEL}
-    for backend in (get_backend("embedding"), get_backend("default")):
+    for backend in (get_classifier("embedding"), get_classifier("default")):
         labels = _parallel_labels(backend)
         right = {name: sum(c == expected[name] for c in cats) for name, cats in labels.items()}
         print(backend.name)

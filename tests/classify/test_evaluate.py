@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import shared_file
-from tokencensus.classify.backends import Prediction
+from tokencensus.classify.classifiers import Prediction
 from tokencensus.classify.corpus import (
     LabelledPrompt,
     awesome_category,

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from tokencensus.classify import classify_lake
-from tokencensus.classify.backends.llm import LLMBackend
+from tokencensus.classify.classifiers.llm import LLMClassifier
 from tokencensus.classify.labels import read_labels
 from tokencensus.errors import ConfigError
 from tokencensus.ingest.samples import SampleWriter
@@ -64,23 +64,27 @@ def fake() -> Iterator[FakeServer]:
 
 
 def test_batches_and_retries(fake: FakeServer) -> None:
-    backend = LLMBackend(base_url=fake.url, model="fake", batch_size=2, backoff_s=0.01, **FREE)
+    backend = LLMClassifier(base_url=fake.url, model="fake", batch_size=2, backoff_s=0.01, **FREE)
     pred = backend.predict(["write python code", "you are a pirate", "python please"])
     assert pred.categories == ["programming", "roleplay", "programming"]
     assert len(fake.bodies) == 3  # one 503 retried, then two batches (2 + 1 prompts)
 
 
 def test_cost_guard_stops_before_overspending(fake: FakeServer) -> None:
-    backend = LLMBackend(base_url=fake.url, model="fake", batch_size=1, max_calls=2, backoff_s=0.01, **FREE)
+    backend = LLMClassifier(
+        base_url=fake.url, model="fake", batch_size=1, max_calls=2, backoff_s=0.01, **FREE
+    )
     with pytest.raises(ConfigError, match="cost guard"):
         backend.predict(["a", "b", "c"])
-    pricey = LLMBackend(base_url=fake.url, model="fake", usd_per_mtok_in=1e6, usd_per_mtok_out=0, max_usd=1.0)
+    pricey = LLMClassifier(
+        base_url=fake.url, model="fake", usd_per_mtok_in=1e6, usd_per_mtok_out=0, max_usd=1.0
+    )
     with pytest.raises(ConfigError, match="cost guard"):
         pricey.predict(["x" * 100])
 
 
 def test_unreachable_endpoint_gives_other() -> None:
-    backend = LLMBackend(
+    backend = LLMClassifier(
         base_url="http://127.0.0.1:9/v1", model="m", retries=1, backoff_s=0.01, timeout_s=1, **FREE
     )
     pred = backend.predict(["hello"])
@@ -96,7 +100,7 @@ def test_classify_lake_sends_only_scrubbed_text(fake: FakeServer, tmp_path: Path
     )
     writer.flush()
     summary = classify_lake(
-        lake.root, backend="llm", rate=1.0, base_url=fake.url, model="fake", backoff_s=0.01, **FREE
+        lake.root, classifier="llm", rate=1.0, base_url=fake.url, model="fake", backoff_s=0.01, **FREE
     )
     assert summary.written == 2
     assert summary.classifier == "llm:fake"
@@ -109,11 +113,11 @@ def test_classify_lake_sends_only_scrubbed_text(fake: FakeServer, tmp_path: Path
 def test_the_cost_guard_prices_from_the_catalog_or_refuses_to_start(fake: FakeServer) -> None:
     """--max-usd must be able to stop a run started from the CLI: a model the catalog knows is priced
     from it; one it does not know must be priced by the user (0 for a free local model)."""
-    backend = LLMBackend(base_url=fake.url, model="gpt-4o-mini", max_usd=5.0)
+    backend = LLMClassifier(base_url=fake.url, model="gpt-4o-mini", max_usd=5.0)
     assert (backend.price_in, backend.price_out) == (0.15, 0.6)  # the catalog's USD per 1M tokens
     with pytest.raises(ConfigError, match="no price for --llm-model 'my-local-llama'"):
-        LLMBackend(base_url=fake.url, model="my-local-llama")
-    assert LLMBackend(base_url=fake.url, model="my-local-llama", **FREE).price_in == 0.0
+        LLMClassifier(base_url=fake.url, model="my-local-llama")
+    assert LLMClassifier(base_url=fake.url, model="my-local-llama", **FREE).price_in == 0.0
 
 
 def test_max_usd_stops_a_cli_run(fake: FakeServer, tmp_path: Path) -> None:

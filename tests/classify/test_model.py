@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import shared_file
-from tokencensus.classify.backends import Prediction, apply_floor, get_backend
-from tokencensus.classify.backends.default import DefaultBackend
+from tokencensus.classify.classifiers import Prediction, apply_floor, get_classifier
+from tokencensus.classify.classifiers.default import DefaultClassifier
 from tokencensus.classify.corpus import load_corpus
 from tokencensus.classify.evaluate import score
 from tokencensus.classify.language import detect
@@ -70,7 +70,7 @@ def test_score_by_hand() -> None:
 
 
 def test_default_backend_predicts_every_prompt() -> None:
-    backend = get_backend("default")
+    backend = get_classifier("default")
     pred = backend.predict(["Write a Python function that reverses a list", "", "x" * 50_000])
     assert len(pred.categories) == 3
     assert pred.categories[0] == "programming"
@@ -82,7 +82,7 @@ def test_default_backend_throughput_on_real_prompts() -> None:
     """>= 2,000 prompts/s is the goal on 2 idle cores; CI machines are shared, so assert a margin."""
     prompts = load_corpus(shared_file("prompts").parent)
     texts = [p.text for p in prompts]
-    backend = DefaultBackend()
+    backend = DefaultClassifier()
     backend.predict(texts[:100])
     start = time.perf_counter()
     backend.predict(texts)

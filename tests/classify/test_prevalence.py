@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import shared_file
 from tokencensus.classify import prevalence
-from tokencensus.classify.backends import load_confusion, save_confusion, shipped_confusion
+from tokencensus.classify.classifiers import load_confusion, save_confusion, shipped_confusion
 from tokencensus.classify.evaluate import run_evaluation
 from tokencensus.classify.labels import append_labels
 from tokencensus.classify.prevalence import (
@@ -167,7 +167,7 @@ def test_on_real_prompts_resampled_to_other_mixes_the_correction_is_closer_to_th
     then sits on the simplex's edge and the percentile interval is too narrow. Asserted: the
     correction's mean L1 under a quarter of raw counting's, its intervals holding at least half the
     cells, raw ones under a fifth."""
-    from tokencensus.classify.backends import apply_floor
+    from tokencensus.classify.classifiers import apply_floor
     from tokencensus.classify.corpus import EXTRA_DIR, load_corpus
     from tokencensus.classify.evaluate import predict, score
     from tokencensus.classify.taxonomy import load_taxonomy

@@ -2,7 +2,7 @@
 
 :func:`classify_lake` reads the samples ingest kept (``<lake>/samples``), picks a deterministic,
 model-stratified subset (:mod:`.sample`), scrubs PII (:mod:`.scrub`) before anything else sees the
-text, detects the language (:mod:`.language`), asks a backend (:mod:`.backends`) for a category and
+text, detects the language (:mod:`.language`), asks a classifier (:mod:`.classifiers`) for a category and
 confidence (below ``floor`` it is ``other``), picks the subcategory from the taxonomy's keywords, and
 appends the labels table (:mod:`.labels`). Prompt text is never logged or returned.
 """
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from tokencensus.classify.backends import apply_floor, get_backend
+from tokencensus.classify.classifiers import apply_floor, get_classifier
 from tokencensus.classify.labels import LABEL_SCHEMA, append_labels, read_labels
 from tokencensus.classify.language import detect
 from tokencensus.classify.sample import DEFAULT_RATE, MIN_PER_MODEL, choose
@@ -62,18 +62,18 @@ class ClassifySummary:
         )
 
 
-def classify_texts(texts: list[str], backend: Any, floor: float = CONFIDENCE_FLOOR) -> pa.Table:
+def classify_texts(texts: list[str], classifier: Any, floor: float = CONFIDENCE_FLOOR) -> pa.Table:
     """Labels (without request_id) for already-scrubbed ``texts``: language, category, subcategory,
     confidence, classifier."""
     taxonomy = load_taxonomy()
-    pred = apply_floor(backend.predict(texts), floor)
+    pred = apply_floor(classifier.predict(texts), floor)
     return pa.table(
         {
             "language": detect(texts),
             "category": pred.categories,
             "subcategory": [taxonomy.subcategory(c, t) for c, t in zip(pred.categories, texts, strict=True)],
             "confidence": pa.array(pred.confidence, pa.float64()),
-            "classifier": [backend.name] * len(texts),
+            "classifier": [classifier.name] * len(texts),
         }
     )
 
@@ -93,18 +93,18 @@ def _models_of(lake_root: Path, request_ids: pa.Array) -> pa.Table:
 
 def classify_lake(
     lake: str | Path,
-    backend: str = "default",
+    classifier: str = "default",
     rate: float = DEFAULT_RATE,
     floor: float = CONFIDENCE_FLOOR,
     min_per_model: int = MIN_PER_MODEL,
-    **backend_options: Any,
+    **classifier_options: Any,
 ) -> ClassifySummary:
     """Classify the lake's sampled prompts into ``<lake>/labels`` (see the module docstring)."""
     root = Path(lake)
     if not root.is_dir():
         raise LakeError(f"no lake at {root}; create one with `tokencensus ingest --lake {root} FILE...`")
     start = time.perf_counter()
-    impl = get_backend(backend, **backend_options)
+    impl = get_classifier(classifier, **classifier_options)
     summary = ClassifySummary(classifier=impl.name)
     samples = read_samples(root)
     summary.samples = samples.num_rows

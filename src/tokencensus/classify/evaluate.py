@@ -1,17 +1,17 @@
 """The evaluation harness behind ``tokencensus eval-classifier``.
 
 How much to trust a classifier on traffic it never saw is measured by **leaving one source out**:
-for each source of real labelled prompts (:mod:`.corpus`), a backend is trained by its recipe on every
+for each source of real labelled prompts (:mod:`.corpus`), a classifier is trained by its recipe on every
 *other* source (plus the weakly labelled chats, the taxonomy's seeds and a minority of synthetic
 prompts, :func:`.train.training_set`) and scores every prompt of the held-out source. Predictions of
 all folds are pooled into one score (per-category precision, recall, F1, macro-F1 over the categories
 present, the confusion matrix and a calibration table: confidence against accuracy); each source's
 own accuracy and macro-F1 are listed too, and each detected language's. Throughput is the shipped
-backend's ``predict`` on real prompts (scrubbing excluded). Labels below the confidence floor count
+classifier's ``predict`` on real prompts (scrubbing excluded). Labels below the confidence floor count
 as ``other``, as in the study.
 
 :func:`run_evaluation` given a labelled JSONL file (``text``, ``category``), a user's own sample,
-scores the shipped backend on it (:func:`score_labelled`). Results hold counts and scores only,
+scores the shipped classifier on it (:func:`score_labelled`). Results hold counts and scores only,
 never prompt text.
 """
 
@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tokencensus.classify.backends import Backend, Prediction, apply_floor, get_backend
+from tokencensus.classify.classifiers import Classifier, Prediction, apply_floor, get_classifier
 from tokencensus.classify.corpus import LabelledPrompt, cap, load_corpus, load_labelled_jsonl
 from tokencensus.classify.language import detect
 from tokencensus.classify.prevalence import Confusion
@@ -39,7 +39,7 @@ from tokencensus.settings import ENCODERS
 CALIBRATION_EDGES = (0.0, 0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 """Confidence bins of the calibration table (the lowest holds the labels below the default floor)."""
 THROUGHPUT_PROMPTS = 2_000
-"""Real prompts the shipped backend's throughput is timed on."""
+"""Real prompts the shipped classifier's throughput is timed on."""
 MIN_PER_LANGUAGE = 20
 """A language's own scores are listed from this many prompts on."""
 
@@ -152,7 +152,7 @@ def expected_calibration_error(rows: Sequence[CalibrationRow]) -> float:
 
 @dataclass
 class Evaluation:
-    """One backend's evaluation: pooled scores, each source's, calibration and throughput."""
+    """One classifier's evaluation: pooled scores, each source's, calibration and throughput."""
 
     title: str
     pooled: Scores
@@ -169,7 +169,7 @@ class Evaluation:
     def format(self) -> str:
         lines = [f"# {self.title}", ""]
         if not np.isnan(self.prompts_per_s):
-            lines.append(f"throughput {self.prompts_per_s:,.0f} prompts/s (shipped backend, 1 process)")
+            lines.append(f"throughput {self.prompts_per_s:,.0f} prompts/s (shipped classifier, 1 process)")
         lines.append(f"pooled: macro-F1 {self.pooled.macro_f1:.3f}, accuracy {self.pooled.accuracy:.3f}")
         lines += [
             "",
@@ -196,18 +196,18 @@ class Evaluation:
 
 
 class Recipe(Protocol):
-    """How a backend is trained: :meth:`fit` on labelled prompts gives a ready backend."""
+    """How a classifier is trained: :meth:`fit` on labelled prompts gives a ready classifier."""
 
     @property
     def name(self) -> str: ...
 
-    def fit(self, prompts: Sequence[LabelledPrompt]) -> Backend: ...
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> Classifier: ...
 
 
-def predict(backend: Backend, prompts: Sequence[LabelledPrompt]) -> Prediction:
-    """The backend's labels for ``prompts``, scrubbed first as at run time (before the floor)."""
+def predict(classifier: Classifier, prompts: Sequence[LabelledPrompt]) -> Prediction:
+    """The classifier's labels for ``prompts``, scrubbed first as at run time (before the floor)."""
     texts, _ = scrub_texts(p.text for p in prompts)
-    return backend.predict(texts)
+    return classifier.predict(texts)
 
 
 def _evaluation(
@@ -257,19 +257,19 @@ def leave_one_source_out(
     parts = []
     for source, held in _by_source(prompts).items():
         started = time.perf_counter()
-        backend = recipe.fit([p for p in prompts if p.source != source])
-        parts.append((source, held, predict(backend, held)))
+        classifier = recipe.fit([p for p in prompts if p.source != source])
+        parts.append((source, held, predict(classifier, held)))
         if log is not None:
             log(f"held out {source}: {len(held)} prompts ({time.perf_counter() - started:.0f} s)")
     title = f"{recipe.name}: leave one source out, {len(parts)} sources, {len(prompts)} prompts"
     return _evaluation(title, parts, labels, floor)
 
 
-def throughput(backend: Backend, texts: Sequence[str]) -> float:
-    """Prompts per second of ``backend.predict`` on ``texts`` (after a small warm-up call)."""
-    backend.predict(list(texts[:20]))
+def throughput(classifier: Classifier, texts: Sequence[str]) -> float:
+    """Prompts per second of ``classifier.predict`` on ``texts`` (after a small warm-up call)."""
+    classifier.predict(list(texts[:20]))
     start = time.perf_counter()
-    backend.predict(list(texts))
+    classifier.predict(list(texts))
     return len(texts) / max(time.perf_counter() - start, 1e-9)
 
 
@@ -280,54 +280,54 @@ def _timing_texts(prompts: Sequence[LabelledPrompt]) -> list[str]:
 
 
 def score_labelled(
-    backend: Backend, prompts: Sequence[LabelledPrompt], labels: Sequence[str], floor: float, title: str
+    classifier: Classifier, prompts: Sequence[LabelledPrompt], labels: Sequence[str], floor: float, title: str
 ) -> Evaluation:
-    """The trained ``backend`` on labelled ``prompts`` (a user's sample), by source and pooled."""
-    parts = [(source, held, predict(backend, held)) for source, held in _by_source(prompts).items()]
+    """The trained ``classifier`` on labelled ``prompts`` (a user's sample), by source and pooled."""
+    parts = [(source, held, predict(classifier, held)) for source, held in _by_source(prompts).items()]
     return _evaluation(title, parts, labels, floor)
 
 
-def recipe_for(backend: str, data_dir: str | Path, **options: object) -> Recipe:
-    """The training recipe of ``backend`` (the weakly labelled chats under ``data_dir`` as extra data)."""
+def recipe_for(classifier: str, data_dir: str | Path, **options: object) -> Recipe:
+    """The training recipe of ``classifier`` (the weakly labelled chats under ``data_dir`` as extra data)."""
     from tokencensus.classify.weak import load_weak
 
-    if backend == "default":
+    if classifier == "default":
         from tokencensus.classify.train import DefaultRecipe
 
         return DefaultRecipe(load_weak(data_dir))
-    if backend == "embedding":
+    if classifier == "embedding":
         from tokencensus.classify.head import EmbeddingRecipe
 
         return EmbeddingRecipe(str(options.get("encoder") or ENCODERS[0]), load_weak(data_dir))
-    return FixedRecipe(get_backend(backend, **options))
+    return FixedRecipe(get_classifier(classifier, **options))
 
 
 @dataclass
 class FixedRecipe:
-    """A backend that is not trained here (an LLM): every source is unseen by it already."""
+    """A classifier that is not trained here (an LLM): every source is unseen by it already."""
 
-    backend: Backend
+    classifier: Classifier
 
     @property
     def name(self) -> str:
-        return self.backend.name
+        return self.classifier.name
 
-    def fit(self, prompts: Sequence[LabelledPrompt]) -> Backend:  # noqa: ARG002 (the Recipe protocol)
-        return self.backend
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> Classifier:  # noqa: ARG002 (the Recipe protocol)
+        return self.classifier
 
 
 def run_evaluation(
     data: str | Path,
-    backend: str = "default",
+    classifier: str = "default",
     floor: float = CONFIDENCE_FLOOR,
     per_cell: int | None = None,
     log: Callable[[str], None] | None = None,
     lake: str | Path | None = None,
-    **backend_options: object,
+    **classifier_options: object,
 ) -> Evaluation:
-    """``data`` a labelled JSONL file: the shipped backend on it (stored as the ``lake``'s calibration
+    """``data`` a labelled JSONL file: the shipped classifier on it (stored as the ``lake``'s calibration
     when given, :func:`calibrate_lake`). A directory (``shared/data``): leave one source out over its
-    real labelled prompts (each (source, category) cut to ``per_cell``), with the shipped backend's
+    real labelled prompts (each (source, category) cut to ``per_cell``), with the shipped classifier's
     throughput."""
     from tokencensus.classify.taxonomy import load_taxonomy
 
@@ -344,7 +344,7 @@ def run_evaluation(
         )
     if Path(data).is_file():
         prompts = load_labelled_jsonl(data, labels)
-        shipped = get_backend(backend, **backend_options)
+        shipped = get_classifier(classifier, **classifier_options)
         if lake is not None:
             result = calibrate_lake(lake, prompts, shipped)
         else:
@@ -353,26 +353,26 @@ def run_evaluation(
     else:
         prompts = cap(load_corpus(data), per_cell)
         result = leave_one_source_out(
-            recipe_for(backend, data, **backend_options), prompts, labels, floor, log
+            recipe_for(classifier, data, **classifier_options), prompts, labels, floor, log
         )
-        shipped = get_backend(backend, **backend_options)
-    if backend != "llm":  # an endpoint's speed is not the classifier's, and timing it costs money
+        shipped = get_classifier(classifier, **classifier_options)
+    if classifier != "llm":  # an endpoint's speed is not the classifier's, and timing it costs money
         result.prompts_per_s = throughput(shipped, _timing_texts(prompts))
     return result
 
 
-def calibrate_lake(lake: str | Path, prompts: Sequence[LabelledPrompt], backend: Backend) -> Evaluation:
-    """Score ``backend`` (the one that labelled the lake) on ``prompts``, a labelled sample of the
+def calibrate_lake(lake: str | Path, prompts: Sequence[LabelledPrompt], classifier: Classifier) -> Evaluation:
+    """Score ``classifier`` (the one that labelled the lake) on ``prompts``, a labelled sample of the
     lake's own prompts, and store its confusion at the default floor under its name in the lake
     (:attr:`tokencensus.lake.Lake.calibration_file`): the report then corrects the category shares
     of that classifier's labels with these errors rather than with those measured on public
     sources, and headlines the corrected shares."""
-    from tokencensus.classify.backends import save_confusion
+    from tokencensus.classify.classifiers import save_confusion
     from tokencensus.classify.taxonomy import load_taxonomy
     from tokencensus.lake import Lake
 
     target = Lake(lake, create=False)
-    title = f"{backend.name} on {len(prompts)} labelled prompts of {target.root}"
-    result = score_labelled(backend, prompts, list(load_taxonomy().ids), CONFIDENCE_FLOOR, title)
-    save_confusion(backend.name, result.confusion, target.calibration_file)
+    title = f"{classifier.name} on {len(prompts)} labelled prompts of {target.root}"
+    result = score_labelled(classifier, prompts, list(load_taxonomy().ids), CONFIDENCE_FLOOR, title)
+    save_confusion(classifier.name, result.confusion, target.calibration_file)
     return result

@@ -4,7 +4,7 @@ A prompt is lower-cased, its whitespace collapsed and cut to :data:`MAX_CHARS`; 
 character 3-, 4- and 5-grams, words and word bigrams, each hashed (a polynomial rolling hash mod
 2**64, the same on every machine and process) into ``2**bits`` buckets. The batch's text is turned
 into one array of code points so every step is a vectorised numpy operation: no Python loop per
-n-gram, which is what makes the default backend fast.
+n-gram, which is what makes the default classifier fast.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training the embedding backend's linear heads (extra ``embedding``; scipy).
+"""Training the embedding classifier's linear heads (extra ``embedding``; scipy).
 
 :func:`fit_head` is multinomial logistic regression with L2 on unit-length embeddings, solved with
 L-BFGS; samples are weighted as for the default model (:func:`.train.balanced_weights`). The data
@@ -7,8 +7,8 @@ embedded once (:class:`CachedEncoder`), so the leave-one-source-out evaluation o
 per fold.
 
 ``python -m tokencensus.classify.head --data ../shared/data`` rebuilds the packaged
-``backends/embedding_head.npz`` (every encoder, or ``--encoder``), measures each recipe leaving one
-source out and stores the pooled confusion (``backends/confusion.npz``).
+``classifiers/embedding_head.npz`` (every encoder, or ``--encoder``), measures each recipe leaving one
+source out and stores the pooled confusion (``classifiers/confusion.npz``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tokencensus.classify.backends import save_confusion
-from tokencensus.classify.backends.embedding import (
+from tokencensus.classify.classifiers import save_confusion
+from tokencensus.classify.classifiers.embedding import (
     ENCODERS,
     HEAD_FILE,
-    EmbeddingBackend,
+    EmbeddingClassifier,
     Encoder,
     LinearHead,
     get_encoder,
@@ -83,7 +83,7 @@ class CachedEncoder:
 
 
 class EmbeddingRecipe:
-    """The embedding backend's recipe: a head fitted on the encoder's embeddings of
+    """The embedding classifier's recipe: a head fitted on the encoder's embeddings of
     :func:`.train.training_set` (``extra``: the weakly labelled chats)."""
 
     def __init__(self, encoder: str | Encoder, extra: Sequence[LabelledPrompt] = ()) -> None:
@@ -95,15 +95,15 @@ class EmbeddingRecipe:
         data = training_set(prompts, self.extra)
         return fit_head(self.encoder.encode(data.texts), data.labels, data.weights, l2=L2[self.encoder.name])
 
-    def fit(self, prompts: Sequence[LabelledPrompt]) -> EmbeddingBackend:
-        return EmbeddingBackend(self.encoder, head=self.head(prompts))
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> EmbeddingClassifier:
+        return EmbeddingClassifier(self.encoder, head=self.head(prompts))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", required=True, help="the shared data directory (with prompts/)")
     parser.add_argument("--encoder", choices=ENCODERS, action="append", help="default: every encoder")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "backends" / HEAD_FILE))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "classifiers" / HEAD_FILE))
     parser.add_argument(
         "--no-loso", action="store_true", help="skip measuring the errors leaving one source out"
     )
@@ -130,8 +130,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, recipe in recipes.items():
         result = leave_one_source_out(recipe, cap(prompts, args.per_source_cap), labels, log=print)
         print(result.format())
-        backend = EmbeddingBackend(recipe.encoder, head=heads[name])
-        print(f"stored the errors of {backend.name}: {save_confusion(backend.name, result.confusion)}")
+        classifier = EmbeddingClassifier(recipe.encoder, head=heads[name])
+        print(f"stored the errors of {classifier.name}: {save_confusion(classifier.name, result.confusion)}")
 
 
 if __name__ == "__main__":

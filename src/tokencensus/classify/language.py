@@ -19,7 +19,7 @@ MAX_CHARS = 1_000
 """Characters looked at (identification needs far fewer; speed grows with length)."""
 RECENT = 8_192
 """Answers kept for the prompts asked about last: classify asks twice per batch of 4,096 prompts (the
-default backend routes by language, the label records it)."""
+default classifier routes by language, the label records it)."""
 
 
 @cache

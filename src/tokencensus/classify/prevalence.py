@@ -55,7 +55,7 @@ requests classified at 0.25% has 250,000, whose redraws would cost ~5 s."""
 @dataclass(frozen=True)
 class Confusion:
     """Counts of labelled prompts by true category (rows) and predicted category (columns), over
-    ``labels`` (the order of both axes): how a backend errs, as ``eval-classifier`` measures it."""
+    ``labels`` (the order of both axes): how a classifier errs, as ``eval-classifier`` measures it."""
 
     labels: tuple[str, ...]
     counts: np.ndarray
@@ -237,7 +237,7 @@ class Errors:
     confusion: Confusion
     on_traffic: bool
     """True: measured on a labelled sample of the lake's own prompts (``eval-classifier --data
-    FILE.jsonl --lake LAKE``); False: the shipped backend's errors on public sources it was not
+    FILE.jsonl --lake LAKE``); False: the shipped classifier's errors on public sources it was not
     trained on (``eval-classifier --data DIR``, leave one source out)."""
 
     @property
@@ -255,8 +255,8 @@ class Errors:
 def errors_for(classifier: str, lake_file: Path | None = None) -> Errors | None:
     """The errors to correct ``classifier``'s labels with: those measured on the lake's own labelled
     sample (``lake_file``, :data:`tokencensus.lake.CALIBRATION_FILE`) when it holds them, else the
-    shipped backend's out-of-source errors; ``None`` when neither exists (an LLM endpoint)."""
-    from tokencensus.classify.backends import load_confusion, shipped_confusion
+    shipped classifier's out-of-source errors; ``None`` when neither exists (an LLM endpoint)."""
+    from tokencensus.classify.classifiers import load_confusion, shipped_confusion
 
     if lake_file is not None and lake_file.exists():
         confusion = load_confusion(classifier, lake_file)

