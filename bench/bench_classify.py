@@ -1,5 +1,5 @@
-"""Throughput of the classify pipeline on real prompts: scrub, language detection, default backend,
-and with ``--embedding`` the embedding backend's multilingual encoder (USE) on the first 2,000 of each.
+"""Throughput of the classify pipeline on real prompts: scrub, language detection, default classifier,
+and with ``--embedding`` the embedding classifier's multilingual encoder (USE) on the first 2,000 of each.
 
 Run: ``PYTHONPATH=src python bench/bench_classify.py [--data ../shared/data] [--embedding]``. Prints
 prompts/s per stage (no prompt text).
@@ -28,7 +28,7 @@ def _timed(label: str, fn, texts: list[str]) -> None:  # type: ignore[no-untyped
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    parser.add_argument("--embedding", action="store_true", help="also time the embedding backend (USE)")
+    parser.add_argument("--embedding", action="store_true", help="also time the embedding classifier (USE)")
     args = parser.parse_args()
     labelled = [p.text for p in load_corpus(args.data)]
     chats = []
@@ -38,13 +38,13 @@ def main() -> None:
             first = next((t["value"] for t in turns if t.get("from") == "human"), "")
             if first:
                 chats.append(first)
-    backend = DefaultClassifier()
-    backend.predict(labelled[:50])
+    classifier = DefaultClassifier()
+    classifier.predict(labelled[:50])
     detect(labelled[:10])
     for name, texts in (("labelled prompts", labelled), ("ShareGPT first turns", chats)):
         _timed(f"scrub ({name})", scrub_texts, texts)
         _timed(f"language ({name})", detect, texts)
-        _timed(f"default backend ({name})", backend.predict, texts)
+        _timed(f"default classifier ({name})", classifier.predict, texts)
     if args.embedding:
         from tokencensus.classify.classifiers.embedding import EmbeddingClassifier
 

@@ -63,10 +63,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 def _commands(group: click.Group, prefix: str = "") -> list[str]:
     out = []
     for name, command in group.commands.items():
+        out.append(prefix + name)
         if isinstance(command, click.Group):
             out += _commands(command, f"{prefix}{name} ")
-        else:
-            out.append(prefix + name)
     return out
 
 
@@ -132,6 +131,8 @@ def test_settings_come_from_options_then_environment_then_config_then_defaults(
         ("[report]\ntopn = 2\n", "'report.topn' is not a setting"),
         ('min-users = "many"\n', "min-users = 'many' should be int"),
         ("min-users = [\n", "is not valid TOML"),
+        ('backend = "spark"\n', "backend: 'spark' is not one of 'duckdb', 'pyspark'"),
+        ("[reprot]\ntop-n = 3\n", "[reprot] is not a command"),
     ],
 )
 def test_a_bad_config_file_is_a_usage_error_naming_file_and_key(
@@ -143,6 +144,19 @@ def test_a_bad_config_file_is_a_usage_error_naming_file_and_key(
     assert result.exit_code == 2
     assert str(config) in result.output
     assert message in result.output
+
+
+def test_config_tables_name_commands_and_only_settings_are_filled(tmp_path: Path) -> None:
+    """A nested command's table is its path; eval-classifier's own --lake (where to store the
+    classifier's errors) is not the lake setting, so the config file's lake does not fill it."""
+    from tokencensus.cli import _config_defaults
+
+    config = tmp_path / "site.toml"
+    config.write_text('lake = "main"\n["lake delete"]\nlake = "other"\n[eval_classifier]\nfloor = 0.5\n')
+    defaults = _config_defaults(config)
+    assert defaults["lake"]["delete"] == {"lake": Path("other")}
+    assert defaults["purge"] == {"lake": Path("main")}
+    assert defaults["eval-classifier"] == {"floor": 0.5}
 
 
 def _log_with_a_bad_row(path: Path) -> Path:

@@ -33,13 +33,14 @@ console = Console(stderr=True, highlight=False)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_QUARANTINED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES: dict[int, str] = {
-    EXIT_OK: "done",
-    EXIT_ERROR: "an error (the message names the file, row and field); nothing half-written is left",
+    EXIT_OK: "done (also `serve` stopped with Ctrl-C or SIGTERM)",
+    EXIT_ERROR: "an error: one line saying what and where (for bad input, the file, row and field); "
+    "nothing half-written is left",
     EXIT_USAGE: "a usage error: an unknown option, a bad value, a bad config file or environment variable",
     EXIT_QUARANTINED: "`ingest --strict` finished, and some rows were quarantined (the good rows landed)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
-"""Every exit status the command returns, and what it means (README and docs/cli.md list them)."""
+"""Every exit status the command returns, and what it means (README's CLI section lists them)."""
 
 
 @dataclass
@@ -84,23 +85,43 @@ def examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def _config_defaults(group: click.Group, config: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """click's ``default_map`` for ``group``: each command's options from the config file's top
-    level, overridden by the command's own table."""
-    out: dict[str, Any] = {}
+def _command_paths(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    """Every command under ``group`` by its path ("report", "lake delete")."""
+    out: dict[str, click.Command] = {}
     for name, command in group.commands.items():
         if isinstance(command, click.Group):
-            out[name] = _config_defaults(command, config)
-            continue
-        values = config[""] | config.get(name, {})
-        mapped = {
-            param.name: values[opt[2:]]
-            for param in command.params
-            for opt in param.opts
-            if opt.startswith("--") and opt[2:] in values
-        }
+            out |= _command_paths(command, f"{prefix}{name} ")
+        else:
+            out[prefix + name] = command
+    return out
+
+
+def _config_defaults(path: Path) -> dict[str, Any]:
+    """click's ``default_map`` from the config file at ``path``: each command's settings from the
+    file's top level, overridden by the command's own table; only the options built from a setting
+    (an option that merely shares a name, like ``eval-classifier --lake``, keeps its own default).
+    Each value is checked as its option would check it."""
+    commands = _command_paths(cli)
+    config = S.read_config(path, commands)
+    out: dict[str, Any] = {}
+    for where, command in commands.items():
+        values = config[""] | config.get(where, {})
+        ctx = click.Context(command)
+        mapped = {}
+        for param in command.params:
+            setting = S.BY_NAME.get(param.opts[0][2:]) if param.opts[0].startswith("--") else None
+            if setting is None or param.envvar != setting.env or setting.name not in values:
+                continue
+            try:
+                mapped[param.name] = param.type.convert(values[setting.name], param, ctx)
+            except click.BadParameter as exc:
+                raise TokencensusError(f"config file {path}: {setting.name}: {exc.message}") from exc
         if mapped:
-            out[name] = mapped
+            node = out
+            *groups, name = where.split()
+            for group in groups:
+                node = node.setdefault(group, {})
+            node[name] = mapped
     return out
 
 
@@ -138,7 +159,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool, config: Path
         config = Path(S.CONFIG_FILE)
     if config is not None:
         try:
-            ctx.default_map = _config_defaults(cli, S.read_config(config))
+            ctx.default_map = _config_defaults(config)
         except TokencensusError as exc:
             raise click.UsageError(str(exc)) from exc
 
@@ -148,11 +169,22 @@ def _configure_logging(verbosity: int) -> None:
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     logger = logging.getLogger("tokencensus")
     logger.setLevel(level)
-    if not any(getattr(h, "_tokencensus", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    handler = next(
+        (
+            h
+            for h in logger.handlers
+            if isinstance(h, logging.StreamHandler) and getattr(h, "_tokencensus", False)
+        ),
+        None,
+    )
+    if handler is None:
+        handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         handler._tokencensus = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
+    # this run's standard error (a test runner or a notebook swaps it; the old one may be closed, so
+    # not setStream, which flushes it)
+    handler.stream = sys.stderr
 
 
 @cli.command(
@@ -252,7 +284,10 @@ def ingest(
         sys.exit(EXIT_QUARANTINED)
 
 
-@cli.group("lake")
+@cli.group(
+    "lake",
+    epilog=examples("tokencensus lake delete --lake lake --request-id req-123"),
+)
 def lake_group() -> None:
     """Maintain a lake: delete rows."""
 
@@ -459,6 +494,7 @@ def serve(lake: Path, backend: str, min_users: int, top_n: int, host: str, port:
         host=host,
         port=port,
         log=_output().say,
+        warn=lambda line: console.print(Text(line, style="bold red")),  # even with -q
         ready=lambda url: click.echo(f"Dashboard: {url} (Ctrl-C to stop)"),
     )
     click.echo("Stopped.")

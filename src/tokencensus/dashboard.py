@@ -640,8 +640,10 @@ def serve(
     port: int = DEFAULT_PORT,
     log: Log = print,
     ready: Callable[[str], object] | None = None,
+    warn: Log | None = None,
 ) -> None:
-    """Serve the dashboard for ``lake`` until Ctrl-C or SIGTERM; ``ready`` gets the URL."""
+    """Serve the dashboard for ``lake`` until Ctrl-C or SIGTERM; ``ready`` gets the URL, ``warn``
+    (default: ``log``) the warning that a non-loopback address exposes the data."""
     dashboard = Dashboard.open(lake, backend=backend, min_users=min_users, top_n=top_n, log=log)
     try:
         server = make_server(dashboard, host, port, log=log)
@@ -649,7 +651,7 @@ def serve(
         dashboard.close()
         raise
     if not server.loopback:
-        log(
+        (warn or log)(
             f"WARNING: listening on {host}, not a loopback address: anyone who can reach this machine "
             "can read the dashboard (there is no authentication)."
         )

@@ -108,8 +108,7 @@ def is_tool_call(finish_reason: ir.Value) -> ir.BooleanValue:
 
 # ---------------------------------------------------------------------------- periods and windows
 
-WEEK = "week"
-"""Weeks start on Monday, UTC (:func:`tokencensus.engine.utc_floor`); months on the 1st, UTC."""
+# Weeks start on Monday, UTC, and months on the 1st, UTC (:func:`tokencensus.engine.utc_floor`).
 
 WINDOW_WEEKS = 4
 """Headlines compare the first and the last this-many calendar weeks of the period; the top-models

@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tokencensus import definitions, settings
 from tokencensus.errors import LakeError, TokencensusError
 from tokencensus.identity import COLLISION_SEPARATOR, CONTENT_COLUMNS, fingerprint_text, fingerprints
 from tokencensus.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, validate
@@ -306,12 +307,12 @@ class Lake:
     # -- the pipeline ----------------------------------------------------------------------------
     def ingest(
         self,
-        paths: str | Path | Sequence[str | Path],
+        paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
         *,
         format: str | None = None,
-        mapping: str | Path | dict[str, str] | None = None,
+        mapping: str | os.PathLike[str] | dict[str, str] | None = None,
         hash_users: bool = False,
-        sample_rate: float | None = None,
+        sample_rate: float = settings.SAMPLE_RATE.default,  # type: ignore[assignment]
         progress: Callable[[int], None] | None = None,
     ) -> IngestSummary:
         """Read log files (directories: every file in them) into the lake; what was read, written,
@@ -323,10 +324,9 @@ class Lake:
         text is kept (scrubbed) for classification; ``progress`` gets the rows read so far.
         """
         from tokencensus.ingest import ingest_paths, load_mapping
-        from tokencensus.ingest.samples import SAMPLE_RATE
 
-        listed = [paths] if isinstance(paths, str | Path) else list(paths)
-        if isinstance(mapping, str | Path):
+        listed = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+        if isinstance(mapping, str | os.PathLike):
             mapping = load_mapping(Path(mapping))
         return ingest_paths(
             [Path(p) for p in listed],
@@ -334,25 +334,42 @@ class Lake:
             fmt=format,
             mapping=mapping,
             hash_users=hash_users,
-            sample_rate=SAMPLE_RATE if sample_rate is None else sample_rate,
             progress=progress,
+            sample_rate=sample_rate,
         )
 
-    def classify(self, classifier: str = "default", **options: Any) -> ClassifySummary:
+    def classify(
+        self,
+        classifier: str = "default",
+        *,
+        rate: float = settings.CLASSIFY_RATE.default,  # type: ignore[assignment]
+        floor: float = definitions.CONFIDENCE_FLOOR,
+        min_per_model: int = settings.MIN_PER_MODEL.default,  # type: ignore[assignment]
+        **classifier_options: Any,
+    ) -> ClassifySummary:
         """Classify a sample of the lake's prompts (scrubbed; language and category) into
-        ``labels/``. ``classifier``: ``default``, ``embedding`` or ``llm``; ``options``: ``rate``,
-        ``floor``, ``min_per_model`` and the classifier's own (``encoder``; ``base_url``, ``model``,
-        ``max_usd``), as :func:`tokencensus.classify.classify_lake` takes them."""
+        ``labels/``. ``classifier``: ``default``, ``embedding`` or ``llm``; ``rate``, ``floor`` and
+        ``min_per_model`` as :func:`tokencensus.classify.classify_lake` takes them;
+        ``classifier_options`` are the classifier's own (``encoder``; ``base_url``, ``model``,
+        ``max_usd``)."""
         from tokencensus.classify import classify_lake
 
-        return classify_lake(self.root, classifier=classifier, **options)
+        return classify_lake(
+            self.root, classifier, rate=rate, floor=floor, min_per_model=min_per_model, **classifier_options
+        )
 
-    def study(self, **options: Any) -> Study:
-        """The :class:`~tokencensus.study.Study` over this lake (``backend``, ``min_users``,
-        ``top_n``, ``catalog``)."""
+    def study(
+        self,
+        *,
+        backend: str = "duckdb",
+        min_users: int = definitions.MIN_USERS,
+        top_n: int = 10,
+        catalog: pa.Table | None = None,
+    ) -> Study:
+        """The :class:`~tokencensus.study.Study` over this lake, on the ``backend`` engine."""
         from tokencensus.study import Study
 
-        return Study(self, **options)
+        return Study(self, backend=backend, min_users=min_users, top_n=top_n, catalog=catalog)
 
     def purge(self, older_than_days: float, *, now: datetime | None = None) -> dict[str, int]:
         """Delete the prompt samples and quarantined rows stored more than ``older_than_days`` ago

@@ -9,6 +9,7 @@ A setting comes, first to last, from its command-line option, its environment va
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,13 +149,13 @@ ALL: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in ALL}
 
 
-def read_config(path: str | Path) -> dict[str, dict[str, Any]]:
+def read_config(path: str | Path, commands: Collection[str] = ()) -> dict[str, dict[str, Any]]:
     """A config file's settings: ``{"": top-level settings, "<command>": that command's}``.
 
     The file is TOML: settings by their option name (``min-users = 20``; ``min_users`` also reads),
-    and tables per command (``[report]``) that apply to that command only, over the top level. A
-    key that is not a setting, or a value of the wrong type, raises :class:`ConfigError` naming the
-    file and the key.
+    and tables per command (``[report]``, ``["lake delete"]``) that apply to that command only, over
+    the top level. A key that is not a setting, a table that is not one of ``commands`` (when
+    given), or a value of the wrong type raises :class:`ConfigError` naming the file and the key.
     """
     path = Path(path)
     try:
@@ -166,7 +167,12 @@ def read_config(path: str | Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {"": {}}
     for key, value in data.items():
         if isinstance(value, dict):
-            out[key] = {name: _checked(path, f"{key}.{name}", name, v) for name, v in value.items()}
+            command = _name(key)
+            if commands and command not in commands:
+                raise ConfigError(
+                    f"config file {path}: [{key}] is not a command; the commands are " + ", ".join(commands)
+                )
+            out[command] = {name: _checked(path, f"{key}.{name}", name, v) for name, v in value.items()}
         else:
             out[""][_name(key)] = _checked(path, key, key, value)
     for table in out.values():

@@ -5,10 +5,11 @@ an Ibis expression, and the report itself.
 >>> study = tc.Lake("lake").study(min_users=50)          # doctest: +SKIP
 >>> study.figure("share_open")                             # doctest: +SKIP
 
-A :class:`Study` opens the lake on its engine once and computes lazily: asking for one figure's raw
-frame runs that figure only; asking for a *published* figure, the summary or the report computes
-every figure once (the privacy floor protects cells across figures, so one figure's published cells
-depend on the others) and keeps the results.
+A :class:`Study` opens the lake on its engine once and computes lazily. The first figure asked for
+runs the report's rollup passes over the requests (most of a report's time) and keeps them; then
+one figure's raw frame or expression is cheap. A *published* figure or the report computes every
+figure once (the privacy floor protects cells across figures, so one figure's published cells
+depend on the others) and keeps the results. Close it (or use it in a ``with``) to free the engine.
 """
 
 from __future__ import annotations
@@ -83,12 +84,9 @@ class Study:
 
     @cached_property
     def _analyses(self) -> dict[str, Analysis]:
-        from tokencensus.report.compute import figure_analyses, label_analyses
+        from tokencensus.report.compute import analyses_for
 
-        todo = figure_analyses(self.top_n, self.min_users)
-        if self.tables.labels is not None:
-            todo |= label_analyses()
-        return todo
+        return analyses_for(self._sources, self.top_n, self.min_users)
 
     # -- figures -------------------------------------------------------------------------------
     @property
@@ -98,8 +96,10 @@ class Study:
         return tuple(self._analyses)
 
     def expr(self, figure: str) -> ir.Table:
-        """The Ibis expression the report executes for ``figure`` (over the study's rollups;
-        unexecuted: ``.to_pandas()``, ``.to_pyarrow()``, or compose it further)."""
+        """The Ibis expression the report executes for ``figure``, over the study's materialised
+        rollups (``.to_pandas()``, ``.to_pyarrow()``, or compose it further). The analyses of
+        :mod:`tokencensus.analyses` over :attr:`events` are the same definitions, unoptimised;
+        ``category_corrected``'s bootstrap runs in NumPy, so its expression holds the result."""
         return self._analyses[self._known(figure)](self._sources)
 
     def figure(self, figure: str, *, published: bool = True) -> pd.DataFrame:
@@ -122,10 +122,15 @@ class Study:
         """Every figure's raw frame, by id (for the lake's owner: nothing is suppressed)."""
         return {fid: frame.copy() for fid, frame in self._results.items()}
 
-    @property
+    @cached_property
     def meta(self) -> ReportMeta:
         """The summary: period, requests, tokens, users, models, the privacy floor."""
-        return self._computed[1]
+        from tokencensus.report.compute import summarize
+
+        src = self._sources
+        return summarize(
+            src.cells, min_users=self.min_users, source=str(self.lake.root), users=src.total_users
+        )
 
     def report(self, out: str | Path, formats: Sequence[str] = ("html",)) -> ReportOutput:
         """Write the report to ``out`` (``report.html``, ``figures/*.csv``; ``formats`` adds md,
@@ -133,7 +138,20 @@ class Study:
         from tokencensus.report import build_report
 
         results, meta = self._computed
-        return build_report(results, meta, Path(out), formats=formats)
+        return build_report(results, meta, Path(out), formats=formats, view=self._view)
+
+    def close(self) -> None:
+        """Free the engine (its connection and scratch files); the study is unusable after."""
+        if "tables" in self.__dict__:
+            disconnect = getattr(self.tables.con, "disconnect", None)
+            if disconnect is not None:
+                disconnect()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # -- computed once -------------------------------------------------------------------------
     @cached_property

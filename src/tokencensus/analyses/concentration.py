@@ -34,7 +34,7 @@ from tokencensus.definitions import new_model_label as _new_model_label
 
 def share_author(events: ir.Table) -> ir.Table:
     """Weekly token share by model author. Columns: week, author, tokens, share, users."""
-    return weekly_share(events, "author").rename(author="segment")
+    return weekly_share(events, "author").rename(author="segment").order_by(["week", "author"])
 
 
 def weekly_models(events: ir.Table, count_users: bool = True) -> ir.Table:

@@ -160,4 +160,8 @@ def top_models_weekly(events: ir.Table, n: int = 10) -> ir.Table:
     Columns: week, model, tokens, share, users.
     """
     leaders = leading_models(events, n).model
-    return weekly_share(events, leader_label(events, leaders)).rename(model="segment")
+    return (
+        weekly_share(events, leader_label(events, leaders))
+        .rename(model="segment")
+        .order_by(["week", "model"])
+    )

@@ -27,7 +27,7 @@ Each request's bits come from a join with a small (period, model) table built in
 
 A mask is a list of 64-bit words holding 63 bits each (:data:`WORD_BITS`; the sign bit is left
 unused), so any number of weeks, months or segment values fits. Counts are exact; the report
-checks them against the standalone analyses (tests/test_rollups.py).
+checks them against the standalone analyses (tests/analyses/test_rollups.py).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ appends the labels table (:mod:`.labels`). Prompt text is never logged or return
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.definitions import CONFIDENCE_FLOOR
 from tokencensus.errors import LakeError
 from tokencensus.ingest.samples import read_samples
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ClassifySummary", "classify_lake", "classify_texts"]
 
@@ -122,6 +125,13 @@ def classify_lake(
     )
     chosen = samples.filter(todo)
     summary.already_labelled = summary.chosen - chosen.num_rows
+    logger.info(
+        "%s: %d of %d samples chosen, %d to label",
+        impl.name,
+        summary.chosen,
+        samples.num_rows,
+        chosen.num_rows,
+    )
     for i in range(0, chosen.num_rows, _BATCH):
         part = chosen.slice(i, _BATCH)
         texts, report = scrub_texts(part["text"].to_pylist())
@@ -130,6 +140,7 @@ def classify_lake(
         labels = labels.add_column(0, "request_id", part["request_id"]).select(LABEL_SCHEMA.names)
         summary.below_floor += int(pc.sum(pc.less(labels["confidence"], floor)).as_py() or 0)
         summary.written += append_labels(root, labels)
+        logger.debug("labelled %d of %d", min(i + _BATCH, chosen.num_rows), chosen.num_rows)
         summary.categories.update(labels["category"].to_pylist())
         summary.languages.update(labels["language"].to_pylist())
     summary.seconds = time.perf_counter() - start

@@ -20,12 +20,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tokencensus import settings
 from tokencensus.errors import ConfigError
 from tokencensus.ingest.samples import sample_fraction
 
-DEFAULT_RATE = 0.0025
-"""The study classified about 0.25% of prompts."""
-MIN_PER_MODEL = 30
+DEFAULT_RATE: float = settings.CLASSIFY_RATE.default  # type: ignore[assignment]
+"""The study classified about 0.25% of prompts (the ``--rate`` setting)."""
+MIN_PER_MODEL: int = settings.MIN_PER_MODEL.default  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ second core parses while the first validates and writes.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections import Counter
@@ -32,6 +33,8 @@ from tokencensus.ingest.samples import SAMPLE_RATE, SampleWriter
 from tokencensus.ingest.streams import rejects_table
 from tokencensus.lake import AppendSummary, Chunk, Lake
 from tokencensus.schema import DEFAULTS, EVENT_SCHEMA, QUARANTINE_SCHEMA, conform, validate
+
+logger = logging.getLogger(__name__)
 
 _INT32_MAX = 2**31 - 1
 _NULLABLE = pa.schema([f.with_nullable(True) for f in EVENT_SCHEMA])
@@ -93,7 +96,9 @@ def ingest_files(
             fill = {} if fmt.mapped else constants
             batches = _counting(fmt.read(path, options), skipped)
             chunks = _prefetch(state.chunk(batch, source, fill) for batch in batches)
+            logger.info("reading %s as %s", source, fmt.name)
             result = lake.append(rows.count(chunks), source)
+            logger.info("%s: %s", source, result)
             result.skipped = dict(skipped)
             summary.files.append(result)
             summary.total.merge(result)

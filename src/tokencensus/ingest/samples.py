@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tokencensus import settings
 from tokencensus.lake import write_atomic
 
 SAMPLES_DIR = "samples"
@@ -30,8 +31,8 @@ SAMPLE_SCHEMA = pa.schema(
     [pa.field("request_id", pa.string(), nullable=False), pa.field("text", pa.string(), nullable=False)]
 )
 """One row per sampled request: its id and its prompt text."""
-SAMPLE_RATE = 0.1
-"""Default share of requests (with prompt text) whose text is kept."""
+SAMPLE_RATE: float = settings.SAMPLE_RATE.default  # type: ignore[assignment]
+"""Default share of requests (with prompt text) whose text is kept (the ``--sample-rate`` setting)."""
 MAX_SAMPLE_CHARS = 8_000
 """Longer prompts are cut to this many characters (classification needs the gist, not the whole)."""
 _FLUSH_ROWS = 50_000

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tokencensus import settings
 from tokencensus.errors import ConfigError
-from tokencensus.report.data import FIGURES, ReportMeta, report_view, suppress
+from tokencensus.report.data import FIGURES, ReportMeta, ReportView, report_view, suppress
 
 __all__ = ["FORMATS", "ReportMeta", "ReportOutput", "build_report", "suppress"]
 
@@ -41,12 +41,14 @@ def build_report(
     meta: ReportMeta,
     out_dir: Path,
     formats: Sequence[str] = ("html",),
+    view: ReportView | None = None,
 ) -> ReportOutput:
     """Write ``out_dir/report.html`` (and ``report.md`` / ``report.json`` if asked) and
     ``out_dir/figures/<figure>.csv`` for every figure whose key is in ``results``; with "png",
     ``out_dir/figures/<figure>.png`` for every figure that has a chart.
 
     Cells backed by fewer than ``meta.min_users`` distinct users are suppressed everywhere.
+    ``view``: :func:`report_view` of the same results and meta, when already built.
     """
     from tokencensus.report import charts, render
 
@@ -56,7 +58,7 @@ def build_report(
     out_dir = Path(out_dir)
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
-    view = report_view(results, meta)
+    view = view if view is not None else report_view(results, meta)
 
     csvs = []
     for fig in view.figures:

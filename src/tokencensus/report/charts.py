@@ -98,7 +98,7 @@ def chart_spec(view: FigureView) -> dict[str, Any] | None:
 
     Altair checks every object it builds, and the whole spec, against the Vega-Lite schema: ~2 s
     for the report's charts, most of it on the inline rows. Here it does not; the tests check every
-    chart of the report against the schema instead (tests/test_report.py).
+    chart of the report against the schema instead (tests/report/test_report.py).
     """
     if view.chart_rows.empty:
         return None

@@ -10,7 +10,7 @@ report does not run them on the events: it reads :class:`Sources`, built once pe
 distinct-user counts of every figure's cells, from a few passes over the requests) and the labelled
 requests when the lake has labels. Each figure runs its analysis on the sums cube, whose rows carry
 no user id, and :func:`with_users` puts the exact user counts of its cells in. That this fast path
-gives the definitions' numbers is what tests/test_rollups.py proves, figure by figure.
+gives the definitions' numbers is what tests/analyses/test_rollups.py proves, figure by figure.
 """
 
 from __future__ import annotations
@@ -80,15 +80,17 @@ def with_users(
     distinct users of each of its cells from ``users`` (columns: ``keys``, users; ``renamed`` maps a
     key of ``result`` to its name in ``users``) joined on ``keys``; 0 for a cell missing there (only
     rows without a user behind it). The columns and their order stay those of ``result``, and so
-    does the row order the analysis sorts by."""
+    does the row order the analysis sorts by (its last step must be that sort, by columns)."""
     renamed = renamed or {}
     op = result.op()
-    order = [k.arg.name if k.ascending else ibis.desc(k.arg.name) for k in getattr(op, "keys", ())]
+    if not isinstance(op, ops.Sort) or not all(isinstance(k.arg, ops.Field) for k in op.keys):
+        raise TypeError("with_users needs an analysis that ends in order_by(columns): a join loses order")
+    order = [k.arg.name if k.ascending else ibis.desc(k.arg.name) for k in op.keys]
     counts = users.select(*(users[renamed.get(k, k)].name(f"u_{k}") for k in keys), u_users=users.users)
     cells = result.drop("users")
     joined = cells.left_join(counts, [cells[k] == counts[f"u_{k}"] for k in keys])
     joined = joined.mutate(users=joined.u_users.fill_null(0).cast("int64")).select(*result.columns)
-    return joined.order_by(order) if isinstance(op, ops.Sort) else joined
+    return joined.order_by(order)
 
 
 TOP_MODEL_WEEKS = WINDOW_WEEKS
@@ -163,7 +165,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     weekly users of every segment, and one scan grouped two ways, into the (model, user) month sets
     behind retention and recent users and the (user, country) week and month sets behind
     geography, all users and churn flows. The figures then read these: their numbers equal those
-    of the standalone analyses on the events (tests/test_rollups.py). The labelled requests
+    of the standalone analyses on the events (tests/analyses/test_rollups.py). The labelled requests
     (events ⋈ labels, a few percent of the events) are materialised for the category figures.
     ``timings`` receives each pass's seconds.
     """
@@ -222,7 +224,7 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
     users["leaderboard"] = users["leaderboard"].rename(model="segment")
     users["open_top_models"] = users["open_top_models"].rename(model="segment")
     users["open_concentration"] = (
-        users["share_open"].filter(lambda t: t.segment == "Open weights").select("week", "users")
+        users["share_open"].filter(lambda t: t.segment == OPEN_WEIGHTS).select("week", "users")
     )
     clock("(weekly users)")
 
@@ -367,6 +369,7 @@ def figure_analyses(top_n: int = 10, min_users: int = 1) -> dict[str, Analysis]:
 
     def concentration(s: Sources) -> ir.Table:
         models = analyses.concentration.weekly_models(s.cells.filter(s.cells.open_segment == OPEN_WEIGHTS))
+        models = models.order_by(["week", "model"])
         models = with_users(models, s.users["open_top_models"], ["week", "model"])
         return analyses.concentration.concentration_of(models, s.users["open_concentration"])
 
@@ -456,7 +459,7 @@ def _corrected_mix(s: Sources) -> ir.Table:
     """The category mix, raw and corrected for the classifier's measured errors
     (:func:`tokencensus.classify.prevalence.corrected_mix`, a bootstrap in NumPy over the labelled
     requests in request-id order, so every engine gives the same intervals): corrected with the
-    lake's own calibration when it has one, else the shipped backend's out-of-source errors; none
+    lake's own calibration when it has one, else the shipped classifier's out-of-source errors; none
     when the labels come from several classifiers (whose errors differ)."""
     from tokencensus.classify.prevalence import corrected_mix, errors_for
 
@@ -469,6 +472,15 @@ def _corrected_mix(s: Sources) -> ir.Table:
     errors = errors_for(str(names[0]), s.calibration) if len(names) == 1 else None
     frame = corrected_mix(mix, list(requests["category"]), requests["tokens"].to_numpy(), errors)
     return ibis.memtable(frame)
+
+
+def analyses_for(src: Sources, top_n: int = 10, min_users: int = 1) -> dict[str, Analysis]:
+    """The figures ``src`` has data for, in report order: every figure, and the category figures
+    when the lake has labels."""
+    todo = figure_analyses(top_n, min_users)
+    if src.labels is not None:
+        todo |= label_analyses()
+    return todo
 
 
 def compute(
@@ -487,9 +499,7 @@ def compute(
     :func:`sources` of ``tables`` for the same ``top_n``, when already built.
     """
     src = prepared if prepared is not None else sources(tables, top_n, timings)
-    todo = figure_analyses(top_n, min_users)
-    if src.labels is not None:
-        todo |= label_analyses()
+    todo = analyses_for(src, top_n, min_users)
     results = {}
     for name, analysis in todo.items():
         start = time.perf_counter()

@@ -72,38 +72,38 @@ def get_classifier(name: str = "default", **options: Any) -> Classifier:
         from tokencensus.classify.classifiers.llm import LLMClassifier
 
         return LLMClassifier(**options)
-    raise ConfigError(f"unknown classifier classifier {name!r}; choose one of: {', '.join(CLASSIFIERS)}")
+    raise ConfigError(f"unknown classifier {name!r}; choose one of: {', '.join(CLASSIFIERS)}")
 
 
-def shipped_confusion(backend_name: str) -> Confusion | None:
-    """How the shipped classifier ``backend_name`` errs on sources it was not trained on (counts, rows
+def shipped_confusion(name: str) -> Confusion | None:
+    """How the shipped classifier ``name`` errs on sources it was not trained on (counts, rows
     true, columns predicted after the default floor), or ``None`` when it was not measured."""
     ref = resources.files("tokencensus.classify.classifiers").joinpath(CONFUSION_FILE)
     with resources.as_file(ref) as path:
-        return load_confusion(backend_name, path) if path.exists() else None
+        return load_confusion(name, path) if path.exists() else None
 
 
-def load_confusion(backend_name: str, path: Path) -> Confusion | None:
-    """The confusion stored for ``backend_name`` in ``path`` (:func:`save_confusion`), or ``None``."""
+def load_confusion(name: str, path: Path) -> Confusion | None:
+    """The confusion stored for ``name`` in ``path`` (:func:`save_confusion`), or ``None``."""
     from tokencensus.classify.prevalence import Confusion
 
     with np.load(path) as z:
-        if f"{backend_name}.counts" not in z.files:
+        if f"{name}.counts" not in z.files:
             return None
-        labels = tuple(str(c) for c in z[f"{backend_name}.labels"])
-        return Confusion(labels, z[f"{backend_name}.counts"].astype(np.int64))
+        labels = tuple(str(c) for c in z[f"{name}.labels"])
+        return Confusion(labels, z[f"{name}.counts"].astype(np.int64))
 
 
-def save_confusion(backend_name: str, confusion: Confusion, path: Path | None = None) -> Path:
-    """Store ``confusion`` for ``backend_name`` (default: in the package), keeping other classifiers';
+def save_confusion(name: str, confusion: Confusion, path: Path | None = None) -> Path:
+    """Store ``confusion`` for ``name`` (default: in the package), keeping other classifiers';
     the file is replaced atomically."""
     path = path or Path(__file__).parent / CONFUSION_FILE
     arrays: dict[str, np.ndarray] = {}
     if path.exists():
         with np.load(path) as z:
-            arrays = {k: z[k] for k in z.files if not k.startswith(f"{backend_name}.")}
-    arrays[f"{backend_name}.labels"] = np.array(confusion.labels)
-    arrays[f"{backend_name}.counts"] = np.asarray(confusion.counts, dtype=np.int64)
+            arrays = {k: z[k] for k in z.files if not k.startswith(f"{name}.")}
+    arrays[f"{name}.labels"] = np.array(confusion.labels)
+    arrays[f"{name}.counts"] = np.asarray(confusion.counts, dtype=np.int64)
     staging = path.with_name(f".{path.stem}.tmp.npz")
     np.savez_compressed(staging, **arrays)  # type: ignore[arg-type]
     os.replace(staging, path)
