@@ -109,3 +109,55 @@ def test_ingest_takes_one_path_or_many_and_path_like(tmp_path: Path, lake: tc.La
     one = tc.Lake(tmp_path / "one").ingest(str(source))
     many = tc.Lake(tmp_path / "many").ingest([source])
     assert one.total.rows_written == many.total.rows_written == 20_000
+
+
+def test_title_org_and_period_head_and_cut_the_report(lake: tc.Lake, study: tc.Study, tmp_path: Path) -> None:
+    """The simulated world runs 2025-06-02 .. 2025-07-27; a period of its first three weeks keeps
+    those weeks' requests only, counted from the raw events by hand."""
+    from datetime import date
+
+    events = lake.read_events(["ts"]).to_pandas()
+    days = events["ts"].dt.date
+    expected = int(((days >= date(2025, 6, 2)) & (days <= date(2025, 6, 22))).sum())
+    with tc.Study(
+        lake,
+        min_users=K,
+        period="2025-06-02..2025-06-22",
+        title="Usage review",
+        org="the <b>Acme</b> gateway",
+    ) as cut:
+        assert cut.meta.requests == expected < study.meta.requests
+        assert (cut.meta.period_start, cut.meta.period_end) == (date(2025, 6, 2), date(2025, 6, 22))
+        weeks = cut.figure("volume")["week"]
+        assert list(weeks) == [date(2025, 6, 2), date(2025, 6, 9), date(2025, 6, 16)]
+        out = cut.report(tmp_path / "cut", formats=("html", "md"))
+    assert out.html is not None
+    assert out.markdown is not None
+    page = out.html.read_text(encoding="utf-8")
+    assert "<title>Usage review</title>" in page
+    assert (
+        "LLM usage at the &lt;b&gt;Acme&lt;/b&gt; gateway from gateway logs, 2025-06-02 to 2025-06-22."
+        in page
+    )
+    assert out.markdown.read_text(encoding="utf-8").startswith(
+        "# Usage review\n\nLLM usage at the &lt;b>Acme"
+    )
+    with tc.Study(lake, min_users=K, period="2025-07-21..") as tail:
+        assert tail.meta.period_start == date(2025, 7, 21)
+        assert tail.meta.period_end == study.meta.period_end
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2025-01-01", "is not START..END"),
+        ("2025-13-01..", "is not START..END"),
+        ("2025-06-30..2025-06-01", "ends before it starts"),
+    ],
+)
+def test_a_bad_period_says_what_a_period_is(text: str, message: str) -> None:
+    from tokencensus.study import parse_period
+
+    with pytest.raises(ConfigError, match=message):
+        parse_period(text)
+    assert parse_period("..2025-01-31") == (None, __import__("datetime").date(2025, 1, 31))

@@ -6,6 +6,7 @@ import csv
 import logging
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -111,10 +112,25 @@ def test_settings_come_from_options_then_environment_then_config_then_defaults(
         'lake = "from-file"\nmin-users = 20\ntop_n = 3\n[report]\ntop-n = 5\n[serve]\ntop-n = 9\n'
     )
     got = _report_settings(monkeypatch, ["--config", str(config), "report"], {})
-    assert got == {"lake": "from-file", "backend": "duckdb", "min_users": 20, "top_n": 5}
+    assert got == {
+        "lake": "from-file",
+        "backend": "duckdb",
+        "min_users": 20,
+        "top_n": 5,
+        "period": (None, None),
+        "title": settings.TITLE.default,
+        "org": "",
+    }
     env = {"TOKENCENSUS_TOP_N": "7", "TOKENCENSUS_BACKEND": "pyspark"}
     got = _report_settings(monkeypatch, ["--config", str(config), "report", "--min-users", "30"], env)
-    assert got == {"lake": "from-file", "backend": "pyspark", "min_users": 30, "top_n": 7}
+    assert {k: got[k] for k in ("lake", "backend", "min_users", "top_n")} == {
+        "lake": "from-file",
+        "backend": "pyspark",
+        "min_users": 30,
+        "top_n": 7,
+    }
+    env = {"TOKENCENSUS_PERIOD": "2025-01-01.."}
+    assert _report_settings(monkeypatch, ["report"], env)["period"] == (date(2025, 1, 1), None)
     got = _report_settings(monkeypatch, ["report"], {settings.CONFIG_ENV: str(config)})
     assert got["min_users"] == 20
     monkeypatch.chdir(tmp_path)
@@ -157,6 +173,13 @@ def test_config_tables_name_commands_and_only_settings_are_filled(tmp_path: Path
     assert defaults["lake"]["delete"] == {"lake": Path("other")}
     assert defaults["purge"] == {"lake": Path("main")}
     assert defaults["eval-classifier"] == {"floor": 0.5}
+
+
+def test_a_bad_period_is_a_usage_error_naming_the_option() -> None:
+    result = CliRunner().invoke(cli, ["report", "--period", "last week"])
+    assert result.exit_code == 2
+    assert "--period" in result.output
+    assert "is not START..END" in result.output
 
 
 def _log_with_a_bad_row(path: Path) -> Path:

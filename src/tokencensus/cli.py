@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,7 @@ def purge(lake: Path, days: float) -> None:
         "tokencensus report --lake lake --out report",
         "tokencensus report --lake lake --out report --format html --format md --format png",
         "TOKENCENSUS_MIN_USERS=100 tokencensus report --lake lake --backend pyspark",
+        "tokencensus report --lake lake --org 'the Acme gateway' --period 2025-01-01..2025-06-30",
     )
 )
 @option(S.LAKE, type=click.Path(file_okay=False, path_type=Path))
@@ -335,6 +337,9 @@ def purge(lake: Path, days: float) -> None:
 @option(S.BACKEND, type=click.Choice(S.BACKENDS))
 @option(S.MIN_USERS)
 @option(S.TOP_N)
+@option(S.TITLE)
+@option(S.ORG)
+@option(S.PERIOD, callback=lambda _ctx, _param, value: _period(value))
 @click.option(
     "--format",
     "formats",
@@ -345,10 +350,20 @@ def purge(lake: Path, days: float) -> None:
     help="Output format(s); repeat for several.",
 )
 def report(
-    lake: Path, out_dir: Path, backend: str, min_users: int, top_n: int, formats: tuple[str, ...]
+    lake: Path,
+    out_dir: Path,
+    backend: str,
+    min_users: int,
+    top_n: int,
+    title: str,
+    org: str,
+    period: tuple[date | None, date | None],
+    formats: tuple[str, ...],
 ) -> None:
     """Run the analyses over the lake and write the report and one CSV per figure."""
-    study = tc.Study(lake, backend=backend, min_users=min_users, top_n=top_n)
+    study = tc.Study(
+        lake, backend=backend, min_users=min_users, top_n=top_n, period=period, title=title, org=org
+    )
     out = study.report(out_dir, formats=formats)
     for written in (out.html, out.markdown, out.json):
         if written is not None:
@@ -498,6 +513,16 @@ def serve(lake: Path, backend: str, min_users: int, top_n: int, host: str, port:
         ready=lambda url: click.echo(f"Dashboard: {url} (Ctrl-C to stop)"),
     )
     click.echo("Stopped.")
+
+
+def _period(value: str) -> tuple[date | None, date | None]:
+    """``--period``'s value parsed, or a usage error saying what a period looks like."""
+    from tokencensus.study import parse_period
+
+    try:
+        return parse_period(value)
+    except TokencensusError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 SHELLS = ("bash", "zsh", "fish")

@@ -67,6 +67,16 @@ TOP_N = Setting("top-n", 10, "How many models the leaderboard and the top-model 
 OUT = Setting(
     "out", "tokencensus-report", "Directory the report (report.html + figures/*.csv) is written to."
 )
+TITLE = Setting("title", "State of AI — tokencensus", "The report's title (its page title and heading).")
+ORG = Setting(
+    "org", "", "Whose traffic the report describes, shown under the title (e.g. 'the Acme AI gateway')."
+)
+PERIOD = Setting(
+    "period",
+    "",
+    "Report only the requests of these UTC days: START..END, ISO dates, both inclusive; an open end "
+    "(2025-01-01..) runs to the data's edge. Empty: all the data.",
+)
 DEMO_OUT = Setting("demo-out", "tokencensus-demo", "Directory the demo writes its logs, lake and report to.")
 REQUESTS = Setting("requests", 1_000_000, "Simulated requests (the demo's size).")
 USERS = Setting("users", 60_000, "Simulated users.")
@@ -126,6 +136,9 @@ ALL: tuple[Setting, ...] = (
     MIN_USERS,
     TOP_N,
     OUT,
+    TITLE,
+    ORG,
+    PERIOD,
     DEMO_OUT,
     REQUESTS,
     USERS,

@@ -14,11 +14,14 @@ depend on the others) and keeps the results. Close it (or use it in a ``with``) 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokencensus import settings
 from tokencensus.definitions import MIN_USERS
 from tokencensus.errors import ConfigError
 from tokencensus.lake import Lake
@@ -40,7 +43,9 @@ class Study:
     ``backend`` is the query engine (``duckdb`` or ``pyspark``); ``min_users`` the privacy floor k
     (published cells are backed by at least this many distinct users); ``top_n`` how many models the
     model rankings follow; ``catalog`` replaces the packaged model catalog (an Arrow table in its
-    schema).
+    schema); ``period`` keeps only the requests of those UTC days (:func:`parse_period`: a
+    ``(start, end)`` pair, either None for an open end, or ``"START..END"``); ``title`` and ``org``
+    head the report.
     """
 
     def __init__(
@@ -51,11 +56,17 @@ class Study:
         min_users: int = MIN_USERS,
         top_n: int = 10,
         catalog: pa.Table | None = None,
+        period: str | tuple[date | None, date | None] = "",
+        title: str = settings.TITLE.default,  # type: ignore[assignment]
+        org: str = "",
     ) -> None:
         self.lake = lake if isinstance(lake, Lake) else Lake(lake, create=False)
         self.backend = backend
         self.min_users = min_users
         self.top_n = top_n
+        self.period = parse_period(period) if isinstance(period, str) else period
+        self.title = title
+        self.org = org
         self._catalog = catalog
         self._raw: dict[str, pd.DataFrame] = {}
 
@@ -68,7 +79,19 @@ class Study:
         """The lake opened on the engine: enriched events, the catalog and the labels."""
         from tokencensus.engine import open_lake
 
-        return open_lake(self.lake, backend=self.backend, catalog=self._catalog)
+        tables = open_lake(self.lake, backend=self.backend, catalog=self._catalog)
+        start, end = self.period
+        if start is None and end is None:
+            return tables
+
+        def within(t: ir.Table) -> ir.Table:
+            day = t.ts.date()
+            keep = [day >= start] if start is not None else []
+            keep += [day <= end] if end is not None else []
+            return t.filter(*keep)
+
+        base = within(tables.base) if tables.base is not None else None
+        return dataclasses.replace(tables, events=within(tables.events), base=base)
 
     @property
     def events(self) -> ir.Table:
@@ -129,7 +152,12 @@ class Study:
 
         src = self._sources
         return summarize(
-            src.cells, min_users=self.min_users, source=str(self.lake.root), users=src.total_users
+            src.cells,
+            min_users=self.min_users,
+            source=str(self.lake.root),
+            users=src.total_users,
+            title=self.title,
+            org=self.org,
         )
 
     def report(self, out: str | Path, formats: Sequence[str] = ("html",)) -> ReportOutput:
@@ -164,6 +192,8 @@ class Study:
             top_n=self.top_n,
             source=str(self.lake.root),
             prepared=self._sources,
+            title=self.title,
+            org=self.org,
         )
         self._raw |= results
         return results, meta
@@ -190,3 +220,25 @@ class Study:
             )
             raise ConfigError(f"no figure {figure!r} in this study; {why}")
         return figure
+
+
+def parse_period(text: str) -> tuple[date | None, date | None]:
+    """``"START..END"`` (ISO dates, both inclusive; an end left empty is open) as ``(start, end)``;
+    ``""`` is all the data. Raises :class:`ConfigError` saying what a period looks like."""
+    text = text.strip()
+    if not text:
+        return None, None
+    first, sep, last = text.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        start = date.fromisoformat(first.strip()) if first.strip() else None
+        end = date.fromisoformat(last.strip()) if last.strip() else None
+    except ValueError:
+        raise ConfigError(
+            f"period {text!r} is not START..END with ISO dates (e.g. 2025-01-01..2025-06-30, or "
+            "2025-01-01.. for everything from that day)"
+        ) from None
+    if start is not None and end is not None and end < start:
+        raise ConfigError(f"period {text!r} ends before it starts")
+    return start, end

@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from tokencensus import analyses
+from tokencensus import analyses, settings
 from tokencensus.analyses import rollups
 from tokencensus.definitions import NEW_MODEL_DAYS, OPEN_WEIGHTS, WINDOW_WEEKS
 from tokencensus.engine import Tables, materialise, register, with_catalog
@@ -491,6 +491,8 @@ def compute(
     source: str = "",
     timings: dict[str, float] | None = None,
     prepared: Sources | None = None,
+    title: str = settings.TITLE.default,  # type: ignore[assignment]
+    org: str = "",
 ) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
     """Execute every figure's analysis and the summary numbers; return frames and report metadata.
 
@@ -508,13 +510,23 @@ def compute(
         if timings is not None:
             timings[name] = time.perf_counter() - start
     start = time.perf_counter()
-    meta = summarize(src.cells, min_users=min_users, source=source, users=src.total_users)
+    meta = summarize(
+        src.cells, min_users=min_users, source=source, users=src.total_users, title=title, org=org
+    )
     if timings is not None:
         timings["(summary)"] = time.perf_counter() - start
     return results, meta
 
 
-def summarize(cells: ir.Table, *, min_users: int, source: str = "", users: int | None = None) -> ReportMeta:
+def summarize(
+    cells: ir.Table,
+    *,
+    min_users: int,
+    source: str = "",
+    users: int | None = None,
+    title: str = settings.TITLE.default,  # type: ignore[assignment]
+    org: str = "",
+) -> ReportMeta:
     """The summary block: period, data size and the share of tokens whose model is unresolved.
 
     ``cells`` is the events or their rollup (:func:`tokencensus.analyses.rollups.model_cube`,
@@ -548,6 +560,8 @@ def summarize(cells: ir.Table, *, min_users: int, source: str = "", users: int |
         unresolved_share=float(row["unresolved"] or 0) / tokens if tokens else 0.0,
         min_users=min_users,
         source=source,
+        title=title,
+        org=org,
     )
 
 

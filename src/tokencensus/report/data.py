@@ -22,6 +22,7 @@ from datetime import date
 
 import pandas as pd
 
+from tokencensus import settings
 from tokencensus.analyses.costs import requadrant
 from tokencensus.definitions import WINDOW_WEEKS
 from tokencensus.report.disclosure import PROTECTION, Protection, protect, rerank
@@ -108,7 +109,9 @@ class ReportMeta:
     """p of complementary suppression (:mod:`.disclosure`): no suppressed cell can be worked out to
     within ±p of its value; 0 hides only the cells under the floor."""
     source: str = ""
-    title: str = "State of AI — tokencensus"
+    title: str = settings.TITLE.default  # type: ignore[assignment]
+    org: str = ""
+    """Whose traffic the report describes (``--org``); empty: not said."""
 
 
 @dataclass(frozen=True)

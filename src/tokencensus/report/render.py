@@ -233,6 +233,8 @@ def render_markdown(view: ReportView, pictures: frozenset[str] = frozenset()) ->
     """``report.md``: summary and key findings, then per section and figure its headline, note and
     table; the figures in ``pictures`` (written as ``figures/<id>.png``) shown as images."""
     lines = [f"# {md_escape(view.meta.title)}", ""]
+    if view.meta.org:
+        lines += [f"LLM usage at {md_escape(view.meta.org)}.", ""]
     lines += [f"- **{fact.label}:** {md_escape(fact.value)}" for fact in view.summary]
     if view.findings:
         lines += ["", "## Key findings", ""]
