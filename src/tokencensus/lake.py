@@ -312,7 +312,7 @@ class Lake:
         format: str | None = None,
         mapping: str | os.PathLike[str] | dict[str, str] | None = None,
         hash_users: bool = False,
-        sample_rate: float = settings.SAMPLE_RATE.default,  # type: ignore[assignment]
+        sample_rate: float = settings.SAMPLE_RATE.default,
         progress: Callable[[int], None] | None = None,
     ) -> IngestSummary:
         """Read log files (directories: every file in them) into the lake; what was read, written,
@@ -342,9 +342,9 @@ class Lake:
         self,
         classifier: str = "default",
         *,
-        rate: float = settings.CLASSIFY_RATE.default,  # type: ignore[assignment]
+        rate: float = settings.CLASSIFY_RATE.default,
         floor: float = definitions.CONFIDENCE_FLOOR,
-        min_per_model: int = settings.MIN_PER_MODEL.default,  # type: ignore[assignment]
+        min_per_model: int = settings.MIN_PER_MODEL.default,
         **classifier_options: Any,
     ) -> ClassifySummary:
         """Classify a sample of the lake's prompts (scrubbed; language and category) into

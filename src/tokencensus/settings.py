@@ -12,18 +12,20 @@ import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tokencensus import definitions
 from tokencensus.errors import ConfigError
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
-class Setting:
-    """One setting: its CLI option name, default and one-line help."""
+class Setting(Generic[T]):
+    """One setting: its CLI option name, default (whose type is the setting's) and one-line help."""
 
     name: str
-    default: object
+    default: T
     help: str
 
     @property

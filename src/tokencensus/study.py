@@ -57,7 +57,7 @@ class Study:
         top_n: int = 10,
         catalog: pa.Table | None = None,
         period: str | tuple[date | None, date | None] = "",
-        title: str = settings.TITLE.default,  # type: ignore[assignment]
+        title: str = settings.TITLE.default,
         org: str = "",
     ) -> None:
         self.lake = lake if isinstance(lake, Lake) else Lake(lake, create=False)

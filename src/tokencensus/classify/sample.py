@@ -24,9 +24,9 @@ from tokencensus import settings
 from tokencensus.errors import ConfigError
 from tokencensus.ingest.samples import sample_fraction
 
-DEFAULT_RATE: float = settings.CLASSIFY_RATE.default  # type: ignore[assignment]
+DEFAULT_RATE: float = settings.CLASSIFY_RATE.default
 """The study classified about 0.25% of prompts (the ``--rate`` setting)."""
-MIN_PER_MODEL: int = settings.MIN_PER_MODEL.default  # type: ignore[assignment]
+MIN_PER_MODEL: int = settings.MIN_PER_MODEL.default
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ SAMPLE_SCHEMA = pa.schema(
     [pa.field("request_id", pa.string(), nullable=False), pa.field("text", pa.string(), nullable=False)]
 )
 """One row per sampled request: its id and its prompt text."""
-SAMPLE_RATE: float = settings.SAMPLE_RATE.default  # type: ignore[assignment]
+SAMPLE_RATE: float = settings.SAMPLE_RATE.default
 """Default share of requests (with prompt text) whose text is kept (the ``--sample-rate`` setting)."""
 MAX_SAMPLE_CHARS = 8_000
 """Longer prompts are cut to this many characters (classification needs the gist, not the whole)."""

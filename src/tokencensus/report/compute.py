@@ -491,7 +491,7 @@ def compute(
     source: str = "",
     timings: dict[str, float] | None = None,
     prepared: Sources | None = None,
-    title: str = settings.TITLE.default,  # type: ignore[assignment]
+    title: str = settings.TITLE.default,
     org: str = "",
 ) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
     """Execute every figure's analysis and the summary numbers; return frames and report metadata.
@@ -524,7 +524,7 @@ def summarize(
     min_users: int,
     source: str = "",
     users: int | None = None,
-    title: str = settings.TITLE.default,  # type: ignore[assignment]
+    title: str = settings.TITLE.default,
     org: str = "",
 ) -> ReportMeta:
     """The summary block: period, data size and the share of tokens whose model is unresolved.

@@ -109,7 +109,7 @@ class ReportMeta:
     """p of complementary suppression (:mod:`.disclosure`): no suppressed cell can be worked out to
     within ±p of its value; 0 hides only the cells under the floor."""
     source: str = ""
-    title: str = settings.TITLE.default  # type: ignore[assignment]
+    title: str = settings.TITLE.default
     org: str = ""
     """Whose traffic the report describes (``--org``); empty: not said."""
 
