@@ -43,14 +43,14 @@ from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import ibis.expr.types as ir
 
 from tokencensus import settings
 from tokencensus.definitions import MIN_USERS, OPEN_SEGMENTS, ORIGIN_SEGMENTS
-from tokencensus.engine import Tables, open_lake
+from tokencensus.engine import Tables, on_days, open_lake
 from tokencensus.errors import ConfigError, TokencensusError
 from tokencensus.lake import Lake
 
@@ -63,8 +63,8 @@ PARAMETERS = ("start", "end", "author", "segment", "country")
 """Query parameters of the dashboard's routes."""
 CACHE_SIZE = 16
 """Computed views kept (each holds its rendered page, ~2 MB)."""
-DEFAULT_HOST = cast(str, settings.HOST.default)
-DEFAULT_PORT = cast(int, settings.PORT.default)
+DEFAULT_HOST = settings.HOST.default
+DEFAULT_PORT = settings.PORT.default
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 Log = Callable[[str], object]
@@ -186,10 +186,7 @@ def _members(values: list[str], allowed: Sequence[str], name: str) -> tuple[str,
 
 def apply_filters(events: ir.Table, filters: Filters) -> ir.Table:
     """The events that match ``filters`` (dates inclusive, on the UTC day of ``ts``)."""
-    if filters.start is not None:
-        events = events.filter(events.ts.date() >= filters.start)
-    if filters.end is not None:
-        events = events.filter(events.ts.date() <= filters.end)
+    events = on_days(events, filters.start, filters.end)
     if filters.authors:
         events = events.filter(events.author.isin(filters.authors))
     if filters.segments:

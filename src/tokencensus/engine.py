@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -390,6 +391,14 @@ def with_periods(raw: ir.Table, backend: str = "duckdb") -> ir.Table:
         week=utc_floor(raw.ts, "W", backend),
         month=utc_floor(raw.ts, "M", backend),
     )
+
+
+def on_days(table: ir.Table, start: date | None = None, end: date | None = None) -> ir.Table:
+    """The rows of ``table`` (with a ``ts``) whose UTC day lies in ``start`` .. ``end``, both
+    inclusive; an end that is None is open."""
+    day = table.ts.date()
+    keep = ([day >= start] if start is not None else []) + ([day <= end] if end is not None else [])
+    return table.filter(*keep) if keep else table
 
 
 def with_catalog(events: ir.Table, catalog: ir.Table) -> ir.Table:

@@ -77,21 +77,13 @@ class Study:
     @cached_property
     def tables(self) -> Tables:
         """The lake opened on the engine: enriched events, the catalog and the labels."""
-        from tokencensus.engine import open_lake
+        from tokencensus.engine import on_days, open_lake
 
         tables = open_lake(self.lake, backend=self.backend, catalog=self._catalog)
-        start, end = self.period
-        if start is None and end is None:
+        if self.period == (None, None):
             return tables
-
-        def within(t: ir.Table) -> ir.Table:
-            day = t.ts.date()
-            keep = [day >= start] if start is not None else []
-            keep += [day <= end] if end is not None else []
-            return t.filter(*keep)
-
-        base = within(tables.base) if tables.base is not None else None
-        return dataclasses.replace(tables, events=within(tables.events), base=base)
+        base = on_days(tables.base, *self.period) if tables.base is not None else None
+        return dataclasses.replace(tables, events=on_days(tables.events, *self.period), base=base)
 
     @property
     def events(self) -> ir.Table:
@@ -151,14 +143,10 @@ class Study:
         from tokencensus.report.compute import summarize
 
         src = self._sources
-        return summarize(
-            src.cells,
-            min_users=self.min_users,
-            source=str(self.lake.root),
-            users=src.total_users,
-            title=self.title,
-            org=self.org,
+        meta = summarize(
+            src.cells, min_users=self.min_users, source=str(self.lake.root), users=src.total_users
         )
+        return dataclasses.replace(meta, title=self.title, org=self.org)
 
     def report(self, out: str | Path, formats: Sequence[str] = ("html",)) -> ReportOutput:
         """Write the report to ``out`` (``report.html``, ``figures/*.csv``; ``formats`` adds md,
@@ -184,19 +172,11 @@ class Study:
     # -- computed once -------------------------------------------------------------------------
     @cached_property
     def _computed(self) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
-        from tokencensus.report.compute import compute
+        from tokencensus.report.compute import run
 
-        results, meta = compute(
-            self.tables,
-            min_users=self.min_users,
-            top_n=self.top_n,
-            source=str(self.lake.root),
-            prepared=self._sources,
-            title=self.title,
-            org=self.org,
-        )
+        results = run(self._sources, self._analyses)
         self._raw |= results
-        return results, meta
+        return results, self.meta
 
     @property
     def _results(self) -> dict[str, pd.DataFrame]:

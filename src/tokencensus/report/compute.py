@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from tokencensus import analyses, settings
+from tokencensus import analyses
 from tokencensus.analyses import rollups
 from tokencensus.definitions import NEW_MODEL_DAYS, OPEN_WEIGHTS, WINDOW_WEEKS
 from tokencensus.engine import Tables, materialise, register, with_catalog
@@ -483,25 +483,11 @@ def analyses_for(src: Sources, top_n: int = 10, min_users: int = 1) -> dict[str,
     return todo
 
 
-def compute(
-    tables: Tables,
-    *,
-    min_users: int,
-    top_n: int = 10,
-    source: str = "",
-    timings: dict[str, float] | None = None,
-    prepared: Sources | None = None,
-    title: str = settings.TITLE.default,
-    org: str = "",
-) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
-    """Execute every figure's analysis and the summary numbers; return frames and report metadata.
-
-    ``timings``, when given, receives the seconds each step took (the rollup passes of
-    :func:`sources`, then each figure id), for bench/bench_report.py. ``prepared``: the
-    :func:`sources` of ``tables`` for the same ``top_n``, when already built.
-    """
-    src = prepared if prepared is not None else sources(tables, top_n, timings)
-    todo = analyses_for(src, top_n, min_users)
+def run(
+    src: Sources, todo: Mapping[str, Analysis], timings: dict[str, float] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Execute each analysis of ``todo`` on ``src``: its frame, tidied, by figure id (``timings``
+    receives each one's seconds)."""
     results = {}
     for name, analysis in todo.items():
         start = time.perf_counter()
@@ -509,10 +495,26 @@ def compute(
         logger.debug("figure %s: %.2f s", name, time.perf_counter() - start)
         if timings is not None:
             timings[name] = time.perf_counter() - start
+    return results
+
+
+def compute(
+    tables: Tables,
+    *,
+    min_users: int,
+    top_n: int = 10,
+    source: str = "",
+    timings: dict[str, float] | None = None,
+) -> tuple[dict[str, pd.DataFrame], ReportMeta]:
+    """Execute every figure's analysis and the summary numbers; return frames and report metadata.
+
+    ``timings``, when given, receives the seconds each step took (the rollup passes of
+    :func:`sources`, then each figure id), for bench/bench_report.py.
+    """
+    src = sources(tables, top_n, timings)
+    results = run(src, analyses_for(src, top_n, min_users), timings)
     start = time.perf_counter()
-    meta = summarize(
-        src.cells, min_users=min_users, source=source, users=src.total_users, title=title, org=org
-    )
+    meta = summarize(src.cells, min_users=min_users, source=source, users=src.total_users)
     if timings is not None:
         timings["(summary)"] = time.perf_counter() - start
     return results, meta
@@ -524,8 +526,6 @@ def summarize(
     min_users: int,
     source: str = "",
     users: int | None = None,
-    title: str = settings.TITLE.default,
-    org: str = "",
 ) -> ReportMeta:
     """The summary block: period, data size and the share of tokens whose model is unresolved.
 
@@ -560,8 +560,6 @@ def summarize(
         unresolved_share=float(row["unresolved"] or 0) / tokens if tokens else 0.0,
         min_users=min_users,
         source=source,
-        title=title,
-        org=org,
     )
 
 
