@@ -98,7 +98,7 @@ def ingest_files(
             chunks = _prefetch(state.chunk(batch, source, fill) for batch in batches)
             logger.info("reading %s as %s", source, fmt.name)
             result = lake.append(rows.count(chunks), source)
-            logger.info("%s: %s", source, result)
+            logger.info("%s", result)
             result.skipped = dict(skipped)
             summary.files.append(result)
             summary.total.merge(result)
