@@ -39,6 +39,11 @@ def ts(*args: int) -> datetime:
 @pytest.fixture
 def tiny_catalog() -> pa.Table:
     """Four models, one per segment, plus the explicit unknown row."""
+    return tiny_catalog_table()
+
+
+def tiny_catalog_table() -> pa.Table:
+    """:func:`tiny_catalog`, for fixtures of a wider scope."""
     return pa.table(
         {
             "slug": ["cn/open-large", "eu/open-small", "us/closed", "us/closed-reasoner", "unknown"],

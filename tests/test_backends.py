@@ -37,7 +37,8 @@ from tokencensus.classify.labels import LABEL_SCHEMA
 from tokencensus.engine import BACKENDS, connect, open_lake, open_table
 from tokencensus.errors import ConfigError, MissingDependencyError
 from tokencensus.lake import Lake
-from tokencensus.report.compute import Sources, figure_analyses, label_analyses, sources
+from tokencensus.report.compute import figure_analyses
+from tokencensus.report.sources import Sources, sources
 from tokencensus.simulator import SimConfig, simulate
 
 Analysis = Callable[[ir.Table], ir.Table]
@@ -149,7 +150,7 @@ class ReportFigure:
 def _report_figures() -> list[tuple[str, Analysis]]:
     """The report's own figure analyses (as the report calls them, on its materialised sources), so
     the report is covered too."""
-    todo = figure_analyses(top_n=3) | label_analyses()
+    todo = figure_analyses(top_n=3, labels=True)
     return [(f"report:{name}", ReportFigure(fn)) for name, fn in todo.items()]  # type: ignore[misc]
 
 

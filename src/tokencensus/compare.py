@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.analyses import agentic, categories, costs, geography, market, retention
+from tokencensus.definitions import CHINESE_OPEN, OPEN_WEIGHTS, PROPRIETARY, REASONING, REST_OF_WORLD_OPEN
 from tokencensus.engine import Tables, materialise, open_lake
 from tokencensus.simulator.study import StudyWorld, study_world
 
@@ -67,7 +68,7 @@ class Measures:
         return got.pivot(index="week", columns="segment", values="share").fillna(0.0).sort_index()
 
     def open_models(self) -> pd.DataFrame:
-        ev = self.events.filter(self.events.open_segment == "Open weights")
+        ev = self.events.filter(self.events.open_segment == OPEN_WEIGHTS)
         got = self.frame("open_models", lambda: market.weekly_share(ev, "model"))
         return got.pivot(index="week", columns="segment", values="share").fillna(0.0).sort_index()
 
@@ -94,22 +95,22 @@ def _segment_mean(seg: str) -> Callable[[Measures], tuple[float, str]]:
 
 
 def _cn_first(m: Measures) -> tuple[float, str]:
-    v = float(_weeks(m.weekly("origin_segment"), True)["Chinese open"].mean())
+    v = float(_weeks(m.weekly("origin_segment"), True)[CHINESE_OPEN].mean())
     return v, _pct(v)
 
 
 def _cn_peak(m: Measures) -> tuple[float, str]:
-    s = m.weekly("origin_segment")["Chinese open"]
+    s = m.weekly("origin_segment")[CHINESE_OPEN]
     return float(s.max()), f"{_pct(float(s.max()))} (week of {s.idxmax()})"
 
 
 def _open_late(m: Measures) -> tuple[float, str]:
-    v = float(_weeks(m.weekly("open_segment"), False)["Open weights"].mean())
+    v = float(_weeks(m.weekly("open_segment"), False)[OPEN_WEIGHTS].mean())
     return v, _pct(v)
 
 
 def _open_author_tokens(m: Measures) -> pd.DataFrame:
-    ev = m.events.filter(m.events.open_segment == "Open weights")
+    ev = m.events.filter(m.events.open_segment == OPEN_WEIGHTS)
     return m.frame(
         "open_authors",
         lambda: (
@@ -173,7 +174,7 @@ def _size(size: str) -> Callable[[Measures], tuple[float, str]]:
 def _reasoning_late(m: Measures) -> tuple[float, str]:
     got = m.frame("reasoning", lambda: market.share_reasoning(m.events))
     frame = got.pivot(index="week", columns="segment", values="share").fillna(0.0).sort_index()
-    v = float(_weeks(frame, False)["Reasoning"].mean())
+    v = float(_weeks(frame, False)[REASONING].mean())
     return v, _pct(v)
 
 
@@ -383,9 +384,9 @@ MEASURES: dict[str, Callable[[Measures], tuple[float, str]]] = {
     "open_late": _open_late,
     "cn_first": _cn_first,
     "cn_peak": _cn_peak,
-    "cn_mean": _segment_mean("Chinese open"),
-    "row_mean": _segment_mean("Rest-of-world open"),
-    "proprietary_mean": _segment_mean("Proprietary"),
+    "cn_mean": _segment_mean(CHINESE_OPEN),
+    "row_mean": _segment_mean(REST_OF_WORLD_OPEN),
+    "proprietary_mean": _segment_mean(PROPRIETARY),
     "open_authors": _open_authors,
     "open_top10": _open_top10,
     "deepseek_early": _deepseek_early,
@@ -417,7 +418,7 @@ MEASURES: dict[str, Callable[[Measures], tuple[float, str]]] = {
     "lang_th": _language("th"),
     "programming_early": _programming(date(2025, 1, 1)),
     "programming_late": _programming(date(2025, 11, 1)),
-    "roleplay_open": _mix("segment", "Open weights", ("roleplay",)),
+    "roleplay_open": _mix("segment", OPEN_WEIGHTS, ("roleplay",)),
     "deepseek_roleplay": _mix("author", "deepseek", ("roleplay", "other")),
     "qwen_programming": _mix("author", "qwen", ("programming",)),
     "anthropic_programming": _mix("author", "anthropic", ("programming",)),

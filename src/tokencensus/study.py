@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
     from tokencensus.engine import Tables
     from tokencensus.report import ReportOutput
-    from tokencensus.report.compute import Analysis, Sources
+    from tokencensus.report.compute import Analysis
     from tokencensus.report.data import ReportMeta, ReportView
+    from tokencensus.report.sources import Sources
 
 
 class Study:
@@ -93,7 +94,7 @@ class Study:
 
     @cached_property
     def _sources(self) -> Sources:
-        from tokencensus.report.compute import sources
+        from tokencensus.report.sources import sources
 
         return sources(self.tables, self.top_n)
 

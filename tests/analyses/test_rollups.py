@@ -21,7 +21,8 @@ from tokencensus import analyses
 from tokencensus.analyses import retention, rollups
 from tokencensus.engine import open_lake, open_table, register, utc_floor
 from tokencensus.lake import Lake
-from tokencensus.report.compute import _churn, figure_analyses, sources, tidy
+from tokencensus.report.compute import figure_analyses, tidy
+from tokencensus.report.sources import _churn, sources
 from tokencensus.simulator import SimConfig, simulate
 
 TOP_N = 4
@@ -41,14 +42,17 @@ def reference(events, top_n: int, follow: list[str]) -> dict:
         "share_new_models": lambda: analyses.share_new_models(events, 90),
         "share_size": lambda: analyses.share_size(events),
         "share_reasoning": lambda: analyses.share_reasoning(events),
+        "reasoning_models": lambda: analyses.agentic.reasoning_models_weekly(events, n=top_n),
         "reasoning": lambda: analyses.reasoning_weekly(events),
         "tool_calls": lambda: analyses.tool_calls_weekly(events),
         "lengths": lambda: analyses.lengths_weekly(events),
         "geo_continent": lambda: analyses.region_share(events, "continent", "week"),
+        "geo_spend": lambda: analyses.region_share(events, "continent", "week"),
         "geo_country": lambda: analyses.region_share(events, "country", "month"),
         "cost_vs_usage": lambda: analyses.model_costs(events),
         "retention_curves": lambda: analyses.retention_curves(events, min(top_n, 5)),
         "retention_triangle": lambda: analyses.retention_triangle(events),
+        "retention_cohorts": lambda: analyses.retention.followed_cohorts(events, n=min(top_n, 3)),
         "glass_slipper": lambda: analyses.foundational_cohorts(events),
         "boomerang": lambda: analyses.boomerangs(events),
         "churn_flows": lambda: analyses.churn_flows(events, models=follow),

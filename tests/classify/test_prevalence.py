@@ -268,9 +268,11 @@ def _corrected_figure(lake: Path) -> pd.DataFrame:
     return results["category_corrected"].set_index("category")
 
 
-def _published_figure(lake: Path, min_users: int) -> FigureView:
-    """The figure as the report publishes it (privacy floor and complementary cells applied)."""
+def _published_figure(lake: Path, min_users: int, without: tuple[str, ...] = ()) -> FigureView:
+    """The figure as the report publishes it (privacy floor and complementary cells applied), in a
+    report without the figures ``without``."""
     results, meta = compute(open_lake(lake), min_users=min_users)
+    results = {fid: frame for fid, frame in results.items() if fid not in without}
     return next(f for f in report_view(results, meta).figures if f.figure.id == "category_corrected")
 
 
@@ -298,18 +300,26 @@ def test_the_report_corrects_with_the_errors_measured_on_the_lakes_own_sample(tm
 
 
 def test_a_category_under_the_floor_withholds_every_corrected_share(tmp_path: Path) -> None:
-    """410 programming, 100 writing, 490 roleplay; floor 120: writing is hidden, and programming with
-    it (writing's count would be the total minus the others); roleplay keeps its raw share (49%), but
-    no corrected share is published (each is computed from every category's count)."""
+    """410 programming, 100 writing, 490 roleplay in one month; floor 120: writing is hidden, and
+    programming with it (writing's count would be the total minus the others); roleplay keeps its
+    raw share (49%), but no corrected share is published (each is computed from every category's
+    count). Shown here with the category figures of the period; the split of programming by origin
+    (below) gives programming's month away, and roleplay then goes too."""
     lake = _confused_lake(tmp_path / "lake", counts=(("programming", 410), ("writing", 100)))
     save_confusion("default-v3", _traffic_errors(), Lake(lake).calibration_file)
-    view = _published_figure(lake, 120)
+    view = _published_figure(lake, 120, without=("programming_origin",))
     frame = view.frame.set_index("category")
     assert frame["suppressed"].tolist() == [True, False, True]  # programming, roleplay, writing
     assert frame.loc["roleplay", "raw_share"] == pytest.approx(0.49)
     assert frame[list(CORRECTED_COLUMNS)].isna().all().all()
     assert view.headline.startswith("As labelled, roleplay carried 49% (95% interval")
     assert view.headline.endswith("withheld, as a category has too few users to publish.")
+    # programming by origin publishes proprietary programming (349 users) and its share, so the
+    # month's programming tokens are known (34,900 / 85.1%): writing = total − programming − roleplay,
+    # unless roleplay is hidden too. The complementary suppression sees it and hides roleplay.
+    view = _published_figure(lake, 120)
+    assert view.frame["suppressed"].tolist() == [True, True, True]
+    assert view.headline == "No published category shares (too few users or no classified prompts)."
 
 
 def test_without_its_own_sample_the_report_headlines_the_raw_share(tmp_path: Path) -> None:

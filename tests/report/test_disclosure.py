@@ -30,7 +30,7 @@ from tokencensus.report.disclosure import PROTECTION, Cells, audit, protect, rel
 
 K = 50
 P = PROTECTION
-RANKINGS = ("top_models", "leaderboard")
+RANKINGS = tuple(f.id for f in FIGURES if f.kind in ("ranking", "leaderboard"))
 WEEK_PARTITIONS = ("share_open", "share_origin", "share_reasoning", "share_new_models", "share_author",
                    "top_models_weekly", "geo_continent")  # fmt: skip
 

@@ -13,7 +13,7 @@ import io
 import json
 import re
 import struct
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -76,8 +76,19 @@ def full_results() -> dict[str, pd.DataFrame]:
         [
             ("programming", 800, 120, 0.4, 0.35, 0.45, 0.5, 0.4, 0.6, "corrected", traffic),
             ("roleplay", 1200, 150, 0.6, 0.55, 0.65, 0.5, 0.4, 0.6, "corrected", traffic),
-            ("legal", PLANT_INT, LOW, PLANT_FLOAT, 0.0, PLANT_FLOAT, PLANT_FLOAT, 0.0, PLANT_FLOAT,
-             "corrected", traffic),
+            (
+                "legal",
+                PLANT_INT,
+                LOW,
+                PLANT_FLOAT,
+                0.0,
+                PLANT_FLOAT,
+                PLANT_FLOAT,
+                0.0,
+                PLANT_FLOAT,
+                "corrected",
+                traffic,
+            ),
         ],
     )
     # share_author: last four weeks deepseek 400/1000 = 40%, first four 200/1000 = 20%.
@@ -210,7 +221,13 @@ def full_results() -> dict[str, pd.DataFrame]:
             "North America": ([300] * 4 + [250] * 4, 200),
         }
     ).rename(columns={"segment": "continent", "share": "token_share"})
-    results["geo_continent"] = geo.assign(requests=10, spend=1.0, spend_share=0.25)
+    # spend: Asia 40 → 30, Europe 30 → 50, North America 30 → 20 of 100 a week
+    spend = {"Asia": [40] * 4 + [30] * 4, "Europe": [30] * 4 + [50] * 4, "North America": [30] * 4 + [20] * 4}
+    geo["spend"] = [
+        float(spend[c][WEEKS.index(w)]) for c, w in zip(geo["continent"], geo["week"], strict=True)
+    ]
+    geo = geo.assign(requests=10, spend_share=geo["spend"] / 100)
+    results["geo_continent"] = geo
     # geo_country: July 2025: US 40%, then DE 20, FR 10, JP 10, BR 5 → top five 85%.
     country = [("US", 0.40), ("DE", 0.20), ("FR", 0.10), ("JP", 0.10), ("BR", 0.05), ("Unknown", 0.1),
                (HOSTILE2, 0.05)]  # fmt: skip
@@ -337,7 +354,111 @@ def full_results() -> dict[str, pd.DataFrame]:
     results["churn_flows"] = _rows(
         ["from_model", "to_model", "churns", "users", "from_churns", "share"], flows
     )
+    results |= new_figures(geo)
     return {fid: tidy(frame) for fid, frame in results.items()}
+
+
+def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The frames of the figures added with the figure registry, consistent with the cells of the
+    figures they sum to (the complementary suppression's relations)."""
+    out = {}
+    # reasoning_models: the reasoning segment's 100 (then 250) tokens a week: r1 60, r2 30, Other 10,
+    # then r1 75, r2 150, Other 25 → r2 30% → 60%.
+    rows = []
+    for i, week in enumerate(WEEKS):
+        total, parts = (
+            (100, {"r1": 60, "r2": 30, "Other": 10}) if i < 4 else (250, {"r1": 75, "r2": 150, "Other": 25})
+        )
+        rows += [(week, model, tokens, tokens / total, 90) for model, tokens in parts.items()]
+    out["reasoning_models"] = _rows(["week", "model", "tokens", "share", "users"], rows)
+    # geo_spend: the continents' cells again (spend Europe 30 → 50 of 100 a week)
+    out["geo_spend"] = geo
+    # category_authors: programming 800 = openai 500 + anthropic 300, roleplay 1,200 = openai 400 +
+    # deepseek 800 (category_corrected's cells); openai is the largest author: programming 500 / 900.
+    out["category_authors"] = _rows(
+        ["author", "category", "tokens", "labelled", "users", "share"],
+        [
+            ("anthropic", "programming", 300, 30, 100, 1.0),
+            ("deepseek", "roleplay", 800, 80, 100, 1.0),
+            ("openai", "programming", 500, 50, 100, 500 / 900),
+            ("openai", "roleplay", 400, 40, 100, 400 / 900),
+            ("tiny", "legal", PLANT_INT, 1, LOW, 1.0),
+        ],
+    )
+    # categories_open: its months sum to category_segments' open weights (roleplay 600, programming
+    # 300, other 100). July: programming 200 and roleplay 200 of 500 tie; the later name leads.
+    monthly = ["month", "segment", "tokens", "share", "users"]
+    out["categories_open"] = _rows(
+        monthly,
+        [
+            (MONTHS[0], "programming", 100, 0.2, 90),
+            (MONTHS[0], "roleplay", 400, 0.8, 90),
+            (MONTHS[1], "other", 100, 0.2, 90),
+            (MONTHS[1], "programming", 200, 0.4, 90),
+            (MONTHS[1], "roleplay", 200, 0.4, 90),
+        ],
+    )
+    out["categories_chinese_open"] = _rows(
+        monthly,
+        [
+            (MONTHS[0], "programming", 200, 0.2, 90),
+            (MONTHS[0], "roleplay", 800, 0.8, 90),
+            (MONTHS[1], "programming", 400, 0.4, 90),
+            (MONTHS[1], "roleplay", 600, 0.6, 90),
+        ],
+    )
+    # by origin: the months sum to share_category's (programming 200 then 600, roleplay 800 then
+    # 400), proprietary's months to category_segments' (programming 500, roleplay 300).
+    out["programming_origin"] = _rows(
+        monthly,
+        [
+            (MONTHS[0], "Chinese open", 20, 0.1, 90),
+            (MONTHS[0], "Proprietary", 100, 0.5, 90),
+            (MONTHS[0], "Rest-of-world open", 80, 0.4, 90),
+            (MONTHS[1], "Chinese open", 150, 0.25, 90),
+            (MONTHS[1], "Proprietary", 400, 400 / 600, 90),
+            (MONTHS[1], "Rest-of-world open", 50, 50 / 600, 90),
+        ],
+    )
+    out["roleplay_origin"] = _rows(
+        monthly,
+        [
+            (MONTHS[0], "Chinese open", 480, 0.6, 90),
+            (MONTHS[0], "Proprietary", 200, 0.25, 90),
+            (MONTHS[0], "Rest-of-world open", 120, 0.15, 90),
+            (MONTHS[1], "Chinese open", 200, 0.5, 90),
+            (MONTHS[1], "Proprietary", 100, 0.25, 90),
+            (MONTHS[1], "Rest-of-world open", 100, 0.25, 90),
+        ],
+    )
+    out["programming_models"] = _rows(
+        ["rank", "model", "author", "tokens", "share", "users"],
+        [
+            (1, HOSTILE, HOSTILE2, 400, 0.4, 200),
+            (2, "b", "lab", 300, 0.3, 100),
+            (3, "c", "lab", 200, 0.2, 80),
+            (4, "tiny", "tiny", PLANT_INT, 0.1, LOW),
+        ],
+    )
+    # retention_cohorts: HOSTILE (the largest) and m2 (foundational: drawn first); month 1 of the
+    # single cohorts after the left-censored first: HOSTILE 50% (2025-07), 30% (2025-08), m2 60%
+    # (2025-07); tiny's 90% is suppressed.
+    cohort_cols = ["model", "cohort", "k", "cohort_users", "active_users", "retention", "users",
+                   "left_censored", "foundational", "boomerang", "largest"]  # fmt: skip
+    rows = [
+        (HOSTILE, date(2025, 6, 1), 0, 200, 200, 1.0, 200, True, False, False, True),
+        (HOSTILE, date(2025, 6, 1), 1, 200, 180, 0.9, 200, True, False, False, True),
+        (HOSTILE, date(2025, 7, 1), 0, 200, 200, 1.0, 200, False, False, False, True),
+        (HOSTILE, date(2025, 7, 1), 1, 200, 100, 0.5, 200, False, False, False, True),
+        (HOSTILE, date(2025, 8, 1), 0, 100, 100, 1.0, 100, False, False, False, True),
+        (HOSTILE, date(2025, 8, 1), 1, 100, 30, 0.3, 100, False, False, False, True),
+        ("m2", date(2025, 7, 1), 0, 120, 120, 1.0, 120, False, True, False, False),
+        ("m2", date(2025, 7, 1), 1, 120, 72, 0.6, 120, False, True, False, False),
+        ("tiny", date(2025, 7, 1), 0, LOW, LOW, 1.0, LOW, False, False, True, False),
+        ("tiny", date(2025, 7, 1), 1, LOW, 2, PLANT_FLOAT, LOW, False, False, True, False),
+    ]
+    out["retention_cohorts"] = _rows(cohort_cols, rows)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +474,7 @@ def specs_of(page: str) -> dict[str, dict]:
 
 def test_the_fixture_covers_every_figure() -> None:
     assert set(full_results()) == {fig.id for fig in FIGURES}
-    assert len(FIGURES) == 27
+    assert len(FIGURES) == 36
     assert {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
 
 
@@ -408,6 +529,29 @@ def test_every_figure_has_a_valid_chart_a_csv_and_a_png(full: tuple[ReportOutput
     for fid in ("share_author", "leaderboard", "open_concentration", "category_segments", "cost_vs_usage",
                 "retention_curves", "glass_slipper", "churn_flows"):  # fmt: skip
         assert any(p.get("bind") == "legend" for p in specs[fid]["params"] + _layer_params(specs[fid])), fid
+
+
+def test_every_picture_says_where_it_comes_from(full: tuple[ReportOutput, str]) -> None:
+    """A PNG carries the report's title, whose traffic, its period and its source in a footer below
+    the chart and its legend (the outermost title, at the bottom)."""
+    import vl_convert
+
+    from tokencensus.report.charts import png_spec
+    from tokencensus.report.render import picture_footer
+
+    footer = picture_footer(make_meta(org="the Acme gateway"))
+    assert footer == (
+        f"State of AI — tokencensus — the Acme gateway · {WEEKS[0].isoformat()} to "
+        f"{(WEEKS[-1] + timedelta(days=6)).isoformat()} · source: /data/lake"
+    )
+    _, page = full
+    for fid, spec in specs_of(page).items():
+        picture = png_spec(spec, "A title", "A headline", footer=footer)
+        assert picture["title"]["text"] == footer, fid
+        assert picture["title"]["orient"] == "bottom", fid
+        assert picture["vconcat"][0]["title"]["text"] == "A title", fid
+        svg = vl_convert.vegalite_to_svg(picture, vl_version="6.4")
+        assert "the Acme gateway" in svg, fid
 
 
 def _layer_params(spec: dict) -> list[dict]:
@@ -494,6 +638,24 @@ HEADLINES = {
     f"{HOSTILE} (2.5×), m2 (2.1×).",
     "boomerang": "Users came back to b1: its pooled retention rose 13 points after its month-2 dip "
     "(z = 9.1).",
+    "reasoning_models": "r2 carried 60% of reasoning-model tokens in the last four weeks, up from 30% in the "
+    "first four.",
+    "geo_spend": "Accounts in Europe paid 50% of spend in the last four weeks, up from 30% in the first "
+    "four.",
+    "category_authors": "Programming led openai's classified tokens (56%); programming weighed most in "
+    "anthropic's mix (100%).",
+    "categories_open": "Roleplay carried 40% of open-weights models' classified tokens in July 2025, down "
+    "from 80% in June 2025.",
+    "categories_chinese_open": "Roleplay carried 60% of Chinese open models' classified tokens in July 2025, "
+    "down from 80% in June 2025.",
+    "programming_origin": "Chinese open-weights models carried 25% of programming tokens in July 2025, up "
+    "from 10% in June 2025.",
+    "roleplay_origin": "Chinese open-weights models carried 50% of roleplay tokens in July 2025, down from "
+    "60% in June 2025.",
+    "programming_models": f"{HOSTILE} served 40% of programming tokens over the period; the top 3 together "
+    "90%.",
+    "retention_cohorts": f"Month-1 retention of single cohorts ran from 30% ({HOSTILE}, 2025-08) to 60% (m2, "
+    "2025-07) across the 2 followed models.",
     "churn_flows": f"The largest flow: 30% of the churns from {HOSTILE} (1K) went to b the next month; 40% "
     "used no other model.",
 }
@@ -530,6 +692,13 @@ def test_caveats_are_not_findings() -> None:
     text = headline(fig, none_flagged)
     assert isinstance(text, Caveat)
     assert text == "No model among 3 published has a foundational launch cohort."
+    # a sparse or filtered view with no model to test says so, not "no model among 0 published"
+    for fid in ("glass_slipper", "boomerang"):
+        nothing, _ = suppress(full_results()[fid].assign(users=1), K)
+        text = headline(FIGURES_BY_ID[fid], nothing)
+        assert isinstance(text, Caveat)
+        assert "among 0" not in text
+        assert text.startswith("No model has ")
     share = FIGURES_BY_ID["share_open"]
     gone, _ = suppress(make_results()["share_open"].assign(users=1), K)
     assert isinstance(headline(share, gone), Caveat)
@@ -703,6 +872,24 @@ def test_full_report_is_deterministic(tmp_path: Path) -> None:
     assert len(files) == 3 + len(FIGURES)
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_report_json_inlines_small_frames_and_points_to_the_csv_of_large_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokencensus.report import render
+
+    monkeypatch.setattr(render, "JSON_ROWS", 10)
+    out = build_report(full_results(), make_meta(), tmp_path, formats=("json",))
+    doc = json.loads(out.json.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    by_id = {f["id"]: f for f in doc["figures"]}
+    for fid, fig in by_id.items():
+        csv = pd.read_csv(tmp_path / fig["csv"], keep_default_na=False, dtype=str)
+        assert fig["rows"] == len(csv), fid
+        assert fig["columns"] == list(csv.columns), fid
+        assert ("data" in fig) == (len(csv) <= 10), fid
+    assert "data" not in by_id["churn_flows"]  # 24 flows
+    assert len(by_id["top_models"]["data"]) == by_id["top_models"]["rows"] == 2  # its 7-user model dropped
 
 
 def test_png_is_a_format_and_stale_pictures_go(tmp_path: Path) -> None:

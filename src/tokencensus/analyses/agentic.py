@@ -26,7 +26,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import user_counts
+from tokencensus.analyses.market import OTHER, leading_models, period_share, user_counts
 from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category, is_tool_call
 
 
@@ -85,6 +85,29 @@ def reasoning_weekly(events: ir.Table) -> ir.Table:
             "users",
         )
         .order_by("week")
+    )
+
+
+def reasoning_model_label(events: ir.Table, n: int = 10) -> ir.StringValue:
+    """A reasoning model's row: its model when it is one of the ``n`` reasoning models with most
+    tokens over the period (ties by name), else "Other"; null for the rows of other models."""
+    reasoning = events.filter(events.reasoning.fill_null(False))
+    leaders = leading_models(reasoning, n).model
+    named = ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
+    return ibis.ifelse(events.reasoning.fill_null(False), named, ibis.null("string"))
+
+
+def reasoning_models_weekly(events: ir.Table, n: int = 10) -> ir.Table:
+    """Each reasoning model's share of the week's reasoning-model tokens: the ``n`` largest
+    reasoning models over the period by name, every other reasoning model as "Other".
+
+    Columns: week, model, tokens, share, users.
+    """
+    reasoning = events.filter(events.reasoning.fill_null(False))
+    return (
+        period_share(reasoning, reasoning_model_label(reasoning, n), "week")
+        .rename(model="segment")
+        .order_by(["week", "model"])
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import period_share
+from tokencensus.analyses.market import period_share, top_models
 from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category
 
 
@@ -138,6 +138,60 @@ def mix_by_segment(
     open_w = lab.filter(lab.open_segment == "Open weights").mutate(segment=ibis.literal("Open weights"))
     by_origin = lab.mutate(segment=lab.origin_segment)
     return mix(open_w.union(by_origin), ["segment"])
+
+
+def share_within(
+    events: ir.Table,
+    labels: ir.Table,
+    column: str,
+    value: str,
+    period: str = "month",
+    floor: float = CONFIDENCE_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
+) -> ir.Table:
+    """Each category's share of the period's classified tokens among the requests whose ``column``
+    is ``value`` (e.g. ``open_segment`` = Open weights): the use cases within one segment.
+
+    Columns: ``period``, segment (the category), tokens, share, users.
+    """
+    lab = labelled_events(events, labels, floor, classifier, population)
+    return period_share(lab.filter(lab[column] == value), "category", period)
+
+
+def origin_share(
+    events: ir.Table,
+    labels: ir.Table,
+    category: str,
+    period: str = "month",
+    floor: float = CONFIDENCE_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
+) -> ir.Table:
+    """Within one category (e.g. programming): each origin segment's share of the category's
+    classified tokens per period (Chinese open, rest-of-world open, proprietary, unknown).
+
+    Columns: ``period``, segment, tokens, share, users.
+    """
+    lab = labelled_events(events, labels, floor, classifier, population)
+    return period_share(lab.filter(lab.category == category), "origin_segment", period)
+
+
+def top_models_in(
+    events: ir.Table,
+    labels: ir.Table,
+    category: str,
+    n: int = 10,
+    floor: float = CONFIDENCE_FLOOR,
+    classifier: str | None = None,
+    population: ir.Table | None = None,
+) -> ir.Table:
+    """The ``n`` models with most classified tokens of ``category`` over the whole period.
+
+    Columns: rank, model, author, tokens, share (of the category's classified tokens), users.
+    """
+    lab = labelled_events(events, labels, floor, classifier, population)
+    return top_models(lab.filter(lab.category == category), n, weeks=None)
 
 
 def length_by_category(

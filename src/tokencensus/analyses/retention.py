@@ -272,6 +272,39 @@ def boomerangs_of(
     ).order_by("model")
 
 
+def followed_cohorts(
+    events: ir.Table, n: int = 3, min_cohort: int = 50, min_boomerang_cohort: int = 100
+) -> ir.Table:
+    """The retention triangle of the models worth following cohort by cohort: those with a
+    foundational launch cohort, the boomerangs, and the ``n`` with most tokens (rules: module
+    docstring). Columns: the triangle's, and foundational, boomerang, largest (bool).
+    """
+    activity = monthly_activity(events)
+    triangle = triangle_of(activity)
+    return cohorts_of(
+        triangle,
+        foundational_of(triangle, activity, min_cohort=min_cohort),
+        boomerangs_of(triangle, min_cohort=min_boomerang_cohort),
+        top_models_by_tokens(activity, n),
+    )
+
+
+def cohorts_of(
+    triangle: ir.Table, foundational: ir.Table, boomerangs: ir.Table, largest: ir.Table
+) -> ir.Table:
+    """:func:`followed_cohorts` from the triangle, the glass-slipper and boomerang tests, and the
+    largest models (column ``t_model``)."""
+    found = foundational.filter(foundational.foundational.fill_null(False)).model
+    back = boomerangs.filter(boomerangs.boomerang.fill_null(False)).model
+    flagged = triangle.mutate(
+        foundational=triangle.model.isin(found),
+        boomerang=triangle.model.isin(back),
+        largest=triangle.model.isin(largest.t_model),
+    )
+    followed = flagged.filter(flagged.foundational | flagged.boomerang | flagged.largest)
+    return followed.order_by(["model", "cohort", "k"])
+
+
 def churn_flows(events: ir.Table, new_only: bool = False, models: list[str] | None = None) -> ir.Table:
     """Where users who stop using a model go the next month (model → model flows).
 

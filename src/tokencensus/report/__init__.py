@@ -87,13 +87,15 @@ def build_report(
         _write(json_path, render.render_json(view))
     if "png" in formats:
         views = {fig.id: fig for fig in view.figures}
+        footer = render.picture_footer(view.meta)
         for fig_def in FIGURES:
             path = figures_dir / f"{fig_def.id}.png"
             spec = specs.get(fig_def.id)
             if spec is None:  # no chart this time: no stale picture either
                 path.unlink(missing_ok=True)
                 continue
-            _write_bytes(path, render.render_png(spec, fig_def.title, views[fig_def.id].headline))
+            headline = views[fig_def.id].headline
+            _write_bytes(path, render.render_png(spec, fig_def.title, headline, footer=footer))
             pngs.append(path)
     return ReportOutput(
         html=html,

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import copy
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import altair as alt
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
+from tokencensus.report.colors import GREY, GREYS, PALETTE, colors
 from tokencensus.report.data import FigureView
-from tokencensus.report.headlines import country_name, language_name
+from tokencensus.report.names import country_name, language_name
 from tokencensus.report.numbers import (
     fmt_count,
     fmt_pct,
@@ -32,46 +33,6 @@ from tokencensus.report.numbers import (
 )
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-PALETTE = (
-    "#4c78a8",
-    "#f58518",
-    "#54a24b",
-    "#e45756",
-    "#72b7b2",
-    "#eeca3b",
-    "#b279a2",
-    "#ff9da6",
-    "#9d755d",
-    "#79706e",
-    "#8cd17d",
-    "#d37295",
-)
-PALETTE_LONG = (
-    "#4c78a8",
-    "#9ecae9",
-    "#f58518",
-    "#ffbf79",
-    "#54a24b",
-    "#88d27a",
-    "#b79a20",
-    "#f2cf5b",
-    "#439894",
-    "#83bcb6",
-    "#e45756",
-    "#ff9d98",
-    "#79706e",
-    "#d6a5c9",
-    "#d67195",
-    "#fcbfd2",
-    "#b279a2",
-    "#9e765f",
-    "#d8b5a5",
-    "#eeca3b",
-)
-"""Twenty colours (Vega's tableau20) for charts with more categories than :data:`PALETTE` has."""
-GREY = "#bab0ac"
-"""Colour of the catch-all categories (Unknown, Other), whatever their position."""
-GREYS = ("Unknown", "unknown", "Other", "other")
 QUADRANT_COLORS = {
     "Premium workloads": "#e45756",
     "Mass-market volume drivers": "#54a24b",
@@ -115,10 +76,11 @@ def chart_spec(view: FigureView) -> dict[str, Any] | None:
 
 
 def png_spec(
-    spec: dict[str, Any], title: str = "", subtitle: str = "", width: int = PNG_WIDTH
+    spec: dict[str, Any], title: str = "", subtitle: str = "", width: int = PNG_WIDTH, footer: str = ""
 ) -> dict[str, Any]:
     """A copy of ``spec`` for a picture: a fixed width (outside a page there is no container to
-    fill) and, for slides, the figure's title and headline on top."""
+    fill) and, for slides, the figure's title and headline on top and ``footer`` (the report's
+    title, period and source) below, so that a picture says where it comes from on its own."""
     out = copy.deepcopy(spec)
     if out.get("width") == "container":
         out["width"] = width
@@ -131,7 +93,19 @@ def png_spec(
             "subtitleFontSize": 12,
             "offset": 12,
         }
-    return out
+    if not footer:
+        return out
+    page: dict[str, Any] = {key: out.pop(key) for key in ("$schema", "config") if key in out}
+    page["title"] = {
+        "text": footer,
+        "orient": "bottom",  # outermost: below the chart and its legend
+        "anchor": "start",
+        "fontSize": 11,
+        "fontWeight": "normal",
+        "color": "#555",
+        "offset": 16,
+    }
+    return {**page, "vconcat": [out]}
 
 
 def inline_datasets(spec: dict[str, Any]) -> dict[str, Any]:
@@ -144,29 +118,21 @@ def inline_datasets(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def colors(categories: Sequence[str], greys: Sequence[str]) -> list[str]:
-    """One colour per category in order; catch-alls grey; past 12 categories the 20-colour palette,
-    which repeats past its end."""
-    n = sum(1 for cat in categories if cat not in greys)
-    palette = PALETTE if n <= len(PALETTE) else PALETTE_LONG
-    out, i = [], 0
-    for cat in categories:
-        if cat in greys:
-            out.append(GREY)
-        else:
-            out.append(palette[i % len(palette)])
-            i += 1
-    return out
-
-
 def _color(
-    field: str, title: str | None, domain: Sequence[str], greys: Sequence[str] = GREYS, **legend: Any
+    field: str,
+    title: str | None,
+    domain: Sequence[str],
+    greys: Sequence[str] = GREYS,
+    palette: Mapping[str, str] | None = None,
+    **legend: Any,
 ) -> alt.Color:
+    """A colour scale over ``domain``: each value's colour of the whole report (``palette``: a
+    model, author, segment or category looks the same in every chart), or the chart's own."""
     return alt.Color(
         f"{field}:N",
         title=title,
         sort=list(domain),
-        scale=alt.Scale(domain=list(domain), range=colors(domain, greys)),
+        scale=alt.Scale(domain=list(domain), range=colors(domain, greys, palette)),
         legend=alt.Legend(orient="bottom", columns=legend.pop("columns", 4), labelLimit=260, **legend),
     )
 
@@ -204,7 +170,7 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     period = "month" if "month" in view.frame.columns else "week"
     categories = view.categories
     title = {"model": "Model", "author": "Author", "continent": "Continent"}.get(cat, "Segment")
-    color = _color(cat, title, categories, fig.trailing, symbolType="square")
+    color = _color(cat, title, categories, fig.trailing, view.palette, symbolType="square")
     pick = _legend_pick(cat)
     hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=[period, cat], empty=False)
     y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=".0%"), scale=WHOLE)
@@ -339,7 +305,7 @@ def leaderboard_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     models = list(view.categories)
     pick = _legend_pick("model")
     n = max([len(models), *(int(r) for r in view.chart_rows["rank"])])
-    color = _color("model", "Model", models, (), columns=3)
+    color = _color("model", "Model", models, (), view.palette, columns=3)
     y = alt.Y(
         "rank:Q",
         title="Rank",
@@ -384,8 +350,8 @@ def ranking_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         .mark_bar()
         .encode(
             y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("share:Q", title="Share of tokens, last four weeks", axis=alt.Axis(format=".0%")),
-            color=_color("author", "Author", authors),
+            x=alt.X("share:Q", title=view.figure.axis or "Share of tokens", axis=alt.Axis(format=".0%")),
+            color=_color("author", "Author", authors, GREYS, view.palette),
             opacity=_fade(pick),
             tooltip=[
                 alt.Tooltip("rank:Q", title="Rank"),
@@ -500,15 +466,17 @@ def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
     fig = view.figure
     categories = list(view.categories)
     rows = _records(view.chart_rows)
-    segments = [s for s in fig.order if s in {str(r["segment"]) for r in rows}]
-    segments += sorted({str(r["segment"]) for r in rows} - set(segments))
+    bars = fig.bars
+    present = _unique([str(r[bars]) for r in rows])  # a top-N chart's rows come largest first
+    segments = [s for s in fig.order if s in present]
+    segments += [s for s in present if s not in segments] if fig.top else sorted(set(present) - set(segments))
     position = {c: i for i, c in enumerate(categories)}
     pick = _legend_pick("category")
     chart = (
         alt.Chart()
         .mark_bar()
         .encode(
-            y=alt.Y("segment:N", title=None, sort=segments, axis=alt.Axis(labelLimit=240)),
+            y=alt.Y(f"{bars}:N", title=None, sort=segments, axis=alt.Axis(labelLimit=240)),
             x=alt.X(
                 "share:Q",
                 stack="zero",
@@ -516,11 +484,11 @@ def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
                 axis=alt.Axis(format=".0%", tickCount=10),
                 scale=WHOLE,
             ),
-            color=_color("category", "Category", categories, fig.trailing, symbolType="square"),
+            color=_color("category", "Category", categories, fig.trailing, view.palette, symbolType="square"),
             order=alt.Order("order:Q", sort="ascending"),
             opacity=_fade(pick),
             tooltip=[
-                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip(f"{bars}:N", title=bars.capitalize()),
                 alt.Tooltip("category:N", title="Category"),
                 alt.Tooltip("share:Q", title="Share", format=".1%"),
                 alt.Tooltip("tokens_label:N", title="Tokens (weighted)"),
@@ -531,7 +499,7 @@ def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
     )
     values = [
         {
-            "segment": str(r["segment"]),
+            bars: str(r[bars]),
             "category": str(r["category"]),
             "order": position[str(r["category"])],
             "share": float(r["share"]),
@@ -602,7 +570,7 @@ def flows_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         .encode(
             y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=420)),
             x=alt.X("share:Q", title="Share of the source model's churns", axis=alt.Axis(format=".0%")),
-            color=_color("from_model", "From", sources, (), columns=2),
+            color=_color("from_model", "From", sources, (), view.palette, columns=2),
             opacity=_fade(pick),
             tooltip=[
                 alt.Tooltip("from_model:N", title="From"),
@@ -714,7 +682,7 @@ def curves_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     x = alt.X("k:Q", title="Months since first request", axis=alt.Axis(tickMinStep=1, format="d"))
     y = alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=".0%"))
     base = alt.Chart().encode(
-        x=x, y=y, color=_color("model", "Model", models, (), columns=2), opacity=_fade(pick)
+        x=x, y=y, color=_color("model", "Model", models, (), view.palette, columns=2), opacity=_fade(pick)
     )
     lines = base.mark_line(strokeWidth=2).add_params(pick)
     points = base.mark_point(filled=True, size=50).encode(
@@ -784,6 +752,64 @@ def heatmap_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
     return chart, values
 
 
+def cohorts_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
+    """One panel per followed model, one line per monthly cohort (later cohorts darker)."""
+    models = list(view.categories)
+    rows = _records(view.chart_rows)
+    cohorts = sorted({r["cohort"].isoformat()[:7] for r in rows})
+    line = (
+        alt.Chart()
+        .mark_line(point=alt.OverlayMarkDef(size=24), strokeWidth=1.5)
+        .encode(
+            x=alt.X("k:Q", title="Months since first request", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                "cohort:O",
+                title="Cohort",
+                sort=cohorts,
+                scale=alt.Scale(scheme="viridis", reverse=True),
+                legend=alt.Legend(orient="bottom", columns=6),
+            ),
+            tooltip=[
+                alt.Tooltip("panel:N", title="Model"),
+                alt.Tooltip("cohort:O", title="Cohort"),
+                alt.Tooltip("k:Q", title="Month"),
+                alt.Tooltip("retention:Q", title="Retention", format=".1%"),
+                alt.Tooltip("cohort_users_label:N", title="Cohort users"),
+            ],
+        )
+        .properties(width=FACET_WIDTH, height=180)
+    )
+    panels = {m: _panel_title(view.chart_rows, m) for m in models}
+    values = [
+        {
+            "panel": panels[str(r["model"])],
+            "cohort": r["cohort"].isoformat()[:7],
+            "k": int(r["k"]),
+            "retention": float(r["retention"]),
+            "cohort_users_label": fmt_count(r["cohort_users"]),
+        }
+        for r in rows
+        if pd.notna(r["retention"])
+    ]
+    chart = line.facet(
+        facet=alt.Facet(
+            "panel:N", title=None, sort=[panels[m] for m in models], header=alt.Header(labelLimit=FACET_WIDTH)
+        ),
+        columns=min(max(len(models), 1), 3),
+        data=alt.InlineData(values=values),
+    )
+    return chart, values
+
+
+def _panel_title(rows: pd.DataFrame, model: str) -> str:
+    """ "model (foundational launch)" / "(boomerang)" / "(largest)": why a panel is drawn."""
+    mine = rows[rows["model"].astype(str) == model]
+    reasons = (("foundational", "foundational"), ("boomerang", "boomerang"), ("largest", "largest"))
+    why = [w for w, col in reasons if bool(mine[col].fillna(False).astype(bool).any())]
+    return f"{model} ({', '.join(why)})" if why else model
+
+
 _KINDS: dict[str, Callable[[FigureView], tuple[Any, Values]]] = {
     "volume": volume_chart,
     "share": share_chart,
@@ -796,6 +822,7 @@ _KINDS: dict[str, Callable[[FigureView], tuple[Any, Values]]] = {
     "scatter": scatter_chart,
     "curves": curves_chart,
     "heatmap": heatmap_chart,
+    "cohorts": cohorts_chart,
     "flags": flags_chart,
     "flows": flows_chart,
 }

@@ -17,7 +17,7 @@ tables in :mod:`.tables`; their public names are re-exported here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -25,20 +25,11 @@ import pandas as pd
 from tokencensus import settings
 from tokencensus.analyses.costs import requadrant
 from tokencensus.definitions import WINDOW_WEEKS
+from tokencensus.report.colors import entity_colors
 from tokencensus.report.disclosure import PROTECTION, Protection, protect, rerank
-from tokencensus.report.figures import (
-    FIGURES,
-    FIGURES_BY_ID,
-    FINDINGS,
-    MAX_FINDINGS,
-    NO_MODEL,
-    OTHER,
-    SECTIONS,
-    FigureDef,
-    Section,
-    Series,
-)
-from tokencensus.report.headlines import Caveat, Period, Windows, headline, window_share, windows
+from tokencensus.report.figure import NO_MODEL, OTHER, Figure, Period, Section, Series
+from tokencensus.report.figures import FIGURES, FIGURES_BY_ID, FINDINGS, MAX_FINDINGS, SECTIONS
+from tokencensus.report.headlines import Caveat, Windows, headline, window_share, windows
 from tokencensus.report.numbers import fmt_count, fmt_int, fmt_pct, fmt_ratio
 from tokencensus.report.privacy import (
     KEY_COLUMNS,
@@ -59,7 +50,7 @@ __all__ = [
     "SUPPRESSED",
     "WINDOW_WEEKS",
     "Fact",
-    "FigureDef",
+    "Figure",
     "FigureView",
     "Finding",
     "Period",
@@ -118,7 +109,7 @@ class ReportMeta:
 class FigureView:
     """One figure as shown: definition, headline, the published (suppressed) frame and a table."""
 
-    figure: FigureDef
+    figure: Figure
     headline: str
     frame: pd.DataFrame = field(repr=False)
     """The data the figure shows after suppression, in deterministic order: this is its CSV."""
@@ -130,6 +121,9 @@ class FigureView:
     table_caption: str
     plotted: pd.DataFrame | None = field(default=None, repr=False)
     """The published rows the chart draws (a subset of ``frame``; None: all of :attr:`drawable`)."""
+    palette: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The colour of each value the report draws (:func:`~tokencensus.report.colors.entity_colors`):
+    empty, the chart picks its own."""
 
     @property
     def id(self) -> str:
@@ -218,6 +212,8 @@ def report_view(results: Mapping[str, pd.DataFrame], meta: ReportMeta) -> Report
         for fig in FIGURES
         if fig.id in ordered
     )
+    palette = entity_colors(f.categories for f in figures)
+    figures = tuple(replace(f, palette=palette) for f in figures)
     n_suppressed = sum(f.n_suppressed for f in figures)
     sections = tuple(
         SectionView(section, tuple(f for f in figures if f.figure.section == section.id))
@@ -274,7 +270,7 @@ def summary(meta: ReportMeta, n_suppressed: int, exposed: int = 0) -> tuple[Fact
 
 
 def figure_view(
-    fig: FigureDef,
+    fig: Figure,
     raw: pd.DataFrame,
     min_users: int,
     period: Period | None = None,
@@ -322,7 +318,7 @@ def figure_view(
 _SORT_KEYS = ("model", "cohort", "k", "rank", "from_model", "to_model")
 
 
-def _ordered(fig: FigureDef, raw: pd.DataFrame) -> pd.DataFrame:
+def _ordered(fig: Figure, raw: pd.DataFrame) -> pd.DataFrame:
     """Dates as dates and rows in a fixed order: by period, segment and category, then by model,
     cohort, month since first use, rank; rankings by rank."""
     frame = raw.copy()
@@ -334,7 +330,7 @@ def _ordered(fig: FigureDef, raw: pd.DataFrame) -> pd.DataFrame:
     elif fig.kind == "leaderboard":
         keys = ["week", "rank"]
     else:
-        keys = ["week", "month", "segment", fig.category or "", *_SORT_KEYS]
+        keys = ["week", "month", "segment", fig.bars, fig.category or "", *_SORT_KEYS]
     keys = list(dict.fromkeys(c for c in keys if c and c in frame.columns))
     if keys:
         frame = frame.sort_values(keys, kind="stable")
@@ -353,7 +349,7 @@ def _weights(frame: pd.DataFrame, category: str) -> pd.Series:
     return weight.astype("float64").groupby(published[category].astype(str)).sum()
 
 
-def category_order(fig: FigureDef, frame: pd.DataFrame) -> tuple[str, ...]:
+def category_order(fig: Figure, frame: pd.DataFrame) -> tuple[str, ...]:
     """Known categories in their order, then the rest by published size (desc, then name), then
     the trailing ones (Unknown, Other)."""
     if fig.category is None or frame.empty or fig.category not in frame.columns:
@@ -370,7 +366,7 @@ def category_order(fig: FigureDef, frame: pd.DataFrame) -> tuple[str, ...]:
 
 
 def plotted(
-    fig: FigureDef, frame: pd.DataFrame, categories: tuple[str, ...]
+    fig: Figure, frame: pd.DataFrame, categories: tuple[str, ...]
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The published rows the chart draws and the categories among them, in order.
 
@@ -398,6 +394,13 @@ def plotted(
         ordered = rows.sort_values([fig.value, name], ascending=[False, True], kind="stable")
         ordered = ordered.head(top) if top else ordered
         return ordered, tuple(ordered[name].astype(str))
+    if kind == "stacked_bars" and top:  # the bars with most published tokens
+        sizes = rows.groupby(rows[fig.bars].astype(str))["tokens"].sum()
+        bars = sorted(sizes.index, key=lambda b: (-float(sizes[b]), b))[:top]
+        kept = rows[rows[fig.bars].astype(str).isin(bars)]
+        order = {b: i for i, b in enumerate(bars)}
+        kept = kept.sort_values(fig.bars, key=lambda col: col.astype(str).map(order), kind="stable")
+        return kept, categories
     if kind == "intervals":
         published = set(rows[fig.category or ""].astype(str))
         return rows, tuple(c for c in categories if c in published)
@@ -408,6 +411,15 @@ def plotted(
         present = set(rows["model"].astype(str))
         models = tuple(c for c in categories if c in present)[:top]
         return rows[rows["model"].astype(str).isin(models)], models
+    if kind == "cohorts":  # foundational models first, then boomerangs, then the largest
+        rows = rows[~rows["left_censored"].astype(bool)]
+        flagged = rows.groupby(rows["model"].astype(str))[["foundational", "boomerang"]].max()
+        rank = {c: i for i, c in enumerate(categories)}
+        followed = sorted(
+            flagged.index,
+            key=lambda m: (not flagged.at[m, "foundational"], not flagged.at[m, "boomerang"], rank.get(m, 0)),
+        )[:top]
+        return rows[rows["model"].astype(str).isin(followed)], tuple(followed)
     if kind == "flags":
         kept = rows[rows[fig.value].notna() & (rows[fig.value] > 0)]
         kept = kept.sort_values([fig.value, "model"], ascending=[False, True], kind="stable")

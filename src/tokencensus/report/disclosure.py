@@ -38,6 +38,15 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.classify.prevalence import CORRECTED_COLUMNS
+from tokencensus.definitions import (
+    CHINESE_OPEN,
+    CLOSED,
+    OPEN_WEIGHTS,
+    PROPRIETARY,
+    REASONING,
+    REST_OF_WORLD_OPEN,
+)
+from tokencensus.report.figure import NO_MODEL, Partition
 from tokencensus.report.numbers import significant
 from tokencensus.report.privacy import below_floor
 
@@ -200,48 +209,23 @@ def _key(value: object) -> str:
     return str(value)
 
 
-WEEKLY_SHARES = (
-    "share_open",
-    "share_origin",
-    "share_reasoning",
-    "share_new_models",
-    "share_author",
-    "top_models_weekly",
-)
-"""Weekly figures whose cells partition the week's tokens (volume)."""
 WEEK_ROWS = ("reasoning", "tool_calls", "lengths")
 """Weekly figures with one row per week over all requests: the same cell as the volume's week."""
 SUMS = ("requests", "input_tokens", "output_tokens", "tokens", "spend")
+SEGMENTS_OF_WEEK = Partition(
+    ("week",), ("requests", "tokens", "spend"), "segments sum to the week (volume)", via_shares=False
+)
+"""The cells of a weekly figure that splits every request into segments sum to the week's volume."""
 
 
 def relations(cells: Cells) -> _Builder:
     """Every linear fact the report publishes about its cells (see the module docstring)."""
+    from tokencensus.report.figures import FIGURES
+
     b = _Builder(cells)
-    b.partition("volume", [], SUMS, "weeks sum to the period's totals (the summary)", via_shares=False)
-    for fid in (*WEEKLY_SHARES, "geo_continent"):
-        b.partition(
-            fid,
-            ["week"],
-            ("requests", "tokens", "spend"),
-            "segments sum to the week (volume)",
-            via_shares=False,
-        )
-    b.partition("share_size", ["week"], ("tokens",), "segments sum to the week's total (through shares)")
-    b.partition("share_category", ["month"], ("tokens",), "categories sum to the month's total (via shares)")
-    b.partition("category_corrected", [], ("tokens",), "categories sum to the classified total")
-    b.partition("geo_country", ["month"], ("requests", "tokens", "spend"), "countries sum to the month")
-    b.partition("category_segments", ["segment"], ("tokens", "labelled"), "categories sum to the segment")
-    b.partition("language", [], ("tokens", "requests", "labelled"), "languages sum to the classified total")
-    b.partition(
-        "cost_vs_usage",
-        [],
-        ("requests", "tokens", "spend"),
-        "models sum to the period (the summary)",
-        via_shares=False,
-    )
-    b.partition(
-        "category_costs", [], ("requests", "tokens", "spend"), "categories sum to the classified total"
-    )
+    for fig in FIGURES:  # each figure's own sums (a figure declares them)
+        for p in fig.partitions:
+            b.partition(fig.id, list(p.keys), p.columns, p.why, p.via_shares)
     # one row per week over all requests: the volume's week (their totals are known through shares,
     # so the weekly figures need no relation to the volume's cells)
     if b.has("volume"):
@@ -288,17 +272,17 @@ def _market(b: _Builder) -> None:
             origin = b.index("share_origin", ["week", "segment"])
             for week in sorted({k[0] for k in opn}):
                 parts = [
-                    b.cell("share_origin", origin, (week, s)) for s in ("Chinese open", "Rest-of-world open")
+                    b.cell("share_origin", origin, (week, s)) for s in (CHINESE_OPEN, REST_OF_WORLD_OPEN)
                 ]
                 b.balance(
                     parts,
-                    [b.cell("share_open", opn, (week, "Open weights"))],
+                    [b.cell("share_open", opn, (week, OPEN_WEIGHTS))],
                     ("tokens",),
                     f"share_origin {week}: Chinese + rest-of-world open = open weights",
                 )
                 b.link(
-                    b.cell("share_origin", origin, (week, "Proprietary")),
-                    b.cell("share_open", opn, (week, "Closed")),
+                    b.cell("share_origin", origin, (week, PROPRIETARY)),
+                    b.cell("share_open", opn, (week, CLOSED)),
                 )
                 b.link(
                     b.cell("share_origin", origin, (week, "Unknown")),
@@ -316,7 +300,7 @@ def _market(b: _Builder) -> None:
             for (week,), rows in b.groups("share_size", ["week"]):
                 b.balance(
                     list(b.cells.ids("share_size", rows)),
-                    [b.cell("share_open", opn, (week, "Open weights"))],
+                    [b.cell("share_open", opn, (week, OPEN_WEIGHTS))],
                     ("tokens",),
                     f"share_size {week}: sizes sum to open weights",
                 )
@@ -324,12 +308,21 @@ def _market(b: _Builder) -> None:
             for (week,), row in b.index("open_concentration", ["week"]).items():
                 b.link(
                     b.cells.offset["open_concentration"] + row,
-                    b.cell("share_open", opn, (week, "Open weights")),
+                    b.cell("share_open", opn, (week, OPEN_WEIGHTS)),
                 )
+    if b.has("share_reasoning", "reasoning_models"):
+        seg = b.index("share_reasoning", ["week", "segment"])
+        for (week,), rows in b.groups("reasoning_models", ["week"]):
+            b.balance(
+                list(b.cells.ids("reasoning_models", rows)),
+                [b.cell("share_reasoning", seg, (week, REASONING))],
+                ("tokens",),
+                f"reasoning_models {week}: the reasoning models sum to the reasoning segment",
+            )
     if b.has("share_reasoning", "reasoning"):
         seg = b.index("share_reasoning", ["week", "segment"])
         for (week,), row in b.index("reasoning", ["week"]).items():
-            cell = b.cell("share_reasoning", seg, (week, "Reasoning"))
+            cell = b.cell("share_reasoning", seg, (week, REASONING))
             if cell is not None:
                 b.dependents.append(
                     (
@@ -441,12 +434,22 @@ def _categories(b: _Builder) -> None:
                     ("tokens",),
                     f"share_category {cat}: its months sum to its tokens over the period",
                 )
+    if b.has("category_authors", "category_corrected"):
+        corrected = b.index("category_corrected", ["category"])
+        for (cat,), authors in b.groups("category_authors", ["category"]):
+            b.balance(
+                list(b.cells.ids("category_authors", authors)),
+                [b.cell("category_corrected", corrected, (cat,))],
+                ("tokens",),
+                f"category_authors {cat}: the authors sum to the category",
+            )
+    _within_segments(b)
     if not b.has("category_segments"):
         return
     idx = b.index("category_segments", ["segment", "category"])
     if b.has("share_category"):
         for (cat,), _ in b.groups("share_category", ["segment"]):
-            parts = [b.cell("category_segments", idx, (s, cat)) for s in ("Open weights", "Proprietary")]
+            parts = [b.cell("category_segments", idx, (s, cat)) for s in (OPEN_WEIGHTS, PROPRIETARY)]
             b.balance(
                 _period(b, "share_category", "segment", cat),
                 parts,
@@ -454,27 +457,62 @@ def _categories(b: _Builder) -> None:
                 f"share_category {cat}: its weeks sum to its open and proprietary tokens",
             )
     for (cat,), _ in b.groups("category_segments", ["category"]):
-        parts = [b.cell("category_segments", idx, (s, cat)) for s in ("Chinese open", "Rest-of-world open")]
+        parts = [b.cell("category_segments", idx, (s, cat)) for s in (CHINESE_OPEN, REST_OF_WORLD_OPEN)]
         b.balance(
             parts,
-            [b.cell("category_segments", idx, ("Open weights", cat))],
+            [b.cell("category_segments", idx, (OPEN_WEIGHTS, cat))],
             ("tokens", "labelled"),
             f"category_segments {cat}: Chinese + rest-of-world open = open",
         )
 
 
+def _within_segments(b: _Builder) -> None:
+    """The monthly category mixes within a segment sum over the months to the segment's mix; the
+    monthly origin split of a category sums over its segments to the category's month, and over the
+    months to the category's segments."""
+    pairs = (("categories_open", OPEN_WEIGHTS), ("categories_chinese_open", CHINESE_OPEN))
+    if b.has("category_segments"):
+        mix = b.index("category_segments", ["segment", "category"])
+        for fid, segment in pairs:
+            if b.has(fid):
+                for (cat,), _ in b.groups(fid, ["segment"]):
+                    b.balance(
+                        _period(b, fid, "segment", cat),
+                        [b.cell("category_segments", mix, (segment, cat))],
+                        ("tokens",),
+                        f"{fid} {cat}: its months sum to the segment's {cat}",
+                    )
+    for fid, cat in (("programming_origin", "programming"), ("roleplay_origin", "roleplay")):
+        if not b.has(fid):
+            continue
+        if b.has("share_category"):
+            months = b.index("share_category", ["month", "segment"])
+            for (month,), rows in b.groups(fid, ["month"]):
+                b.balance(
+                    list(b.cells.ids(fid, rows)),
+                    [b.cell("share_category", months, (month, cat))],
+                    ("tokens",),
+                    f"{fid} {month}: the origins sum to the month's {cat}",
+                )
+        if b.has("category_segments"):
+            mix = b.index("category_segments", ["segment", "category"])
+            for (segment,), _ in b.groups(fid, ["segment"]):
+                b.balance(
+                    _period(b, fid, "segment", segment),
+                    [b.cell("category_segments", mix, (segment, cat))],
+                    ("tokens",),
+                    f"{fid} {segment}: its months sum to the segment's {cat}",
+                )
+
+
 def _geography(b: _Builder) -> None:
-    """Countries over the months against their continent over the weeks, and against the volume."""
-    if not b.has("geo_country"):
-        return
-    b.partition(
-        "geo_country",
-        [],
-        ("requests", "tokens"),
-        "countries sum to the period (the summary)",
-        via_shares=False,
-    )
-    if not b.has("geo_continent"):
+    """Countries over the months against their continent over the weeks, and against the volume;
+    spend by continent is the continents' cells again."""
+    if b.has("geo_spend", "geo_continent"):
+        tokens = b.index("geo_continent", ["week", "continent"])
+        for key, row in b.index("geo_spend", ["week", "continent"]).items():
+            b.link(b.cells.offset["geo_spend"] + row, b.cell("geo_continent", tokens, key))
+    if not b.has("geo_country", "geo_continent"):
         return
     from tokencensus.analyses.geography import country_continents
 
@@ -495,8 +533,6 @@ def _churn(b: _Builder) -> None:
     than the churns, and those who went nowhere else went to no other model."""
     if not b.has("churn_flows") or "from_churns" not in b.frames["churn_flows"].columns:
         return
-    from tokencensus.report.figures import NO_MODEL
-
     flows = b.frames["churn_flows"]
     for (model,), rows in b.groups("churn_flows", ["from_model"]):
         total = pd.to_numeric(flows["from_churns"].iloc[rows]).max()

@@ -28,7 +28,7 @@ import pandas as pd
 from markupsafe import Markup
 
 import tokencensus
-from tokencensus.report.data import ReportView
+from tokencensus.report.data import ReportMeta, ReportView
 
 # Draws every chart: each <script type="application/json" data-chart="ID"> holds the spec for the
 # element #ID. No actions menu (its export/editor links would reach the network).
@@ -177,11 +177,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+JSON_ROWS = 200
+"""``report.json`` holds a figure's published rows when it has at most this many; a larger frame
+is referenced by its CSV (whose rows are the same), which keeps the file small."""
+
+
 def render_json(view: ReportView) -> str:
-    """``report.json``: meta, summary, key findings, and per figure its headline, note and published data."""
+    """``report.json``: meta, summary, key findings, and per figure its headline, note and published
+    data (inline up to :data:`JSON_ROWS` rows, else in its CSV)."""
     meta = {k: _plain(v) for k, v in vars(view.meta).items()}
-    figures = [
-        {
+    figures = []
+    for fig in view.figures:
+        entry: dict[str, Any] = {
             "id": fig.id,
             "section": fig.figure.section,
             "title": fig.figure.title,
@@ -190,10 +197,11 @@ def render_json(view: ReportView) -> str:
             "n_suppressed": fig.n_suppressed,
             "csv": fig.csv_path,
             "columns": [str(c) for c in fig.frame.columns],
-            "data": [{str(k): _plain(v) for k, v in r.items()} for r in fig.frame.to_dict("records")],
+            "rows": len(fig.frame),
         }
-        for fig in view.figures
-    ]
+        if len(fig.frame) <= JSON_ROWS:
+            entry["data"] = [{str(k): _plain(v) for k, v in r.items()} for r in fig.frame.to_dict("records")]
+        figures.append(entry)
     doc = {
         "title": view.meta.title,
         "meta": meta,
@@ -257,9 +265,21 @@ def render_markdown(view: ReportView, pictures: frozenset[str] = frozenset()) ->
     return "\n".join(lines) + "\n"
 
 
-def render_png(spec: dict[str, Any], title: str = "", subtitle: str = "", scale: float = 2.0) -> bytes:
+def picture_footer(meta: ReportMeta) -> str:
+    """What a picture of the report says about where it comes from: the report's title (and whose
+    traffic), its period and its source."""
+    parts = [meta.title + (f" — {meta.org}" if meta.org else "")]
+    parts.append(f"{meta.period_start.isoformat()} to {meta.period_end.isoformat()}")
+    if meta.source:
+        parts.append(f"source: {meta.source}")
+    return " · ".join(parts)
+
+
+def render_png(
+    spec: dict[str, Any], title: str = "", subtitle: str = "", scale: float = 2.0, footer: str = ""
+) -> bytes:
     """One chart as a PNG (for slides), drawn by vl-convert at a fixed width and ``scale``, with
-    ``title`` and ``subtitle`` (the figure's headline) on top."""
+    ``title`` and ``subtitle`` (the figure's headline) on top and ``footer`` below."""
     import altair as alt
     import vl_convert
 
@@ -267,4 +287,5 @@ def render_png(spec: dict[str, Any], title: str = "", subtitle: str = "", scale:
 
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     version = wanted if wanted in vl_convert.get_vegalite_versions() else None
-    return bytes(vl_convert.vegalite_to_png(png_spec(spec, title, subtitle), vl_version=version, scale=scale))
+    picture = png_spec(spec, title, subtitle, footer=footer)
+    return bytes(vl_convert.vegalite_to_png(picture, vl_version=version, scale=scale))

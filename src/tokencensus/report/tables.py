@@ -6,7 +6,7 @@ CSV has every row. A suppressed cell reads "suppressed"; a cell with no row read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,14 +14,12 @@ from typing import Any
 import pandas as pd
 
 from tokencensus.definitions import WINDOW_WEEKS
-from tokencensus.report.figures import FigureDef
-from tokencensus.report.headlines import country_name, language_name
+from tokencensus.report.figure import Column, Figure, Format
+from tokencensus.report.names import country_name, language_name
 from tokencensus.report.numbers import (
     fmt_count,
-    fmt_int,
     fmt_pct,
     fmt_points,
-    fmt_price,
     fmt_ratio,
     fmt_tokens,
     missing,
@@ -41,32 +39,27 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-Format = Callable[[Any], str]
-Column = tuple[str, str, Format]
-"""(frame column, header, formatter)."""
-
-
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
     return "" if missing(value) else str(value)
 
 
-def _iso(value: object) -> str:
+def as_iso(value: object) -> str:
     return "" if missing(value) else value.isoformat()  # type: ignore[attr-defined]
 
 
-def _month(value: object) -> str:
+def as_month(value: object) -> str:
     return "" if missing(value) else value.strftime("%Y-%m")  # type: ignore[attr-defined]
 
 
-def _flag(value: object) -> str:
+def as_flag(value: object) -> str:
     return "" if missing(value) else ("yes" if value else "no")
 
 
-def _ratio(value: object) -> str:
+def as_ratio(value: object) -> str:
     return "" if missing(value) else fmt_ratio(float(value))  # type: ignore[arg-type]
 
 
-def _decimal(value: object) -> str:
+def as_decimal(value: object) -> str:
     return "" if missing(value) else f"{float(value):.1f}"  # type: ignore[arg-type]
 
 
@@ -109,69 +102,18 @@ def grid_table(
     return out
 
 
-_COLUMNS: dict[str, tuple[Sequence[Column], Sequence[Column]]] = {
-    "top_models": (
-        [("rank", "Rank", str), ("model", "Model", _text), ("author", "Author", _text)],
-        [("tokens", "Tokens", fmt_count), ("share", "Share", fmt_pct)],
-    ),
-    "cost_vs_usage": (
-        [("model", "Model", _text)],
-        [
-            ("quadrant", "Quadrant", _text),
-            ("price_per_1m", "Price per 1M", fmt_price),
-            ("tokens", "Tokens", fmt_count),
-            ("users", "Users", fmt_count),
-        ],
-    ),
-    "category_costs": (
-        [("category", "Category", _text)],
-        [
-            ("quadrant", "Quadrant", _text),
-            ("price_per_1m", "Price per 1M", fmt_price),
-            ("tokens", "Tokens", fmt_count),
-            ("users", "Users", fmt_count),
-        ],
-    ),
-    "glass_slipper": (
-        [("model", "Model", _text), ("launch_cohort", "Launch cohort", _month)],
-        [
-            ("launch_retention", "Launch retention", fmt_pct),
-            ("later_median", "Later cohorts' median", fmt_pct),
-            ("lift", "Lift", _ratio),
-            ("launch_users", "Launch users", fmt_int),
-            ("foundational", "Foundational", _flag),
-        ],
-    ),
-    "boomerang": (
-        [("model", "Model", _text)],
-        [
-            ("cohorts", "Cohorts", fmt_int),
-            ("users", "Users", fmt_int),
-            ("dip_k", "Dip at month", lambda v: "" if missing(v) else str(int(v))),
-            ("rise", "Rise", fmt_points),
-            ("z", "z", _decimal),
-            ("boomerang", "Boomerang", _flag),
-        ],
-    ),
-    "churn_flows": (
-        [("from_model", "From", _text), ("to_model", "To", _text)],
-        [("churns", "Churns", fmt_int), ("share", "Share of churns from", fmt_pct)],
-    ),
-}
-
-
 def figure_table(
-    fig: FigureDef, frame: pd.DataFrame, plotted: pd.DataFrame, categories: Sequence[str]
+    fig: Figure, frame: pd.DataFrame, plotted: pd.DataFrame, categories: Sequence[str]
 ) -> tuple[Table, str]:
     """The table of one figure and its caption; ``plotted`` are the rows its chart draws."""
     if frame.empty:
         return Table((), ()), ""
-    if fig.id in _COLUMNS:
-        keys, values = _COLUMNS[fig.id]
+    if fig.columns is not None:
+        keys, values = fig.columns
         shown = frame if fig.kind == "ranking" else plotted
         if fig.kind == "scatter":
             shown = shown.sort_values("tokens", ascending=False, kind="stable").head(15)
-        noun = {"ranking": f"Last {WINDOW_WEEKS} weeks.", "scatter": "The 15 largest by tokens"}
+        noun = {"ranking": fig.caption, "scatter": "The 15 largest by tokens"}
         caption = noun.get(fig.kind, f"The {len(shown)} rows drawn")
         if fig.kind != "ranking":
             caption += "; every row is in the CSV."
@@ -179,18 +121,18 @@ def figure_table(
     kind = fig.kind
     if kind == "leaderboard":
         return leaderboard_table(frame)
-    if kind in ("curves", "heatmap"):
+    if kind in ("curves", "heatmap", "cohorts"):
         return retention_table(fig, frame, categories)
     if kind == "bars":
         return bars_table(fig, plotted)
     if kind == "stacked_bars":
-        return mix_table(fig, frame, categories)
+        return mix_table(fig, frame, plotted, categories)
     if kind == "intervals":
         return intervals_table(plotted, categories)
     return weekly_table(fig, frame, categories)
 
 
-def weekly_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
+def weekly_table(fig: Figure, frame: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
     """The last weeks: volume columns, lines' series, or a category × week grid of shares (× month
     for a monthly frame)."""
     period = "month" if "month" in frame.columns else "week"
@@ -207,14 +149,14 @@ def weekly_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str])
             ("tokens", "Tokens", fmt_count),
             ("users", "Users", fmt_count),
         ]
-        return rows_table(recent, [("week", "Week", _iso)], values), caption
+        return rows_table(recent, [("week", "Week", as_iso)], values), caption
     if fig.kind == "lines":
         fmt = fmt_pct if fig.percent else fmt_tokens
         values = [(s.column, s.label, fmt) for s in fig.series]
-        return rows_table(recent, [("week", "Week", _iso)], values), caption
+        return rows_table(recent, [("week", "Week", as_iso)], values), caption
     assert fig.category is not None
     rows = grid_table(recent, fig.category, period, fig.value, categories, weeks, fmt_pct)
-    header = (fig.category.capitalize(), *((_month if period == "month" else _iso)(w) for w in weeks))
+    header = (fig.category.capitalize(), *((as_month if period == "month" else as_iso)(w) for w in weeks))
     if fig.top and len(categories) < frame[fig.category].nunique():
         caption = f"The {len(categories)} largest shown; " + caption[0].lower() + caption[1:]
     return Table(header, tuple(rows)), caption
@@ -251,12 +193,12 @@ def leaderboard_table(frame: pd.DataFrame) -> tuple[Table, str]:
             if r[SUPPRESSED]
             else (fmt_count(r["tokens"]), fmt_pct(r["share"]), fmt_points(r["share_change"]))
         )
-        rows.append((str(r["rank"]), _change(r), _text(r["model"]), _text(r["author"]), *values))
+        rows.append((str(r["rank"]), _change(r), as_text(r["model"]), as_text(r["author"]), *values))
     header = ("Rank", "Change", "Model", "Author", "Tokens", "Share", "Share change")
     return Table(header, tuple(rows)), f"Week of {last.isoformat()}; change against the week before."
 
 
-def retention_table(fig: FigureDef, frame: pd.DataFrame, models: Sequence[str]) -> tuple[Table, str]:
+def retention_table(fig: Figure, frame: pd.DataFrame, models: Sequence[str]) -> tuple[Table, str]:
     """Retention by month since first use: per model (curves) or per cohort of the first drawn model."""
     ks = list(range(TABLE_MONTHS))
     header = ("Model" if fig.kind == "curves" else "Cohort", *(f"Month {k}" for k in ks))
@@ -268,11 +210,11 @@ def retention_table(fig: FigureDef, frame: pd.DataFrame, models: Sequence[str]) 
     first = frame[frame["model"] == models[0]]
     cohorts = sorted(set(first["cohort"]))
     grid = grid_table(first, "cohort", "k", "retention", cohorts, ks, fmt_pct)
-    by_cohort = tuple((_month(date.fromisoformat(line[0])), *line[1:]) for line in grid)
+    by_cohort = tuple((as_month(date.fromisoformat(line[0])), *line[1:]) for line in grid)
     return Table(header, by_cohort), f"Cohorts of {models[0]}; every model's cohorts are in the CSV."
 
 
-def bars_table(fig: FigureDef, plotted: pd.DataFrame) -> tuple[Table, str]:
+def bars_table(fig: Figure, plotted: pd.DataFrame) -> tuple[Table, str]:
     """The drawn bars: name, share, tokens."""
     assert fig.category is not None
     name = country_name if fig.category == "country" else language_name
@@ -287,9 +229,17 @@ def bars_table(fig: FigureDef, plotted: pd.DataFrame) -> tuple[Table, str]:
     return rows, caption + "; every row is in the CSV."
 
 
-def mix_table(fig: FigureDef, frame: pd.DataFrame, categories: Sequence[str]) -> tuple[Table, str]:
-    """Category (rows) × segment (columns) shares."""
-    segments = [s for s in fig.order if s in set(frame["segment"])]
-    segments += sorted(set(frame["segment"]) - set(segments))
-    rows = grid_table(frame, "category", "segment", "share", categories, segments, fmt_pct)
-    return Table(("Category", *segments), tuple(rows)), "Shares of each segment's classified tokens."
+def mix_table(
+    fig: Figure, frame: pd.DataFrame, plotted: pd.DataFrame, categories: Sequence[str]
+) -> tuple[Table, str]:
+    """Category (rows) × bar (columns: segments, authors) shares, for the bars the chart draws."""
+    present = set(frame[fig.bars].astype(str))
+    if fig.top:
+        drawn = list(dict.fromkeys(plotted[fig.bars].astype(str)))
+        caption = f"The {len(drawn)} {fig.bars}s drawn; every {fig.bars} is in the CSV."
+    else:
+        drawn = [s for s in fig.order if s in present]
+        drawn += sorted(present - set(drawn))
+        caption = f"Shares of each {fig.bars}'s classified tokens."
+    rows = grid_table(frame, "category", fig.bars, "share", categories, drawn, fmt_pct)
+    return Table(("Category", *drawn), tuple(rows)), caption

@@ -1,0 +1,216 @@
+"""Use cases within the market's cuts: categories by author, within open weights and Chinese open
+weights over time, programming and roleplay by origin, and the top models within programming."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from tokencensus import analyses
+from tokencensus.definitions import CHINESE_OPEN, OPEN_WEIGHTS, PROPRIETARY, REST_OF_WORLD_OPEN
+from tokencensus.report.figure import Figure, Options, Partition, Period, on_frame, on_period
+from tokencensus.report.figures.categories import labelled
+from tokencensus.report.headlines import (
+    Caveat,
+    compared_months,
+    headline_month_share,
+    headline_top_category,
+    published_rows,
+    window_share,
+    words,
+)
+from tokencensus.report.numbers import fmt_count, fmt_pct
+from tokencensus.report.sources import Sources
+from tokencensus.report.tables import as_text
+
+PROGRAMMING, ROLEPLAY = "programming", "roleplay"
+TOP_AUTHORS = 8
+"""The category-by-author chart draws the authors with most classified tokens."""
+_WEIGHTED = "weighted like the category shares (each label counts its request's tokens times its model's "
+_WEIGHTED += "inverse sampling rate; labels below the confidence floor count as other)"
+
+
+def category_authors(s: Sources, _: Options) -> ir.Table:
+    return analyses.mix_by_author(*labelled(s), population=s.cells)
+
+
+def within(column: str, value: str) -> Callable[[Sources, Options], ir.Table]:
+    """The monthly category shares among the labelled requests whose ``column`` is ``value``."""
+
+    def data(s: Sources, _: Options) -> ir.Table:
+        return analyses.categories.share_within(*labelled(s), column, value, population=s.cells)
+
+    return data
+
+
+def by_origin(category: str) -> Callable[[Sources, Options], ir.Table]:
+    """The monthly origin shares within one category."""
+
+    def data(s: Sources, _: Options) -> ir.Table:
+        return analyses.categories.origin_share(*labelled(s), category, population=s.cells)
+
+    return data
+
+
+def programming_models(s: Sources, o: Options) -> ir.Table:
+    return analyses.categories.top_models_in(*labelled(s), PROGRAMMING, o.top_n, population=s.cells)
+
+
+def headline_authors(frame: pd.DataFrame) -> str:
+    """The largest author's leading category, and the author whose mix leans most on programming."""
+    rows = published_rows(frame)
+    rows = rows[(rows["category"] != "other") & ~rows["author"].isin(["unknown", "Unknown"])]
+    if rows.empty:
+        return Caveat("No published category mix per author.")
+    sizes = rows.groupby("author")["tokens"].sum().sort_index()
+    author = str(sizes.idxmax())
+    mine = rows[rows["author"] == author].sort_values(["share", "category"], ascending=[False, True])
+    top = mine.iloc[0]
+    text = f"{words(top['category']).capitalize()} led {author}'s classified tokens ({fmt_pct(top['share'])})"
+    coding = rows[rows["category"] == PROGRAMMING].sort_values(["share", "author"], ascending=[False, True])
+    if not coding.empty and str(coding.iloc[0]["author"]) != author:
+        lead = coding.iloc[0]
+        text += f"; programming weighed most in {lead['author']}'s mix ({fmt_pct(lead['share'])})"
+    return text + "."
+
+
+def in_segment(phrase: str) -> Callable[[pd.DataFrame, Period | None], str]:
+    def headline(frame: pd.DataFrame, period: Period | None) -> str:
+        return headline_top_category(frame, period, f"{phrase}' classified tokens")
+
+    return headline
+
+
+ORIGIN_SUBJECTS = {
+    CHINESE_OPEN: "Chinese open-weights models",
+    REST_OF_WORLD_OPEN: "Rest-of-world open-weights models",
+    PROPRIETARY: "Proprietary models",
+    "Unknown": "Models missing from the catalog",
+}
+
+
+def origin_of(category: str) -> Callable[[pd.DataFrame, Period | None], str]:
+    """Chinese open models' share of the category's last month against its first; the largest
+    published segment's when theirs is suppressed."""
+
+    def headline(frame: pd.DataFrame, period: Period | None) -> str:
+        of = f"{words(category)} tokens"
+        if frame.empty:
+            return Caveat(f"No classified {of} in this period.")
+        last = compared_months(frame, period)[-1]
+        shares = {s: window_share(frame, "segment", s, [last], key="month") for s in ORIGIN_SUBJECTS}
+        known = {s: v for s, v in shares.items() if v is not None}
+        top = CHINESE_OPEN if CHINESE_OPEN in known or not known else max(known, key=lambda s: known[s])
+        return headline_month_share(frame, top, ORIGIN_SUBJECTS[top], of, period)
+
+    return headline
+
+
+def headline_programming_models(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return Caveat("No model has published programming tokens (too few users or no labels).")
+    ordered = frame.sort_values("rank", kind="stable")
+    lead = ordered.iloc[0]
+    text = f"{lead['model']} served {fmt_pct(lead['share'])} of programming tokens over the period"
+    if len(ordered) >= 3:
+        text += f"; the top 3 together {fmt_pct(float(ordered['share'].head(3).sum()))}"
+    return text + "."
+
+
+MONTHLY = Partition(("month",), ("tokens",), "segments sum to the month's total (through shares)")
+
+FIGURES = (
+    Figure(
+        "category_authors",
+        "Categories by model author",
+        "categories",
+        "stacked_bars",
+        f"Each author's category mix of classified tokens over the whole period, {_WEIGHTED}. Each bar "
+        f"sums to 100%; the chart draws the {TOP_AUTHORS} authors with most classified tokens, the "
+        "CSV every author.",
+        data=category_authors,
+        headline=on_frame(headline_authors),
+        labels=True,
+        partitions=(Partition(("author",), ("tokens", "labelled"), "categories sum to the author"),),
+        category="category",
+        bars="author",
+        trailing=("other",),
+        top=TOP_AUTHORS,
+    ),
+    Figure(
+        "categories_open",
+        "Use cases of open-weights models",
+        "categories",
+        "share",
+        f"Each category's share of the month's classified tokens on open-weights models, {_WEIGHTED}.",
+        data=within("open_segment", OPEN_WEIGHTS),
+        headline=on_period(in_segment("open-weights models")),
+        labels=True,
+        partitions=(MONTHLY,),
+        category="segment",
+        trailing=("other",),
+    ),
+    Figure(
+        "categories_chinese_open",
+        "Use cases of Chinese open-weights models",
+        "categories",
+        "share",
+        "Each category's share of the month's classified tokens on Chinese open-weights models, "
+        f"{_WEIGHTED}.",
+        data=within("origin_segment", CHINESE_OPEN),
+        headline=on_period(in_segment("Chinese open models")),
+        labels=True,
+        partitions=(MONTHLY,),
+        category="segment",
+        trailing=("other",),
+    ),
+    Figure(
+        "programming_origin",
+        "Programming by model origin",
+        "categories",
+        "share",
+        "Each segment's share of the month's classified programming tokens: open-weights models by "
+        "their author's origin (China, rest of the world), proprietary models and unknown ones, "
+        f"{_WEIGHTED}.",
+        data=by_origin(PROGRAMMING),
+        headline=on_period(origin_of(PROGRAMMING)),
+        labels=True,
+        partitions=(MONTHLY,),
+        category="segment",
+        order=(CHINESE_OPEN, REST_OF_WORLD_OPEN, PROPRIETARY),
+        trailing=("Unknown",),
+    ),
+    Figure(
+        "roleplay_origin",
+        "Roleplay by model origin",
+        "categories",
+        "share",
+        f"The same split for the month's classified roleplay tokens, {_WEIGHTED}.",
+        data=by_origin(ROLEPLAY),
+        headline=on_period(origin_of(ROLEPLAY)),
+        labels=True,
+        partitions=(MONTHLY,),
+        category="segment",
+        order=(CHINESE_OPEN, REST_OF_WORLD_OPEN, PROPRIETARY),
+        trailing=("Unknown",),
+    ),
+    Figure(
+        "programming_models",
+        "Top models for programming",
+        "categories",
+        "ranking",
+        "The models with most classified programming tokens over the whole period; share is of all "
+        f"programming tokens, {_WEIGHTED}. Models under the privacy floor are left out of the ranking.",
+        data=programming_models,
+        headline=on_frame(headline_programming_models),
+        axis="Share of programming tokens",
+        caption="The whole period.",
+        labels=True,
+        columns=(
+            [("rank", "Rank", str), ("model", "Model", as_text), ("author", "Author", as_text)],
+            [("tokens", "Tokens (weighted)", fmt_count), ("share", "Share", fmt_pct)],
+        ),
+    ),
+)
