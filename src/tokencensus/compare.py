@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tokencensus.analyses import agentic, categories, costs, geography, market, retention
+from tokencensus.analyses.costs import ARCHETYPES
 from tokencensus.definitions import CHINESE_OPEN, OPEN_WEIGHTS, PROPRIETARY, REASONING, REST_OF_WORLD_OPEN
 from tokencensus.engine import Tables, materialise, open_lake
 from tokencensus.simulator.study import StudyWorld, study_world
@@ -425,15 +426,15 @@ MEASURES: dict[str, Callable[[Measures], tuple[float, str]]] = {
     "median_price": _median_price,
     "elasticity": _elasticity,
     "efficient_giants": _archetype(
-        "Mass-market volume drivers", ("google/gemini-2.0-flash-001", "deepseek/deepseek-chat-v3-0324")
+        ARCHETYPES[False, True], ("google/gemini-2.0-flash-001", "deepseek/deepseek-chat-v3-0324")
     ),
     "premium_leaders": _archetype(
-        "Premium workloads", ("anthropic/claude-3.7-sonnet", "anthropic/claude-sonnet-4")
+        ARCHETYPES[True, True], ("anthropic/claude-3.7-sonnet", "anthropic/claude-sonnet-4")
     ),
-    "premium_specialists": _archetype("Specialized experts", ("openai/gpt-4", "openai/gpt-5-pro")),
+    "premium_specialists": _archetype(ARCHETYPES[True, False], ("openai/gpt-4", "openai/gpt-5-pro")),
     "long_tail": lambda m: (
-        float((_model_costs(m)["quadrant"] == "Niche utilities").sum()),
-        f"{int((_model_costs(m)['quadrant'] == 'Niche utilities').sum())} models",
+        float((_model_costs(m)["quadrant"] == ARCHETYPES[False, False]).sum()),
+        f"{int((_model_costs(m)['quadrant'] == ARCHETYPES[False, False]).sum())} models",
     ),
     "slipper_claude": _foundational("anthropic/claude-sonnet-4", date(2025, 5, 1), 5),
     "slipper_gemini": _foundational("google/gemini-2.5-pro", date(2025, 6, 1), 5),

@@ -36,10 +36,10 @@ def test_model_costs_golden(events):
     assert got.median_tokens.iloc[0] == pytest.approx(250)
     assert pd.isna(got.loc["mystery-model", "quadrant"])
     assert got.quadrant.dropna().to_dict() == {
-        "cn/open-large": "Mass-market volume drivers",
-        "us/closed": "Premium workloads",
-        "us/closed-reasoner": "Niche utilities",
-        "eu/open-small": "Specialized experts",
+        "cn/open-large": "Efficient giants",
+        "us/closed": "Premium leaders",
+        "us/closed-reasoner": "Long tail",
+        "eu/open-small": "Premium specialists",
     }
     assert got.loc["us/closed", "log10_price"] == pytest.approx(math.log10(4.0 / 300 * 1e6))
 
@@ -104,7 +104,7 @@ def test_planted_prices_are_catalog_prices(world):
     lo = np.minimum(both.input_price, both.output_price) - 1e-9
     hi = np.maximum(both.input_price, both.output_price) + 1e-9
     assert ((both.price_per_1m >= lo) & (both.price_per_1m <= hi)).all()
-    assert set(got.quadrant.dropna()) == set(costs.QUADRANTS.values())
+    assert set(got.quadrant.dropna()) == set(costs.ARCHETYPES.values())
     fit = costs.fit_elasticity(got.reset_index())
     assert fit.ci_low <= fit.slope <= fit.ci_high
     assert fit.n > 100

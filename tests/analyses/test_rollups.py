@@ -41,6 +41,7 @@ def reference(events, top_n: int, follow: list[str]) -> dict:
         "open_concentration": lambda: analyses.open_concentration(events),
         "share_new_models": lambda: analyses.share_new_models(events, 90),
         "share_size": lambda: analyses.share_size(events),
+        "size_supply": lambda: analyses.market.size_supply(events),
         "share_reasoning": lambda: analyses.share_reasoning(events),
         "reasoning_models": lambda: analyses.agentic.reasoning_models_weekly(events, n=top_n),
         "reasoning": lambda: analyses.reasoning_weekly(events),

@@ -10,6 +10,7 @@ requests of its model) is 1 and the weighted tokens are the requests' own. Four 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -63,10 +64,9 @@ def events() -> pa.Table:
     )
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    """Every figure's frame on the lake of :data:`REQUESTS` and their labels."""
-    lake = Lake(tmp_path_factory.mktemp("figures") / "lake")
+def hand_lake(root: Path) -> Lake:
+    """The lake of :data:`REQUESTS` and their labels."""
+    lake = Lake(root)
     lake.append(events(), "hand")
     labelled = [r for r in REQUESTS if r[4] is not None]
     append_labels(
@@ -82,6 +82,13 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]
             }
         ),
     )
+    return lake
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    """Every figure's frame on the hand-made lake."""
+    lake = hand_lake(tmp_path_factory.mktemp("figures") / "lake")
     src = sources(open_lake(lake, catalog=tiny_catalog_table()), top_n=10)
     todo = figure_analyses(10, labels=True)
     return {fid: tidy(analysis(src).to_pandas()) for fid, analysis in todo.items()}
@@ -132,14 +139,14 @@ def test_category_authors(results: dict[str, pd.DataFrame]) -> None:
 
 def test_categories_within_open_and_chinese_open_weights(results: dict[str, pd.DataFrame]) -> None:
     # open weights (cn + eu): June programming 100 + 100 of 500, roleplay 300; July 200 and 200
-    assert cells(results["categories_open"], ["month", "segment"]) == {
+    assert cells(results["categories_open"], ["month", "category"]) == {
         (JUNE, "programming"): 0.4,
         (JUNE, "roleplay"): 0.6,
         (JULY, "programming"): 0.5,
         (JULY, "roleplay"): 0.5,
     }
     # Chinese open (cn): June programming 100, roleplay 300; July programming 200 only
-    assert cells(results["categories_chinese_open"], ["month", "segment"]) == {
+    assert cells(results["categories_chinese_open"], ["month", "category"]) == {
         (JUNE, "programming"): 0.25,
         (JUNE, "roleplay"): 0.75,
         (JULY, "programming"): 1.0,
@@ -233,3 +240,37 @@ def test_retention_cohorts_follow_the_largest_models(results: dict[str, pd.DataF
     view = figure_view(FIGURES_BY_ID["retention_cohorts"], got, min_users=1)
     assert view.categories == (US,)
     assert set(view.chart_rows["cohort"]) == {JULY}
+
+
+def test_prompt_length_by_category(results: dict[str, pd.DataFrame]) -> None:
+    # programming: June 100 + 100 + 400 over 3 requests, July 200 + 200 + 400 over 3; every
+    # classified request: June 1,000 / 5, July 1,000 / 4
+    got = results["category_lengths"]
+    means = cells(got, ["month", "category"], "mean_input_tokens")
+    assert means[(JUNE, "programming")] == 200.0
+    assert means[(JULY, "programming")] == round(800 / 3, 4)
+    assert means[(JUNE, "all categories")] == 200.0
+    assert means[(JULY, "all categories")] == 250.0
+    assert means[(JUNE, "roleplay")] == 300.0
+    assert cells(got, ["month", "category"], "users")[(JULY, "all categories")] == 4
+
+
+def test_open_weights_supply_by_size(results: dict[str, pd.DataFrame]) -> None:
+    # open weights: cn (large) and eu (small) each served tokens in weeks 1 and 2; cn 400 of 500 in
+    # week 1, 200 of 400 in week 2
+    got = results["size_supply"]
+    assert cells(got, ["week", "segment"], "models") == {
+        (W1, "large"): 1,
+        (W1, "small"): 1,
+        (W2, "large"): 1,
+        (W2, "small"): 1,
+    }
+    assert cells(got, ["week", "segment"]) == {
+        (W1, "large"): 0.8,
+        (W1, "small"): 0.2,
+        (W2, "large"): 0.5,
+        (W2, "small"): 0.5,
+    }
+    pd.testing.assert_frame_equal(
+        got.drop(columns="models"), results["share_size"], check_like=True
+    )  # share_size's cells, with the models served

@@ -54,7 +54,7 @@ def full_results() -> dict[str, pd.DataFrame]:
     results["share_origin"] = _share_frame(
         {"Chinese open": ([50] * 4 + [200] * 4, 90), "Proprietary": ([950] * 4 + [800] * 4, 300)}
     )
-    results["share_size"] = _share_frame({"large": ([600] * 8, 80), "small": ([400] * 8, 80)})
+    results["share_size"] = full_size()
     # share_category (monthly): programming 200/1000 in June, 600/1000 in July; legal is suppressed.
     results["share_category"] = _rows(
         ["month", "segment", "tokens", "share", "users"],
@@ -254,7 +254,7 @@ def full_results() -> dict[str, pd.DataFrame]:
                  "users"]  # fmt: skip
     points = [(HOSTILE, 0.01, 10**10), ("b", 1.0, 10**9), (FORMULA, 100.0, 10**8), ("d", 10_000.0, 10**7)]
     cost_rows = [
-        (m, "lab", "Closed", 10, t, p * t / 1e6, p, 0.0, 0.0, 50.5, 5.05e8, "Niche utilities", 100)
+        (m, "lab", "Closed", 10, t, p * t / 1e6, p, 0.0, 0.0, 50.5, 5.05e8, "Long tail", 100)
         for m, p, t in points
     ]
     cost_rows.append(
@@ -270,7 +270,7 @@ def full_results() -> dict[str, pd.DataFrame]:
             7.9,
             50.5,
             5.05e8,
-            "Premium workloads",
+            "Premium leaders",
             LOW,
         )
     )
@@ -389,7 +389,7 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
     # 300, other 100). July: programming 200 and roleplay 200 of 500 tie; the later name leads.
     monthly = ["month", "segment", "tokens", "share", "users"]
     out["categories_open"] = _rows(
-        monthly,
+        ["month", "category", "tokens", "share", "users"],
         [
             (MONTHS[0], "programming", 100, 0.2, 90),
             (MONTHS[0], "roleplay", 400, 0.8, 90),
@@ -399,7 +399,7 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ],
     )
     out["categories_chinese_open"] = _rows(
-        monthly,
+        ["month", "category", "tokens", "share", "users"],
         [
             (MONTHS[0], "programming", 200, 0.2, 90),
             (MONTHS[0], "roleplay", 800, 0.8, 90),
@@ -458,7 +458,30 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ("tiny", date(2025, 7, 1), 1, LOW, 2, PLANT_FLOAT, LOW, False, False, True, False),
     ]
     out["retention_cohorts"] = _rows(cohort_cols, rows)
+    # size_supply: share_size's cells with the models served: 5 large throughout, small 20 → 30
+    supply = full_size()
+    supply["models"] = [
+        5 if s == "large" else (20 if w < WEEKS[4] else 30)
+        for s, w in zip(supply["segment"], supply["week"], strict=True)
+    ]
+    out["size_supply"] = supply
+    # category_lengths: programming 500 → 1,500 tokens a prompt, all classified prompts 750 in July
+    out["category_lengths"] = _rows(
+        ["month", "category", "labelled", "requests", "mean_input_tokens", "mean_output_tokens", "users"],
+        [
+            (MONTHS[0], "all categories", 100, 1000.0, 400.0, 100.0, 300),
+            (MONTHS[0], "programming", 20, 200.0, 500.0, 120.0, 90),
+            (MONTHS[1], "all categories", 100, 1000.0, 750.0, 150.0, 300),
+            (MONTHS[1], "legal", 1, 10.0, PLANT_FLOAT, 1.0, LOW),
+            (MONTHS[1], "programming", 60, 600.0, 1500.0, 200.0, 90),
+            (MONTHS[1], "roleplay", 40, 400.0, 300.0, 100.0, 90),
+        ],
+    )
     return out
+
+
+def full_size() -> pd.DataFrame:
+    return _share_frame({"large": ([600] * 8, 80), "small": ([400] * 8, 80)})
 
 
 @pytest.fixture(scope="module")
@@ -474,7 +497,7 @@ def specs_of(page: str) -> dict[str, dict]:
 
 def test_the_fixture_covers_every_figure() -> None:
     assert set(full_results()) == {fig.id for fig in FIGURES}
-    assert len(FIGURES) == 36
+    assert len(FIGURES) == 38
     assert {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
 
 
@@ -595,7 +618,19 @@ def test_charts_embed_only_what_they_draw(full: tuple[ReportOutput, str]) -> Non
     scatter = [v for v in specs["cost_vs_usage"]["data"]["values"] if v["kind"] == "point"]
     assert len(scatter) == 4
     rules = {v["kind"] for v in specs["cost_vs_usage"]["data"]["values"]} - {"point"}
-    assert rules == {"median_price", "median_tokens"}
+    assert rules == {"median_price", "median_tokens", "corner"}
+    # the scatter names its points on the chart (a picture reads without hovering), its models
+    # coloured by weights, and the four archetypes in their corners
+    assert {v["short"] for v in scatter if v["named"]} == {HOSTILE, "b", FORMULA, "d"}
+    assert {v["group"] for v in scatter} == {"Closed"}
+    corners = {v["text"]: (v["align"], v["price"], v["tokens"])
+               for v in specs["cost_vs_usage"]["data"]["values"] if v["kind"] == "corner"}  # fmt: skip
+    assert corners == {
+        "Efficient giants": ("left", 0.01, 2 * 10**10),
+        "Premium leaders": ("right", 10_000.0, 2 * 10**10),
+        "Long tail": ("left", 0.01, 10**7 / 2),
+        "Premium specialists": ("right", 10_000.0, 10**7 / 2),
+    }
 
 
 # ---------------------------------------------------------------- headlines
@@ -656,6 +691,10 @@ HEADLINES = {
     "90%.",
     "retention_cohorts": f"Month-1 retention of single cohorts ran from 30% ({HOSTILE}, 2025-08) to 60% (m2, "
     "2025-07) across the 2 followed models.",
+    "size_supply": f"In the week of {WEEKS[7].isoformat()}, 30 small, 5 large open-weights models served "
+    "tokens; small models were the most numerous but carried 40% of open-weights tokens, large ones 60%.",
+    "category_lengths": "Programming prompts averaged 1,500 tokens in July 2025, 2.0× the average classified "
+    "prompt (3.0× their length in June 2025).",
     "churn_flows": f"The largest flow: 30% of the churns from {HOSTILE} (1K) went to b the next month; 40% "
     "used no other model.",
 }
@@ -778,8 +817,10 @@ def test_flags_and_derived_labels_of_suppressed_rows_are_blank(full: tuple[Repor
     # price ($50.50) and at or over the median usage (5.5 × 10⁸), whatever the fixture said
     b = row("cost_vs_usage", "model", "b")
     assert (b["quadrant"], b["median_price"], b["median_tokens"]) == (
-        "Mass-market volume drivers", "50.5", "550000000.0"
-    )  # fmt: skip
+        "Efficient giants",
+        "50.5",
+        "550000000.0",
+    )
     week3 = row("open_concentration", "week", WEEKS[2].isoformat())
     assert week3["top_model"] == ""
     assert week3["suppressed"] == "true"

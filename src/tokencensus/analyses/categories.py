@@ -153,10 +153,11 @@ def share_within(
     """Each category's share of the period's classified tokens among the requests whose ``column``
     is ``value`` (e.g. ``open_segment`` = Open weights): the use cases within one segment.
 
-    Columns: ``period``, segment (the category), tokens, share, users.
+    Columns: ``period``, category, tokens, share, users.
     """
     lab = labelled_events(events, labels, floor, classifier, population)
-    return period_share(lab.filter(lab[column] == value), "category", period)
+    shares = period_share(lab.filter(lab[column] == value), "category", period)
+    return shares.rename(category="segment").order_by([period, "category"])
 
 
 def origin_share(
@@ -200,25 +201,35 @@ def length_by_category(
     floor: float = CONFIDENCE_FLOOR,
     classifier: str | None = None,
     population: ir.Table | None = None,
+    period: str | None = None,
 ) -> ir.Table:
-    """Mean prompt and completion tokens per request by category (weighted like the shares).
+    """Mean prompt and completion tokens per request by category (weighted like the shares), over
+    the whole data or per ``period`` (``week`` or ``month``).
 
-    Columns: category, labelled, requests (estimated), mean_input_tokens, mean_output_tokens.
+    Columns: [period], category, labelled, requests (estimated), mean_input_tokens,
+    mean_output_tokens, users.
     """
     lab = labelled_events(events, labels, floor, classifier, population)
-    agg = lab.group_by("category").aggregate(
+    return lengths_of(lab, [period, "category"] if period else ["category"])
+
+
+def lengths_of(lab: ir.Table, keys: list[str]) -> ir.Table:
+    """:func:`length_by_category` of labelled events (:func:`labelled_events`) grouped by ``keys``:
+    mean = Σ weighted tokens / Σ estimated requests."""
+    agg = lab.group_by(keys).aggregate(
         labelled=lab.count(),
         requests=lab.est_requests.sum(),
         input_tokens=lab.input_tokens.sum(),
         output_tokens=lab.output_tokens.sum(),
+        users=lab.user_id.nunique(),
     )
     return (
         agg.mutate(
             mean_input_tokens=agg.input_tokens / agg.requests,
             mean_output_tokens=agg.output_tokens / agg.requests,
         )
-        .select("category", "labelled", "requests", "mean_input_tokens", "mean_output_tokens")
-        .order_by("category")
+        .select(*keys, "labelled", "requests", "mean_input_tokens", "mean_output_tokens", "users")
+        .order_by(keys)
     )
 
 

@@ -12,9 +12,11 @@ Definitions (DESIGN.md; docs/analyses.md):
   is all tokens (the usage axis).
 * **Quadrants** (the study's cost-vs-usage map): a point is *high price* when its effective price is
   at or above the median effective price of the points, *high usage* when its tokens are at or
-  above the median tokens of the points (medians over points with a price, unweighted):
-  "Premium workloads" (high price, high usage), "Mass-market volume drivers" (low price, high
-  usage), "Specialized experts" (high price, low usage), "Niche utilities" (low price, low usage).
+  above the median tokens of the points (medians over points with a price, unweighted). Models
+  take the study's archetypes: "Premium leaders" (high price, high usage), "Efficient giants"
+  (low price, high usage), "Premium specialists" (high price, low usage), "Long tail" (low, low);
+  categories its use-case names: "Premium workloads", "Mass-market volume drivers", "Specialized
+  experts", "Niche utilities" (:data:`ARCHETYPES`, :data:`QUADRANTS`).
 * **Elasticity** = the OLS slope of ln(tokens) on ln(price) across points with positive price and
   tokens (each point weighs the same), with a 95% confidence interval from the slope's standard
   error and Student's t with n − 2 degrees of freedom. It is a cross-sectional association, not a
@@ -43,7 +45,19 @@ QUADRANTS = {
     (True, False): "Specialized experts",
     (False, False): "Niche utilities",
 }
-"""(high price, high usage) → quadrant name."""
+"""(high price, high usage) → a use case's quadrant, as the study names them for categories."""
+ARCHETYPES = {
+    (True, True): "Premium leaders",
+    (False, True): "Efficient giants",
+    (True, False): "Premium specialists",
+    (False, False): "Long tail",
+}
+"""(high price, high usage) → a model's quadrant: the study's four model archetypes."""
+
+
+def quadrant_names(keys: list[str]) -> dict[tuple[bool, bool], str]:
+    """The quadrants' names for points of ``keys``: archetypes for models, else use-case names."""
+    return ARCHETYPES if "model" in keys else QUADRANTS
 
 
 def _costs(ev: ir.Table, keys: list[str]) -> ir.Table:
@@ -71,7 +85,7 @@ def _costs(ev: ir.Table, keys: list[str]) -> ir.Table:
         (joined.price_per_1m.isnull(), None),
         *(
             ((high_price if hp else ~high_price) & (high_usage if hu else ~high_usage), name)
-            for (hp, hu), name in QUADRANTS.items()
+            for (hp, hu), name in quadrant_names(keys).items()
         ),
     )
     positive = (joined.price_per_1m > 0) & (joined.tokens > 0)
@@ -112,8 +126,9 @@ def requadrant(points: pd.DataFrame, published: np.ndarray) -> pd.DataFrame:
     med_tokens = float(tokens[shown].median()) if shown.any() else math.nan
     out["median_price"], out["median_tokens"] = med_price, med_tokens
     high_price, high_usage = price >= med_price, tokens >= med_tokens
+    names = quadrant_names(list(out.columns))
     out["quadrant"] = [
-        None if pd.isna(p) or math.isnan(med_price) else QUADRANTS[(bool(hp), bool(hu))]
+        None if pd.isna(p) or math.isnan(med_price) else names[(bool(hp), bool(hu))]
         for p, hp, hu in zip(price, high_price, high_usage, strict=True)
     ]
     return out

@@ -104,6 +104,25 @@ def share_size(events: ir.Table) -> ir.Table:
     return weekly_share(events.filter(events.open_segment == OPEN_WEIGHTS), "size_class")
 
 
+def size_supply(events: ir.Table) -> ir.Table:
+    """Open-weights supply against demand by size class, week by week: the models of the class that
+    served any tokens, and the class's share of the week's open-weights tokens.
+
+    Columns: week, segment (size class), models, tokens, share, users.
+    """
+    open_w = events.filter(events.open_segment == OPEN_WEIGHTS)
+    share = weekly_share(open_w, "size_class")
+    served = open_w.filter(open_w.tokens > 0)
+    models = served.group_by(["week", "size_class"]).aggregate(models=served.model.nunique())
+    models = models.rename(m_week="week", m_segment="size_class")
+    joined = share.left_join(models, (share.week == models.m_week) & (share.segment == models.m_segment))
+    return (
+        joined.mutate(models=joined.models.fill_null(0))
+        .select("week", "segment", "models", "tokens", "share", "users")
+        .order_by(["week", "segment"])
+    )
+
+
 def reasoning_label(events: ir.Table) -> ir.StringValue:
     """Each row's :func:`tokencensus.definitions.reasoning_label` (the catalog's flag)."""
     return definitions.reasoning_label(events.reasoning)

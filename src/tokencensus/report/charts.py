@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
+from tokencensus.definitions import CLOSED, OPEN_WEIGHTS
 from tokencensus.report.colors import GREY, GREYS, PALETTE, colors
 from tokencensus.report.data import FigureView
 from tokencensus.report.names import country_name, language_name
@@ -39,7 +40,11 @@ QUADRANT_COLORS = {
     "Specialized experts": "#b279a2",
     "Niche utilities": "#4c78a8",
 }
+"""The use-case quadrants' colours (a category scatter; a model scatter is coloured by weights)."""
 
+PERCENT = ".2~%"
+"""Percent axes and legends: whole percents where the ticks are whole, 0.5% or 0.25% on a small
+share's axis (never "0% 0% 1%")."""
 HEIGHT = 300
 BAR_HEIGHT = 22
 FACET_WIDTH = 250
@@ -173,7 +178,7 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     color = _color(cat, title, categories, fig.trailing, view.palette, symbolType="square")
     pick = _legend_pick(cat)
     hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=[period, cat], empty=False)
-    y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=".0%"), scale=WHOLE)
+    y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=PERCENT), scale=WHOLE)
     tooltip = [
         alt.Tooltip("period_label:N", title="Month" if period == "month" else "Week of"),
         alt.Tooltip(f"{cat}:N", title=title),
@@ -268,7 +273,7 @@ def lines_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         name=HOVER, on="pointerover", nearest=True, fields=["week", "series"], empty=False
     )
     if fig.percent:
-        y = alt.Y("value:Q", title="Share", axis=alt.Axis(format=".0%"))
+        y = alt.Y("value:Q", title="Share", axis=alt.Axis(format=PERCENT))
     else:
         y = alt.Y("value:Q", title="Tokens per request", scale=alt.Scale(type="log" if fig.log else "linear"))
     color = _color("series", None, labels, (), columns=3)
@@ -277,25 +282,82 @@ def lines_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         alt.Tooltip("series:N", title="Measure"),
         alt.Tooltip("value_label:N", title="Value"),
     ]
-    base = alt.Chart().transform_filter(pick).encode(x=_time_x(), y=y, color=color)
+    base = (
+        alt.Chart()
+        .transform_filter(pick)
+        .transform_filter("!datum.right")
+        .encode(x=_time_x(), y=y, color=color)
+    )
     lines = base.mark_line(strokeWidth=2, interpolate="monotone").add_params(pick)
     points = (
         base.mark_point(filled=True, size=45)
         .encode(opacity=alt.condition(hover, alt.value(1), alt.value(0)), tooltip=tooltip)
         .add_params(hover)
     )
+    right = [s for s in fig.series if s.axis]
+    other_scale = None
+    if right:  # a measure on its own scale: a dashed line on a right-hand axis
+        y_right = alt.Y("value:Q", title=right[0].axis, axis=alt.Axis(orient="right", format=".2f"))
+        other_scale = (
+            alt.Chart()
+            .transform_filter(pick)
+            .transform_filter("datum.right")
+            .mark_line(strokeWidth=2, strokeDash=[6, 3], interpolate="monotone")
+            .encode(x=_time_x(), y=y_right, color=color, tooltip=tooltip)
+        )
     fmt: Callable[[Any], str] = fmt_pct if fig.percent else fmt_tokens
     values = [
         {
             "week": r["week"].isoformat(),
             "week_label": r["week"].isoformat(),
             "series": s.label,
+            "right": bool(s.axis),
             "value": float(r[s.column]),
-            "value_label": fmt(r[s.column]),
+            "value_label": f"{float(r[s.column]):.3f}" if s.axis else fmt(r[s.column]),
         }
         for r in _records(view.chart_rows)
         for s in fig.series
         if pd.notna(r[s.column]) and (not fig.log or float(r[s.column]) > 0)
+    ]
+    if other_scale is None:
+        return alt.LayerChart(layer=[lines, points], height=HEIGHT), values
+    # independent y scales: the points draw the lines' values, so their own scale is the lines' one
+    # (no second left axis); a nested layer would duplicate the legend's selection signals
+    points = points.encode(y=alt.Y("value:Q", axis=None))
+    layers = alt.LayerChart(layer=[lines, points, other_scale], height=HEIGHT)
+    return layers.resolve_scale(y="independent"), values
+
+
+def category_lines_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
+    """One line per category over the weeks (or months) of ``value``; click a legend entry to
+    show only that line."""
+    fig = view.figure
+    category, value = fig.category or "", fig.value
+    period = "month" if "month" in view.chart_rows.columns else "week"
+    pick = _legend_pick(category)
+    scale = alt.Scale(type="log" if fig.log else "linear")
+    axis = alt.Axis(format=PERCENT) if fig.percent else alt.Axis(format="~s")
+    y = alt.Y(f"{value}:Q", title=fig.axis or None, scale=scale, axis=axis)
+    color = _color(category, category.capitalize(), view.categories, fig.trailing, view.palette)
+    tooltip = [
+        alt.Tooltip("period_label:N", title="Month" if period == "month" else "Week of"),
+        alt.Tooltip(f"{category}:N", title=category.capitalize()),
+        alt.Tooltip("value_label:N", title=fig.axis or value),
+    ]
+    base = alt.Chart().transform_filter(pick).encode(x=_time_x(period), y=y, color=color)
+    lines = base.mark_line(strokeWidth=2).add_params(pick)
+    points = base.mark_point(filled=True, size=30).encode(tooltip=tooltip)
+    fmt: Callable[[Any], str] = fmt_pct if fig.percent else fmt_tokens
+    values = [
+        {
+            period: r[period].isoformat(),
+            "period_label": r[period].strftime("%B %Y") if period == "month" else r[period].isoformat(),
+            category: str(r[category]),
+            value: float(r[value]),
+            "value_label": fmt(r[value]),
+        }
+        for r in _records(view.chart_rows)
+        if pd.notna(r[value]) and (not fig.log or float(r[value]) > 0)
     ]
     return alt.LayerChart(layer=[lines, points], height=HEIGHT), values
 
@@ -350,7 +412,7 @@ def ranking_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         .mark_bar()
         .encode(
             y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("share:Q", title=view.figure.axis or "Share of tokens", axis=alt.Axis(format=".0%")),
+            x=alt.X("share:Q", title=view.figure.axis or "Share of tokens", axis=alt.Axis(format=PERCENT)),
             color=_color("author", "Author", authors, GREYS, view.palette),
             opacity=_fade(pick),
             tooltip=[
@@ -394,7 +456,7 @@ def bars_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         .mark_bar(color=PALETTE[0])
         .encode(
             y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("share:Q", title=f"Share of tokens{period}", axis=alt.Axis(format=".0%")),
+            x=alt.X("share:Q", title=f"Share of tokens{period}", axis=alt.Axis(format=PERCENT)),
             tooltip=[
                 alt.Tooltip("label:N", title=fig.category.capitalize()),
                 alt.Tooltip("share:Q", title="Share", format=".1%"),
@@ -453,7 +515,7 @@ def intervals_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         ],
     )
     bars = base.mark_rule(strokeWidth=3, opacity=0.6).encode(
-        x=alt.X("low:Q", title="Share of classified tokens, whole period", axis=alt.Axis(format=".0%")),
+        x=alt.X("low:Q", title="Share of classified tokens, whole period", axis=alt.Axis(format=PERCENT)),
         x2="high:Q",
     )
     dots = base.mark_point(filled=True, size=60).encode(x="share:Q")
@@ -481,7 +543,7 @@ def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
                 "share:Q",
                 stack="zero",
                 title="Share of classified tokens",
-                axis=alt.Axis(format=".0%", tickCount=10),
+                axis=alt.Axis(format=PERCENT, tickCount=10),
                 scale=WHOLE,
             ),
             color=_color("category", "Category", categories, fig.trailing, view.palette, symbolType="square"),
@@ -569,7 +631,7 @@ def flows_chart(view: FigureView) -> tuple[alt.Chart, Values]:
         .mark_bar()
         .encode(
             y=alt.Y("label:N", title=None, sort=labels, axis=alt.Axis(labelLimit=420)),
-            x=alt.X("share:Q", title="Share of the source model's churns", axis=alt.Axis(format=".0%")),
+            x=alt.X("share:Q", title="Share of the source model's churns", axis=alt.Axis(format=PERCENT)),
             color=_color("from_model", "From", sources, (), view.palette, columns=2),
             opacity=_fade(pick),
             tooltip=[
@@ -598,13 +660,49 @@ def flows_chart(view: FigureView) -> tuple[alt.Chart, Values]:
 # ---------------------------------------------------------------- cost vs usage
 
 
+SCATTER_LABELS = (6, 2, 2)
+"""A model scatter names its 6 largest points by tokens, its 2 priciest and its 2 cheapest (every
+point of a category scatter is named)."""
+
+
+def _notable(rows: list[dict[str, Any]], name: str) -> set[str]:
+    """The points a scatter names on the chart itself (so that a picture reads without hovering)."""
+    if name != "model":
+        return {str(r[name]) for r in rows}
+    largest, priciest, cheapest = SCATTER_LABELS
+    by_tokens = sorted(rows, key=lambda r: (-int(r["tokens"]), str(r[name])))[:largest]
+    by_price = sorted(rows, key=lambda r: (-float(r["price_per_1m"]), str(r[name])))
+    return {str(r[name]) for r in [*by_tokens, *by_price[:priciest], *by_price[::-1][:cheapest]]}
+
+
+def _short(model: str, author: str) -> str:
+    """A model's name without its author's prefix (anthropic/claude-sonnet-4 → claude-sonnet-4)."""
+    return model[len(author) + 1 :] if author and model.startswith(author + "/") else model
+
+
 def scatter_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
-    """Log–log price vs usage, coloured by quadrant, with the median price and usage as rules."""
+    """Log–log price vs usage with the median price and usage as rules: models coloured by open or
+    closed weights, categories by quadrant; the notable points named, the quadrants' names in
+    their corners."""
+    from tokencensus.analyses.costs import quadrant_names
+
     fig = view.figure
     name = fig.category or "model"
     rows = _records(view.chart_rows)
-    quadrants = [q for q in QUADRANT_COLORS if q in {str(r["quadrant"]) for r in rows}]
-    pick = _legend_pick("quadrant")
+    by_weights = name == "model" and "open_segment" in view.chart_rows.columns
+    group = "open_segment" if by_weights else "quadrant"
+    present = {str(r[group]) for r in rows}
+    if by_weights:
+        groups = [g for g in (OPEN_WEIGHTS, CLOSED) if g in present] + sorted(
+            present - {OPEN_WEIGHTS, CLOSED}
+        )
+        color = _color("group", "Weights", groups, GREYS, view.palette, columns=3)
+    else:
+        groups = [q for q in QUADRANT_COLORS if q in present]
+        scale = alt.Scale(domain=groups, range=[QUADRANT_COLORS[q] for q in groups])
+        legend = alt.Legend(orient="bottom", columns=2)
+        color = alt.Color("group:N", title="Quadrant", sort=groups, scale=scale, legend=legend)
+    pick = _legend_pick("group")
     x = alt.X(
         "price:Q",
         title="Price (USD per 1M tokens, log)",
@@ -624,13 +722,7 @@ def scatter_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         .encode(
             x=x,
             y=y,
-            color=alt.Color(
-                "quadrant:N",
-                title="Quadrant",
-                sort=quadrants,
-                scale=alt.Scale(domain=quadrants, range=[QUADRANT_COLORS[q] for q in quadrants]),
-                legend=alt.Legend(orient="bottom", columns=2),
-            ),
+            color=color,
             opacity=alt.condition(pick, alt.value(0.8), alt.value(0.1)),
             tooltip=[
                 alt.Tooltip("name:N", title=name.capitalize()),
@@ -641,6 +733,19 @@ def scatter_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         )
         .add_params(pick)
     )
+    labels = (
+        alt.Chart()
+        .transform_filter("datum.kind === 'point' && datum.named")
+        .mark_text(align="left", dx=7, fontSize=10, color="#333")
+        .encode(x=x, y=y, text="short:N")
+    )
+    corners = [
+        alt.Chart()
+        .transform_filter(f"datum.kind === 'corner' && datum.align === '{align}'")
+        .mark_text(align=align, baseline="middle", fontSize=12, fontStyle="italic", color="#5b6475")
+        .encode(x=x, y=y, text="text:N")
+        for align in ("left", "right")
+    ]
     vrule = (
         alt.Chart()
         .transform_filter("datum.kind === 'median_price'")
@@ -653,10 +758,14 @@ def scatter_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         .mark_rule(color="#5b6475", strokeDash=[4, 4])
         .encode(y=y)
     )
+    named = _notable(rows, name)
     values: Values = [
         {
             "kind": "point",
             "name": str(r[name]),
+            "short": _short(str(r[name]), str(r.get("author") or "")),
+            "named": str(r[name]) in named,
+            "group": str(r[group]),
             "price": float(r["price_per_1m"]),
             "tokens": int(r["tokens"]),
             "quadrant": str(r["quadrant"]),
@@ -665,11 +774,26 @@ def scatter_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
         }
         for r in rows
     ]
+    if rows:
+        prices, tokens = [v["price"] for v in values], [v["tokens"] for v in values]
+        names = quadrant_names([name])
+        for (high_price, high_usage), text in names.items():
+            values.append(
+                {
+                    "kind": "corner",
+                    "text": text,
+                    "align": "right" if high_price else "left",
+                    "price": max(prices) if high_price else min(prices),
+                    # above the highest point, below the lowest: clear of the points' labels
+                    "tokens": max(tokens) * 2 if high_usage else min(tokens) / 2,
+                }
+            )
     if rows and pd.notna(rows[0]["median_price"]) and float(rows[0]["median_price"]) > 0:
         values.append({"kind": "median_price", "price": float(rows[0]["median_price"])})
     if rows and pd.notna(rows[0]["median_tokens"]) and float(rows[0]["median_tokens"]) > 0:
         values.append({"kind": "median_tokens", "tokens": float(rows[0]["median_tokens"])})
-    return alt.LayerChart(layer=[points, vrule, hrule], height=HEIGHT + 100), values
+    layers = [points, labels, *corners, vrule, hrule]
+    return alt.LayerChart(layer=layers, height=HEIGHT + 100), values
 
 
 # ---------------------------------------------------------------- retention
@@ -680,7 +804,7 @@ def curves_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     models = list(view.categories)
     pick = _legend_pick("model")
     x = alt.X("k:Q", title="Months since first request", axis=alt.Axis(tickMinStep=1, format="d"))
-    y = alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=".0%"))
+    y = alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=PERCENT))
     base = alt.Chart().encode(
         x=x, y=y, color=_color("model", "Model", models, (), view.palette, columns=2), opacity=_fade(pick)
     )
@@ -721,7 +845,7 @@ def heatmap_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
                 "retention:Q",
                 title="Retention",
                 scale=alt.Scale(scheme="blues", domain=[0, 1]),
-                legend=alt.Legend(format=".0%", orient="bottom"),
+                legend=alt.Legend(format=PERCENT, orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("model:N", title="Model"),
@@ -762,7 +886,7 @@ def cohorts_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
         .mark_line(point=alt.OverlayMarkDef(size=24), strokeWidth=1.5)
         .encode(
             x=alt.X("k:Q", title="Months since first request", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=".0%")),
+            y=alt.Y("retention:Q", title="Share of the cohort active", axis=alt.Axis(format=PERCENT)),
             color=alt.Color(
                 "cohort:O",
                 title="Cohort",
@@ -816,6 +940,7 @@ _KINDS: dict[str, Callable[[FigureView], tuple[Any, Values]]] = {
     "ranking": ranking_chart,
     "leaderboard": leaderboard_chart,
     "lines": lines_chart,
+    "category_lines": category_lines_chart,
     "bars": bars_chart,
     "stacked_bars": mix_chart,
     "intervals": intervals_chart,

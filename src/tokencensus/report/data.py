@@ -394,6 +394,9 @@ def plotted(
         ordered = rows.sort_values([fig.value, name], ascending=[False, True], kind="stable")
         ordered = ordered.head(top) if top else ordered
         return ordered, tuple(ordered[name].astype(str))
+    if kind == "category_lines":  # the first categories in order (the known ones, then the largest)
+        drawn = categories[:top] if top else categories
+        return rows[rows[fig.category].astype(str).isin(drawn)], drawn
     if kind == "stacked_bars" and top:  # the bars with most published tokens
         sizes = rows.groupby(rows[fig.bars].astype(str))["tokens"].sum()
         bars = sorted(sizes.index, key=lambda b: (-float(sizes[b]), b))[:top]

@@ -296,6 +296,10 @@ def _market(b: _Builder) -> None:
                     ("tokens",),
                     f"share_open {segment}: its weeks sum to its models' periods",
                 )
+        if b.has("share_size", "size_supply"):  # the same cells, with the models served
+            sizes = b.index("share_size", ["week", "segment"])
+            for key, row in b.index("size_supply", ["week", "segment"]).items():
+                b.link(b.cells.offset["size_supply"] + row, b.cell("share_size", sizes, key))
         if b.has("share_size"):
             for (week,), rows in b.groups("share_size", ["week"]):
                 b.balance(
@@ -475,9 +479,9 @@ def _within_segments(b: _Builder) -> None:
         mix = b.index("category_segments", ["segment", "category"])
         for fid, segment in pairs:
             if b.has(fid):
-                for (cat,), _ in b.groups(fid, ["segment"]):
+                for (cat,), _ in b.groups(fid, ["category"]):
                     b.balance(
-                        _period(b, fid, "segment", cat),
+                        _period(b, fid, "category", cat),
                         [b.cell("category_segments", mix, (segment, cat))],
                         ("tokens",),
                         f"{fid} {cat}: its months sum to the segment's {cat}",

@@ -48,6 +48,9 @@ class Series:
 
     column: str
     label: str
+    axis: str = ""
+    """The title of the series' own axis, on the right, for a measure on another scale than the
+    others (the HHI beside shares); empty: the chart's shared axis."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ class Figure:
     Chart kinds (:mod:`tokencensus.report.charts`): "volume" (weekly stacked bars), "share" (weekly
     stacked area of ``value`` by ``category``), "ranking" (bars of the top models), "leaderboard"
     (rank lines + a table of the last week), "lines" (weekly lines of ``series`` columns), "bars"
-    (horizontal bars of ``value`` per ``category``), "stacked_bars" (a mix per ``bars``: segment,
+    (horizontal bars of ``value`` per ``category``), "category_lines" (weekly or monthly lines
+    of ``value``, one per ``category``), "stacked_bars" (a mix per ``bars``: segment,
     author), "scatter" (log–log price vs usage), "intervals" (raw and corrected shares per
     ``category`` with their intervals), "curves" (retention by month since first use), "heatmap"
     (cohort × month retention), "cohorts" (a panel per model, a retention line per cohort), "flags"

@@ -59,6 +59,11 @@ def as_ratio(value: object) -> str:
     return "" if missing(value) else fmt_ratio(float(value))  # type: ignore[arg-type]
 
 
+def as_index(value: object) -> str:
+    """A 0–1 index such as the HHI: three decimals."""
+    return "" if missing(value) else f"{float(value):.3f}"  # type: ignore[arg-type]
+
+
 def as_decimal(value: object) -> str:
     return "" if missing(value) else f"{float(value):.1f}"  # type: ignore[arg-type]
 
@@ -152,10 +157,11 @@ def weekly_table(fig: Figure, frame: pd.DataFrame, categories: Sequence[str]) ->
         return rows_table(recent, [("week", "Week", as_iso)], values), caption
     if fig.kind == "lines":
         fmt = fmt_pct if fig.percent else fmt_tokens
-        values = [(s.column, s.label, fmt) for s in fig.series]
+        values = [(s.column, s.label, as_index if s.axis else fmt) for s in fig.series]
         return rows_table(recent, [("week", "Week", as_iso)], values), caption
     assert fig.category is not None
-    rows = grid_table(recent, fig.category, period, fig.value, categories, weeks, fmt_pct)
+    fmt = fmt_pct if fig.percent else fmt_tokens
+    rows = grid_table(recent, fig.category, period, fig.value, categories, weeks, fmt)
     header = (fig.category.capitalize(), *((as_month if period == "month" else as_iso)(w) for w in weeks))
     if fig.top and len(categories) < frame[fig.category].nunique():
         caption = f"The {len(categories)} largest shown; " + caption[0].lower() + caption[1:]

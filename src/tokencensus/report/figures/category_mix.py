@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -21,11 +22,13 @@ from tokencensus.report.headlines import (
     window_share,
     words,
 )
-from tokencensus.report.numbers import fmt_count, fmt_pct
+from tokencensus.report.numbers import fmt_count, fmt_pct, fmt_ratio, fmt_tokens
 from tokencensus.report.sources import Sources
 from tokencensus.report.tables import as_text
 
 PROGRAMMING, ROLEPLAY = "programming", "roleplay"
+ALL_CATEGORIES = "all categories"
+"""The lengths figure's line over every classified request."""
 TOP_AUTHORS = 8
 """The category-by-author chart draws the authors with most classified tokens."""
 _WEIGHTED = "weighted like the category shares (each label counts its request's tokens times its model's "
@@ -58,6 +61,38 @@ def programming_models(s: Sources, o: Options) -> ir.Table:
     return analyses.categories.top_models_in(*labelled(s), PROGRAMMING, o.top_n, population=s.cells)
 
 
+def category_lengths(s: Sources, _: Options) -> ir.Table:
+    """Mean prompt and completion tokens per request by month, for each category and for every
+    classified request (the category :data:`ALL_CATEGORIES`)."""
+    lab = analyses.labelled_events(*labelled(s), population=s.cells)
+    keys = ["month", "category"]
+    each = analyses.categories.lengths_of(lab, keys)
+    every = analyses.categories.lengths_of(lab.mutate(category=ibis.literal(ALL_CATEGORIES)), keys)
+    return each.union(every).order_by(keys)
+
+
+def headline_lengths(frame: pd.DataFrame) -> str:
+    """Programming's mean prompt in the last month against all classified prompts', and its growth
+    since the first month (the category with the longest prompts when programming is hidden)."""
+    rows = published_rows(frame)
+    if rows.empty:
+        return Caveat("No category has published prompt lengths in this period.")
+    last, first = max(rows["month"]), min(rows["month"])
+    month = rows[rows["month"] == last].set_index("category")["mean_input_tokens"]
+    cats = month.drop(ALL_CATEGORIES, errors="ignore").drop("other", errors="ignore")
+    if cats.empty:
+        return Caveat(f"No category has a published prompt length in {last.strftime('%B %Y')}.")
+    top = PROGRAMMING if PROGRAMMING in cats.index else str(cats.sort_index().idxmax())
+    now = float(cats[top])
+    text = f"{words(top).capitalize()} prompts averaged {fmt_tokens(now)} tokens in {last.strftime('%B %Y')}"
+    if ALL_CATEGORIES in month.index and float(month[ALL_CATEGORIES]) > 0:
+        text += f", {fmt_ratio(now / float(month[ALL_CATEGORIES]))} the average classified prompt"
+    then = rows[(rows["month"] == first) & (rows["category"] == top)]["mean_input_tokens"]
+    if first != last and not then.empty and float(then.iloc[0]) > 0:
+        text += f" ({fmt_ratio(now / float(then.iloc[0]))} their length in {first.strftime('%B %Y')})"
+    return text + "."
+
+
 def headline_authors(frame: pd.DataFrame) -> str:
     """The largest author's leading category, and the author whose mix leans most on programming."""
     rows = published_rows(frame)
@@ -78,7 +113,7 @@ def headline_authors(frame: pd.DataFrame) -> str:
 
 def in_segment(phrase: str) -> Callable[[pd.DataFrame, Period | None], str]:
     def headline(frame: pd.DataFrame, period: Period | None) -> str:
-        return headline_top_category(frame, period, f"{phrase}' classified tokens")
+        return headline_top_category(frame, period, f"{phrase}' classified tokens", column="category")
 
     return headline
 
@@ -149,7 +184,7 @@ FIGURES = (
         headline=on_period(in_segment("open-weights models")),
         labels=True,
         partitions=(MONTHLY,),
-        category="segment",
+        category="category",
         trailing=("other",),
     ),
     Figure(
@@ -163,7 +198,7 @@ FIGURES = (
         headline=on_period(in_segment("Chinese open models")),
         labels=True,
         partitions=(MONTHLY,),
-        category="segment",
+        category="category",
         trailing=("other",),
     ),
     Figure(
@@ -195,6 +230,26 @@ FIGURES = (
         category="segment",
         order=(CHINESE_OPEN, REST_OF_WORLD_OPEN, PROPRIETARY),
         trailing=("Unknown",),
+    ),
+    Figure(
+        "category_lengths",
+        "Prompt length by category",
+        "categories",
+        "category_lines",
+        "Mean prompt tokens per request by month, per category and over all classified requests "
+        f"(Σ weighted input tokens / Σ estimated requests), {_WEIGHTED}. Log scale. The chart draws "
+        "the largest categories; the CSV has every category, and completion lengths too.",
+        data=category_lengths,
+        headline=on_frame(headline_lengths),
+        labels=True,
+        category="category",
+        value="mean_input_tokens",
+        order=(ALL_CATEGORIES,),
+        trailing=("other",),
+        top=7,
+        percent=False,
+        log=True,
+        axis="Prompt tokens per request",
     ),
     Figure(
         "programming_models",

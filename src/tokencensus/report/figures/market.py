@@ -130,21 +130,30 @@ def headline_concentration(frame: pd.DataFrame, period: Period | None = None) ->
     if frame.empty:
         return Caveat("No open-weights tokens in this period.")
     win = frame_windows(frame, period)
-    weighted = frame.assign(_top5=frame["top5_share"] * frame["tokens"], _hhi=frame["hhi"] * frame["tokens"])
+    # a week counts where its measure is published: the top-5 share is blank when one of the five
+    # models is under the privacy floor (a blank is not a 0% share)
+    top5 = frame[frame["top5_share"].notna()]
+    top5 = top5.assign(_top5=top5["top5_share"] * top5["tokens"])
     text = trend(
-        weighted,
+        frame,
         win,
-        lambda w: window_ratio(weighted, "_top5", "tokens", w),
+        lambda w: window_ratio(top5, "_top5", "tokens", w),
         lambda v, when: f"The five largest open-weights models carried {v} of open-weights tokens {when}",
         noun="open-weights tokens",
     )
-    if isinstance(text, Caveat):
-        return text
-    hhi = window_ratio(weighted, "_hhi", "tokens", recent_weeks(frame, win))
-    if hhi:
-        effective = f"{1 / hhi:.1f}" if 1 / hhi < 9.95 else f"{1 / hhi:.0f}"
-        text += f"; the effective number of open models was {effective.removesuffix('.0')} (1 / HHI)"
-    return text + "."
+    known = frame[frame["hhi"].notna()]
+    weeks = recent_weeks(frame, win)
+    hhi = window_ratio(known.assign(_hhi=known["hhi"] * known["tokens"]), "_hhi", "tokens", weeks)
+    if not hhi:
+        return text if isinstance(text, Caveat) else text + "."
+    effective = f"{1 / hhi:.1f}" if 1 / hhi < 9.95 else f"{1 / hhi:.0f}"
+    effective = effective.removesuffix(".0")
+    if isinstance(text, Caveat):  # the top-5 share is hidden, the index is not
+        return (
+            f"The effective number of open-weights models was {effective} (1 / HHI) in "
+            f"{weeks_phrase('last', len(weeks))}; the five largest models' share is under the privacy floor."
+        )
+    return text + f"; the effective number of open models was {effective} (1 / HHI)."
 
 
 FIGURES = (
@@ -254,7 +263,7 @@ FIGURES = (
         series=(
             Series("top1_share", "Top 1 share"),
             Series("top5_share", "Top 5 share"),
-            Series("hhi", "HHI"),
+            Series("hhi", "HHI", axis="HHI (0–1)"),
         ),
     ),
     Figure(
