@@ -10,8 +10,9 @@ Headlines, tables, charts and CSVs are all computed from the suppressed frames, 
 the floor leaks through them; what a chart draws is a subset of the published rows, never a sum
 that would fold suppressed cells back in.
 
-The figure registry lives in :mod:`.figures`, the headline sentences in :mod:`.headlines`, the
-tables in :mod:`.tables`; their public names are re-exported here.
+Each figure (its headline, table columns, chart kind) is declared in its module of :mod:`.figures`;
+the sentences' shared parts are in :mod:`.headlines`, the tables' in :mod:`.tables`, the colours in
+:mod:`.colors`; their public names are re-exported here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Headlines: the one-sentence finding of each figure, computed from its published (suppressed) frame.
+"""Headlines: what the one-sentence findings of the figures share (each figure's own sentence is in
+its module of :mod:`tokencensus.report.figures`), computed from the published (suppressed) frame.
 
 Weekly figures compare the first and the last :data:`WINDOW_WEEKS` calendar weeks of the report's
 period (:func:`windows`), weighting weeks by their tokens (or requests): a share over a window is
