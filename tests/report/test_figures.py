@@ -115,8 +115,53 @@ def test_the_registry_lists_each_figure_once_in_its_modules_order() -> None:
         assert f'"{fig.kind}"' in (figure_shape.Figure.__doc__ or ""), f"{fig.id}: undocumented kind"
 
 
-def test_every_figure_runs_on_the_hand_made_lake(results: dict[str, pd.DataFrame]) -> None:
-    assert list(results) == [fig.id for fig in FIGURES]  # labels present: every figure, in order
+def test_every_figure_has_rows_on_the_hand_made_lake(results: dict[str, pd.DataFrame]) -> None:
+    """Labels present: every figure; all have rows but the retention tests, whose cohorts must hold
+    50 and 100 users."""
+    assert {fig.id for fig in FIGURES} == set(results)
+    assert {fid for fid, frame in results.items() if frame.empty} == {"glass_slipper", "boomerang"}
+
+
+def test_the_relations_between_figures_hold_on_computed_frames(results: dict[str, pd.DataFrame]) -> None:
+    """What complementary suppression tells a reader must be true of the numbers: every balance
+    (Σ plus − Σ minus = 0) holds and every pair of linked cells (one quantity in two places) is
+    equal, in every additive column both hold; a relation that did not hold would protect the wrong
+    cells."""
+    import numpy as np
+
+    from tokencensus.report.data import _ordered
+    from tokencensus.report.disclosure import Cells, relations
+
+    frames = {fig.id: _ordered(fig, results[fig.id]) for fig in FIGURES}
+    cells = Cells(frames)
+    built = relations(cells)
+    balances = [r for r in built.relations if r.exact and (r.coeffs < 0).any()]
+    assert len(balances) > 20
+    for rel in balances:
+        for column in rel.columns:
+            values = cells.values(column)[rel.cells]
+            assert not np.isnan(values).any(), rel.why
+            assert abs(float(values @ rel.coeffs)) <= 1e-6 * max(1.0, float(np.abs(values).max())), rel.why
+    additive = ("requests", "input_tokens", "output_tokens", "tokens", "spend", "labelled", "churns")
+    assert len(built.links) > 20
+    for a, b in built.links:
+        shared = [
+            c for c in additive if not np.isnan(cells.values(c)[a]) and not np.isnan(cells.values(c)[b])
+        ]
+        for column in shared:
+            assert cells.values(column)[a] == cells.values(column)[b], (
+                cells.where(a),
+                cells.where(b),
+                column,
+            )
+    linked = {cells.where(a)[0] for a, _ in built.links} | {cells.where(b)[0] for _, b in built.links}
+    assert {
+        "reasoning_models",
+        "size_supply",
+        "geo_spend",
+        "retention_cohorts",
+        "categories_chinese_open",
+    } <= linked
 
 
 # -- the new figures, by hand ----------------------------------------------------------------------
@@ -274,3 +319,78 @@ def test_open_weights_supply_by_size(results: dict[str, pd.DataFrame]) -> None:
     pd.testing.assert_frame_equal(
         got.drop(columns="models"), results["share_size"], check_like=True
     )  # share_size's cells, with the models served
+
+
+def test_models_served_count_distinct_models_with_tokens() -> None:
+    """Two small open models in week 1 (eu 100 + 50 tokens, a second one 30), a third small one
+    with no tokens, a large one (cn 200): 2 small models served, 1 large; shares 180 and 200 of 380."""
+    catalog = tiny_catalog_table()
+    extra = catalog.slice(1, 1)  # eu/open-small's row, twice more under other names
+    twins = [extra.set_column(0, "slug", pa.array([slug])) for slug in ("eu/open-twin", "eu/open-idle")]
+    catalog = pa.concat_tables([catalog, *twins])
+    rows = [
+        ("r1", "u1", "eu/open-small", 100),
+        ("r2", "u2", "eu/open-small", 50),
+        ("r3", "u1", "eu/open-twin", 30),
+        ("r4", "u3", "eu/open-idle", 0),
+        ("r5", "u2", CN, 200),
+    ]
+    table = pa.table(
+        {
+            "request_id": [r[0] for r in rows],
+            "ts": pa.array([ts(2025, 6, 3)] * len(rows), pa.timestamp("us", tz="UTC")),
+            "user_id": [r[1] for r in rows],
+            "model": [r[2] for r in rows],
+            "input_tokens": pa.array([r[3] for r in rows], pa.int64()),
+            "output_tokens": pa.array([0] * len(rows), pa.int64()),
+            "requests": pa.array([1] * len(rows), pa.int64()),
+        }
+    )
+    from tokencensus.analyses.market import size_supply
+
+    got = tidy(size_supply(open_table(table, catalog=catalog).events).to_pandas())
+    assert cells(got, ["week", "segment"], "models") == {(W1, "large"): 1, (W1, "small"): 2}
+    assert cells(got, ["week", "segment"]) == {
+        (W1, "large"): round(200 / 380, 4),
+        (W1, "small"): round(180 / 380, 4),
+    }
+    assert cells(got, ["week", "segment"], "users") == {(W1, "large"): 1, (W1, "small"): 3}
+
+
+def test_followed_cohorts_are_the_flagged_and_the_largest() -> None:
+    """cohorts_of keeps the triangle rows of models with a foundational launch cohort, of
+    boomerangs and of the largest, each flagged with why; other models' rows go."""
+    import ibis
+
+    from tokencensus.analyses.retention import cohorts_of
+
+    triangle = ibis.memtable(
+        pd.DataFrame(
+            {"model": ["a", "b", "c", "d"], "cohort": [JUNE] * 4, "k": [0] * 4, "retention": [1.0] * 4}
+        )
+    )
+    foundational = ibis.memtable(pd.DataFrame({"model": ["a", "d"], "foundational": [True, False]}))
+    boomerangs = ibis.memtable(pd.DataFrame({"model": ["b"], "boomerang": [True]}))
+    largest = ibis.memtable(pd.DataFrame({"t_model": ["a", "c"]}))
+    got = cohorts_of(triangle, foundational, boomerangs, largest).to_pandas().set_index("model")
+    assert list(got.index) == ["a", "b", "c"]  # d is neither foundational, a boomerang nor large
+    assert got[["foundational", "boomerang", "largest"]].to_dict("index") == {
+        "a": {"foundational": True, "boomerang": False, "largest": True},
+        "b": {"foundational": False, "boomerang": True, "largest": False},
+        "c": {"foundational": False, "boomerang": False, "largest": True},
+    }
+
+
+def test_spend_by_continent_of_a_log_without_costs_draws_nothing_rather_than_fail(
+    results: dict[str, pd.DataFrame],
+) -> None:
+    """A log without costs has no share of spend (a share of nothing): no point, no NaN in the page."""
+    import json
+
+    from tokencensus.report import charts
+
+    frame = results["geo_spend"].assign(spend=0.0, spend_share=float("nan"))
+    view = figure_view(FIGURES_BY_ID["geo_spend"], frame, min_users=1)
+    spec = charts.chart_spec(view)
+    assert spec is None or json.dumps(spec, allow_nan=False)
+    assert view.headline == "No request has a known cost."

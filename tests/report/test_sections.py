@@ -398,13 +398,14 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
             (MONTHS[1], "roleplay", 200, 0.4, 90),
         ],
     )
+    # categories_chinese_open: the Chinese open cells of programming_origin and roleplay_origin below
     out["categories_chinese_open"] = _rows(
         ["month", "category", "tokens", "share", "users"],
         [
-            (MONTHS[0], "programming", 200, 0.2, 90),
-            (MONTHS[0], "roleplay", 800, 0.8, 90),
-            (MONTHS[1], "programming", 400, 0.4, 90),
-            (MONTHS[1], "roleplay", 600, 0.6, 90),
+            (MONTHS[0], "programming", 20, 20 / 340, 90),
+            (MONTHS[0], "roleplay", 320, 320 / 340, 90),
+            (MONTHS[1], "programming", 150, 0.6, 90),
+            (MONTHS[1], "roleplay", 100, 0.4, 90),
         ],
     )
     # by origin: the months sum to share_category's (programming 200 then 600, roleplay 800 then
@@ -420,15 +421,19 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
             (MONTHS[1], "Rest-of-world open", 50, 50 / 600, 90),
         ],
     )
+    # roleplay: Chinese + rest-of-world open = categories_open's (400, then 200); the unknown
+    # segment holds what proprietary (300 in all) leaves of share_category's 800 and 400
     out["roleplay_origin"] = _rows(
         monthly,
         [
-            (MONTHS[0], "Chinese open", 480, 0.6, 90),
+            (MONTHS[0], "Chinese open", 320, 0.4, 90),
             (MONTHS[0], "Proprietary", 200, 0.25, 90),
-            (MONTHS[0], "Rest-of-world open", 120, 0.15, 90),
-            (MONTHS[1], "Chinese open", 200, 0.5, 90),
+            (MONTHS[0], "Rest-of-world open", 80, 0.1, 90),
+            (MONTHS[0], "Unknown", 200, 0.25, 90),
+            (MONTHS[1], "Chinese open", 100, 0.25, 90),
             (MONTHS[1], "Proprietary", 100, 0.25, 90),
             (MONTHS[1], "Rest-of-world open", 100, 0.25, 90),
+            (MONTHS[1], "Unknown", 100, 0.25, 90),
         ],
     )
     out["programming_models"] = _rows(
@@ -467,14 +472,14 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
     out["size_supply"] = supply
     # category_lengths: programming 500 → 1,500 tokens a prompt, all classified prompts 750 in July
     out["category_lengths"] = _rows(
-        ["month", "category", "labelled", "requests", "mean_input_tokens", "mean_output_tokens", "users"],
+        ["month", "category", "mean_input_tokens", "mean_output_tokens", "users"],
         [
-            (MONTHS[0], "all categories", 100, 1000.0, 400.0, 100.0, 300),
-            (MONTHS[0], "programming", 20, 200.0, 500.0, 120.0, 90),
-            (MONTHS[1], "all categories", 100, 1000.0, 750.0, 150.0, 300),
-            (MONTHS[1], "legal", 1, 10.0, PLANT_FLOAT, 1.0, LOW),
-            (MONTHS[1], "programming", 60, 600.0, 1500.0, 200.0, 90),
-            (MONTHS[1], "roleplay", 40, 400.0, 300.0, 100.0, 90),
+            (MONTHS[0], "all categories", 400.0, 100.0, 300),
+            (MONTHS[0], "programming", 500.0, 120.0, 90),
+            (MONTHS[1], "all categories", 750.0, 150.0, 300),
+            (MONTHS[1], "legal", PLANT_FLOAT, 1.0, LOW),
+            (MONTHS[1], "programming", 1500.0, 200.0, 90),
+            (MONTHS[1], "roleplay", 300.0, 100.0, 90),
         ],
     )
     return out
@@ -681,12 +686,12 @@ HEADLINES = {
     "anthropic's mix (100%).",
     "categories_open": "Roleplay carried 40% of open-weights models' classified tokens in July 2025, down "
     "from 80% in June 2025.",
-    "categories_chinese_open": "Roleplay carried 60% of Chinese open models' classified tokens in July 2025, "
-    "down from 80% in June 2025.",
+    "categories_chinese_open": "Programming carried 60% of Chinese open models' classified tokens in July "
+    "2025, up from 5.9% in June 2025.",
     "programming_origin": "Chinese open-weights models carried 25% of programming tokens in July 2025, up "
     "from 10% in June 2025.",
-    "roleplay_origin": "Chinese open-weights models carried 50% of roleplay tokens in July 2025, down from "
-    "60% in June 2025.",
+    "roleplay_origin": "Chinese open-weights models carried 25% of roleplay tokens in July 2025, down from "
+    "40% in June 2025.",
     "programming_models": f"{HOSTILE} served 40% of programming tokens over the period; the top 3 together "
     "90%.",
     "retention_cohorts": f"Month-1 retention of single cohorts ran from 30% ({HOSTILE}, 2025-08) to 60% (m2, "

@@ -26,7 +26,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from tokencensus.analyses.market import OTHER, leading_models, period_share, user_counts
+from tokencensus.analyses.market import leader_label, leading_models, period_share, user_counts
 from tokencensus.definitions import CONFIDENCE_FLOOR, floored_category, is_tool_call
 
 
@@ -91,10 +91,9 @@ def reasoning_weekly(events: ir.Table) -> ir.Table:
 def reasoning_model_label(events: ir.Table, n: int = 10) -> ir.StringValue:
     """A reasoning model's row: its model when it is one of the ``n`` reasoning models with most
     tokens over the period (ties by name), else "Other"; null for the rows of other models."""
-    reasoning = events.filter(events.reasoning.fill_null(False))
-    leaders = leading_models(reasoning, n).model
-    named = ibis.ifelse(events.model.isin(leaders), events.model, OTHER)
-    return ibis.ifelse(events.reasoning.fill_null(False), named, ibis.null("string"))
+    is_reasoning = events.reasoning.fill_null(False)
+    leaders = leading_models(events.filter(is_reasoning), n).model
+    return ibis.ifelse(is_reasoning, leader_label(events, leaders), ibis.null("string"))
 
 
 def reasoning_models_weekly(events: ir.Table, n: int = 10) -> ir.Table:

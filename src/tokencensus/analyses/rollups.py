@@ -3,7 +3,7 @@
 Run one by one, the analyses scan the requests once each and count distinct users with a hash
 table as large as their (period, cell, user) triples: at 100M simulated requests a single weekly
 count of distinct users costs ~10 s on 2 cores, and the report has ~25 of them. The report instead
-reads what these functions build (see :func:`tokencensus.report.compute.sources`):
+reads what these functions build (see :func:`tokencensus.report.sources.sources`):
 
 * :func:`sums`, taken apart by :func:`model_cube` and :func:`geo_cube`: sums per (week, month,
   model, provider, finish reason, with a user, priced) and per (week, month, country, priced),

@@ -32,6 +32,7 @@ from tokencensus.report.numbers import (
     fmt_tokens,
     missing,
 )
+from tokencensus.report.tables import bar_order
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 QUADRANT_COLORS = {
@@ -178,12 +179,14 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
     color = _color(cat, title, categories, fig.trailing, view.palette, symbolType="square")
     pick = _legend_pick(cat)
     hover = alt.selection_point(name=HOVER, on="pointerover", nearest=True, fields=[period, cat], empty=False)
-    y = alt.Y("share:Q", stack="zero", title="Share of tokens", axis=alt.Axis(format=PERCENT), scale=WHOLE)
+    amount = "spend" if value == "spend_share" else "tokens"  # what the share is of
+    axis_title = fig.axis or f"Share of {amount}"
+    y = alt.Y("share:Q", stack="zero", title=axis_title, axis=alt.Axis(format=PERCENT), scale=WHOLE)
     tooltip = [
         alt.Tooltip("period_label:N", title="Month" if period == "month" else "Week of"),
         alt.Tooltip(f"{cat}:N", title=title),
         alt.Tooltip("share:Q", title="Share", format=".1%"),
-        alt.Tooltip("tokens_label:N", title="Tokens"),
+        alt.Tooltip("amount_label:N", title="Spend" if amount == "spend" else "Tokens"),
     ]
     order = alt.Order("order:Q", sort="ascending")
     base = alt.Chart().transform_filter(pick).encode(x=_time_x(period), y=y, color=color, order=order)
@@ -201,11 +204,10 @@ def share_chart(view: FigureView) -> tuple[alt.LayerChart, Values]:
             cat: str(r[cat]),
             "order": position[str(r[cat])],
             "share": float(r[value]),
-            "tokens": int(r["tokens"]),
-            "tokens_label": fmt_count(r["tokens"]),
+            "amount_label": fmt_price(r["spend"]) if amount == "spend" else fmt_count(r["tokens"]),
         }
         for r in _records(view.chart_rows)
-        if str(r[cat]) in position
+        if str(r[cat]) in position and pd.notna(r[value])  # no share of a week without spend
     ]
     return alt.LayerChart(layer=[area, points], height=HEIGHT), values
 
@@ -529,9 +531,7 @@ def mix_chart(view: FigureView) -> tuple[alt.Chart, Values]:
     categories = list(view.categories)
     rows = _records(view.chart_rows)
     bars = fig.bars
-    present = _unique([str(r[bars]) for r in rows])  # a top-N chart's rows come largest first
-    segments = [s for s in fig.order if s in present]
-    segments += [s for s in present if s not in segments] if fig.top else sorted(set(present) - set(segments))
+    segments = bar_order(fig, view.chart_rows)
     position = {c: i for i, c in enumerate(categories)}
     pick = _legend_pick("category")
     chart = (
@@ -877,7 +877,8 @@ def heatmap_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
 
 
 def cohorts_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
-    """One panel per followed model, one line per monthly cohort (later cohorts darker)."""
+    """One panel per followed model, one line per monthly cohort (later cohorts darker); the panel's
+    title says why the model is followed (foundational, boomerang, largest)."""
     models = list(view.categories)
     rows = _records(view.chart_rows)
     cohorts = sorted({r["cohort"].isoformat()[:7] for r in rows})
@@ -927,7 +928,7 @@ def cohorts_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
 
 
 def _panel_title(rows: pd.DataFrame, model: str) -> str:
-    """ "model (foundational launch)" / "(boomerang)" / "(largest)": why a panel is drawn."""
+    """ "model (foundational, largest)": why a panel is drawn."""
     mine = rows[rows["model"].astype(str) == model]
     reasons = (("foundational", "foundational"), ("boomerang", "boomerang"), ("largest", "largest"))
     why = [w for w, col in reasons if bool(mine[col].fillna(False).astype(bool).any())]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import date
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -21,7 +20,7 @@ from tokencensus.engine import Tables
 from tokencensus.report.data import ReportMeta
 from tokencensus.report.figure import Options
 from tokencensus.report.numbers import significant
-from tokencensus.report.sources import Sources, sources
+from tokencensus.report.sources import Sources, as_date, sources
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +119,8 @@ def summarize(
     )
     tokens = int(row["tokens"] or 0)
     return ReportMeta(
-        period_start=_as_date(row["period_start"]),
-        period_end=_as_date(row["period_end"]),
+        period_start=as_date(row["period_start"]),
+        period_end=as_date(row["period_end"]),
         requests=int(row["requests"]),
         tokens=tokens,
         users=int(users if users is not None else row["users"]),
@@ -131,10 +130,6 @@ def summarize(
         min_users=min_users,
         source=source,
     )
-
-
-def _as_date(value: object) -> date:
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
 
 
 DATE_COLUMNS = ("week", "month", "cohort", "launch_cohort")

@@ -46,7 +46,7 @@ from tokencensus.definitions import (
     REASONING,
     REST_OF_WORLD_OPEN,
 )
-from tokencensus.report.figure import NO_MODEL, Partition
+from tokencensus.report.figure import NO_MODEL, OTHER, Partition
 from tokencensus.report.numbers import significant
 from tokencensus.report.privacy import below_floor
 
@@ -368,6 +368,11 @@ def _models(b: _Builder) -> None:
                     ("tokens",),
                     f"top_models {model}: the last weeks' tokens",
                 )
+    if weekly and b.has("reasoning_models"):  # a named reasoning model's week is one cell
+        for (week, model), row in b.index("reasoning_models", ["week", "model"]).items():
+            if model == OTHER:  # the other reasoning models, not the other models
+                continue
+            b.link(cells.offset["reasoning_models"] + row, b.cell("top_models_weekly", weekly, (week, model)))
     if b.has("open_concentration"):  # the largest open model's share is its weekly cell
         conc = frames["open_concentration"]
         ranked = {f: b.index(f, ["week", "model"]) for f in ("top_models_weekly", "leaderboard") if b.has(f)}
@@ -415,8 +420,9 @@ def _models(b: _Builder) -> None:
 
 def _categories(b: _Builder) -> None:
     """Open = Chinese + rest-of-world open per category; a category's months are its segments and
-    its period total; the languages and the categories share one classified total; a corrected
-    share is blanked with any category it is computed from."""
+    its period total, and its authors too; the languages and the categories share one classified
+    total; a corrected share is blanked with any category it is computed from; the top models for
+    programming are within programming and within their author's programming."""
     if b.has("share_category", "language"):
         b.balance(
             list(b.cells.ids("share_category", range(len(b.frames["share_category"])))),
@@ -448,6 +454,7 @@ def _categories(b: _Builder) -> None:
                 f"category_authors {cat}: the authors sum to the category",
             )
     _within_segments(b)
+    _programming_models(b)
     if not b.has("category_segments"):
         return
     idx = b.index("category_segments", ["segment", "category"])
@@ -470,10 +477,35 @@ def _categories(b: _Builder) -> None:
         )
 
 
+def _programming_models(b: _Builder) -> None:
+    """The ranked models' programming tokens are within programming's, and within their author's."""
+    if not b.has("programming_models"):
+        return
+    ranked = b.frames["programming_models"]
+    rows = np.arange(len(ranked))
+    if b.has("category_corrected"):
+        total = b.cell("category_corrected", b.index("category_corrected", ["category"]), ("programming",))
+        if total is not None:
+            b.at_least(
+                total,
+                b.cells.ids("programming_models", rows),
+                "tokens",
+                "programming: at least its top models",
+            )
+    if b.has("category_authors"):
+        authors = b.index("category_authors", ["author", "category"])
+        for (author,), mine in b.groups("programming_models", ["author"]):
+            total = b.cell("category_authors", authors, (author, "programming"))
+            if total is not None:
+                why = f"category_authors {author}/programming: at least its top models"
+                b.at_least(total, b.cells.ids("programming_models", mine), "tokens", why)
+
+
 def _within_segments(b: _Builder) -> None:
     """The monthly category mixes within a segment sum over the months to the segment's mix; the
     monthly origin split of a category sums over its segments to the category's month, and over the
-    months to the category's segments."""
+    months to the category's segments; a category's Chinese open month is one cell in two figures,
+    and its open-weights month is its Chinese plus its rest-of-world open month."""
     pairs = (("categories_open", OPEN_WEIGHTS), ("categories_chinese_open", CHINESE_OPEN))
     if b.has("category_segments"):
         mix = b.index("category_segments", ["segment", "category"])
@@ -506,6 +538,23 @@ def _within_segments(b: _Builder) -> None:
                     [b.cell("category_segments", mix, (segment, cat))],
                     ("tokens",),
                     f"{fid} {segment}: its months sum to the segment's {cat}",
+                )
+        origin = b.index(fid, ["month", "segment"])
+        if b.has("categories_chinese_open"):
+            chinese = b.index("categories_chinese_open", ["month", "category"])
+            for (month,), _ in b.groups(fid, ["month"]):
+                b.link(
+                    b.cell(fid, origin, (month, CHINESE_OPEN)),
+                    b.cell("categories_chinese_open", chinese, (month, cat)),
+                )
+        if b.has("categories_open"):
+            opened = b.index("categories_open", ["month", "category"])
+            for (month,), _ in b.groups(fid, ["month"]):
+                b.balance(
+                    [b.cell(fid, origin, (month, s)) for s in (CHINESE_OPEN, REST_OF_WORLD_OPEN)],
+                    [b.cell("categories_open", opened, (month, cat))],
+                    ("tokens",),
+                    f"{fid} {month}: Chinese + rest-of-world open = open weights' {cat}",
                 )
 
 
@@ -564,6 +613,10 @@ def _retention(b: _Builder) -> None:
     if not b.has("retention_triangle"):
         return
     cells = b.cells
+    if b.has("retention_cohorts"):  # the followed models' rows are the triangle's
+        tri = b.index("retention_triangle", ["model", "cohort", "k"])
+        for key, row in b.index("retention_cohorts", ["model", "cohort", "k"]).items():
+            b.link(cells.offset["retention_cohorts"] + row, b.cell("retention_triangle", tri, key))
     for _, rows in b.groups("retention_triangle", ["model", "cohort"]):
         ids = cells.ids("retention_triangle", rows)
         for other in ids[1:]:

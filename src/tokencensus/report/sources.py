@@ -135,7 +135,7 @@ def _week_masks(
                 masks[row] |= 1 << position[value]
     words = rollups.n_words(len(meaning))
     columns = {
-        "week": pa.array([_as_date(w) for w in frame["week"]], pa.date32()),
+        "week": pa.array([as_date(w) for w in frame["week"]], pa.date32()),
         "model": pa.array(frame["model"], pa.string()),
     }
     split = [rollups.mask_words(m, words) for m in masks]
@@ -181,23 +181,23 @@ def sources(tables: Tables, top_n: int = 10, timings: dict[str, float] | None = 
         .to_pandas()
         .iloc[0]
     )
-    first_week, last_week = _as_date(b["first_week"]), _as_date(b["last_week"])
+    first_week, last_week = as_date(b["first_week"]), as_date(b["last_week"])
     n_weeks = (last_week - first_week).days // 7 + 1
     if pd.isna(b["first_month"]):  # no request has a user (e.g. an account's pre-aggregated export)
-        data_month = _as_date(b["data_month"])
+        data_month = as_date(b["data_month"])
         first_mi = end_mi = rollups.month_number(data_month)
         n_months = 1
     else:
-        first_m, last_m = _as_date(b["first_month"]), _as_date(b["last_month"])
+        first_m, last_m = as_date(b["first_month"]), as_date(b["last_month"])
         first_mi = rollups.month_number(first_m)
         n_months = rollups.month_number(last_m) + 1 - first_mi
-        after = _as_date(b["last_day"]) + timedelta(days=1)
+        after = as_date(b["last_day"]) + timedelta(days=1)
         end_mi = rollups.month_number(after)
 
     follow = list(analyses.leading_models(cells, top_n).to_pandas()["model"])
     segment_masks, weekly, meaning = _week_masks(cells, top_n, follow)
     wide = rollups.week_segment_users(base, ibis.memtable(segment_masks), len(meaning)).to_pandas()
-    weeks = _dates([_as_date(w) for w in wide["week"]])
+    weeks = _dates([as_date(w) for w in wide["week"]])
     users: dict[str, ir.Table] = {"all": ibis.memtable(pa.table({"week": weeks, "users": wide["users"]}))}
     for name in {m[0] for m in meaning}:
         parts = [
@@ -338,5 +338,6 @@ def _churn(
     return table.order_by(["from_model", ibis.desc("churns"), "to_model"])
 
 
-def _as_date(value: object) -> date:
+def as_date(value: object) -> date:
+    """A backend's date, timestamp or string as a datetime.date."""
     return pd.Timestamp(value).date()  # type: ignore[arg-type]

@@ -235,17 +235,24 @@ def bars_table(fig: Figure, plotted: pd.DataFrame) -> tuple[Table, str]:
     return rows, caption + "; every row is in the CSV."
 
 
+def bar_order(fig: Figure, rows: pd.DataFrame) -> list[str]:
+    """The bars of a "stacked_bars" figure among ``rows``: the known ones in the figure's order, then
+    the rest (as the rows come, largest first, when the figure draws its top N; else by name)."""
+    present = list(dict.fromkeys(rows[fig.bars].astype(str)))
+    known = [b for b in fig.order if b in present]
+    rest = [b for b in present if b not in known]
+    return known + (rest if fig.top else sorted(rest))
+
+
 def mix_table(
     fig: Figure, frame: pd.DataFrame, plotted: pd.DataFrame, categories: Sequence[str]
 ) -> tuple[Table, str]:
-    """Category (rows) × bar (columns: segments, authors) shares, for the bars the chart draws."""
-    present = set(frame[fig.bars].astype(str))
+    """Category (rows) × bar (columns: segments, authors) shares: every bar, or the bars the chart
+    draws when it draws the top N."""
+    drawn = bar_order(fig, plotted if fig.top else frame)
     if fig.top:
-        drawn = list(dict.fromkeys(plotted[fig.bars].astype(str)))
         caption = f"The {len(drawn)} {fig.bars}s drawn; every {fig.bars} is in the CSV."
     else:
-        drawn = [s for s in fig.order if s in present]
-        drawn += sorted(present - set(drawn))
         caption = f"Shares of each {fig.bars}'s classified tokens."
     rows = grid_table(frame, "category", fig.bars, "share", categories, drawn, fmt_pct)
     return Table(("Category", *drawn), tuple(rows)), caption

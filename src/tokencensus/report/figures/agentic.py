@@ -39,11 +39,6 @@ def lengths(s: Sources, _: Options) -> ir.Table:
     return with_users(analyses.agentic.lengths_of(s.cells, single, ["week"]), s.users["all"], ["week"])
 
 
-def reasoning_models(s: Sources, o: Options) -> ir.Table:
-    share = analyses.agentic.reasoning_models_weekly(s.cells, n=o.top_n)
-    return with_users(share, s.users["reasoning_models"], ["week", "model"], {"model": "segment"})
-
-
 def headline_top_reasoning(frame: pd.DataFrame, period: Period | None) -> str:
     """The reasoning model with most reasoning-model tokens in the last weeks."""
     if frame.empty:
@@ -149,7 +144,11 @@ FIGURES = (
         "Each reasoning model's share of the week's tokens on reasoning models (the catalog's reasoning "
         "flag). The chart draws the period's largest reasoning models; the gap above them is every "
         "other reasoning model (Other in the CSV).",
-        data=reasoning_models,
+        data=weekly_segments(
+            "reasoning_models",
+            lambda cells, o: analyses.agentic.reasoning_models_weekly(cells, n=o.top_n),
+            "model",
+        ),
         headline=on_period(headline_top_reasoning),
         segment=lambda cells, top: analyses.agentic.reasoning_model_label(cells, top.n),
         partitions=(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis.expr.types as ir
 import pandas as pd
 
 from tokencensus import analyses
+from tokencensus.definitions import UNKNOWN_SEGMENT
 from tokencensus.report.disclosure import SEGMENTS_OF_WEEK
 from tokencensus.report.figure import Figure, Options, Partition, Period, on_frame, on_period
 from tokencensus.report.headlines import Caveat, headline_share, largest_recent, published_rows
@@ -19,26 +22,6 @@ def geo_continent(s: Sources, _: Options) -> ir.Table:
     return with_users(share, s.users["geo_continent"], ["week", "continent"])
 
 
-def headline_spend(frame: pd.DataFrame, period: Period | None) -> str:
-    """The continent with most spend in the last weeks."""
-    if frame.empty or "spend" not in frame.columns:
-        return Caveat("No spend in this period.")
-    known = sorted(set(frame["continent"].astype(str)) - {"Unknown"}) or ["Unknown"]
-    top = largest_recent(frame, "continent", known, period, share="spend_share", amount="spend")
-    subject = "Accounts of unknown country" if top == "Unknown" else f"Accounts in {top}"
-    return headline_share(
-        frame,
-        "continent",
-        top,
-        subject,
-        verb="paid",
-        of="spend",
-        share="spend_share",
-        amount="spend",
-        period=period,
-    )
-
-
 def geo_country(s: Sources, _: Options) -> ir.Table:
     share = analyses.region_share(s.geo, "country", "month")
     return with_users(share, s.users["geo_country"], ["month", "country"])
@@ -50,14 +33,23 @@ def language(s: Sources, _: Options) -> ir.Table:
     return analyses.language_share(s.labelled, s.labels, population=s.cells)
 
 
-def headline_geo_continent(frame: pd.DataFrame, period: Period | None = None) -> str:
-    """The continent with most tokens in the last weeks."""
-    if frame.empty:
-        return Caveat("No tokens in this period.")
-    known = sorted(set(frame["continent"].astype(str)) - {"Unknown"}) or ["Unknown"]
-    top = largest_recent(frame, "continent", known, period, share="token_share")
-    subject = "Accounts of unknown country" if top == "Unknown" else f"Accounts in {top}"
-    return headline_share(frame, "continent", top, subject, share="token_share", period=period)
+def continent_headline(amount: str) -> Callable[[pd.DataFrame, Period | None], str]:
+    """The continent with most of the last weeks' tokens (or spend), against the first weeks."""
+    share, verb = ("spend_share", "paid") if amount == "spend" else ("token_share", "carried")
+
+    def headline(frame: pd.DataFrame, period: Period | None) -> str:
+        if frame.empty or not (frame[amount].fillna(0) > 0).any():
+            return Caveat(
+                f"No {amount} in this period." if amount == "tokens" else "No request has a known cost."
+            )
+        known = sorted(set(frame["continent"].astype(str)) - {UNKNOWN_SEGMENT}) or [UNKNOWN_SEGMENT]
+        top = largest_recent(frame, "continent", known, period, share=share, amount=amount)
+        subject = "Accounts of unknown country" if top == UNKNOWN_SEGMENT else f"Accounts in {top}"
+        return headline_share(
+            frame, "continent", top, subject, verb=verb, of=amount, share=share, amount=amount, period=period
+        )
+
+    return headline
 
 
 def headline_geo_country(frame: pd.DataFrame) -> str:
@@ -105,7 +97,7 @@ FIGURES = (
         "Each continent's share of the week's tokens, by the account's country (ISO 3166-1; Unknown "
         "when the log has no country).",
         data=geo_continent,
-        headline=on_period(headline_geo_continent),
+        headline=on_period(continent_headline("tokens")),
         partitions=(SEGMENTS_OF_WEEK,),
         category="continent",
         value="token_share",
@@ -119,7 +111,7 @@ FIGURES = (
         "Each continent's share of the week's spend (USD, over requests with a known cost), by the "
         "account's country; beside the token shares above, it shows where the money comes from.",
         data=geo_continent,
-        headline=on_period(headline_spend),
+        headline=on_period(continent_headline("spend")),
         partitions=(SEGMENTS_OF_WEEK,),
         category="continent",
         value="spend_share",
