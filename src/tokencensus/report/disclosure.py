@@ -789,21 +789,49 @@ def _complement(
 def _widen(
     cells: Cells, rels: list[Relation], units: _Units, hidden: np.ndarray, exposures: list[Exposure], p: float
 ) -> bool:
-    """One more complementary cell for each exposed cell, in each relation it belongs to."""
+    """One more complementary cell for each exposed cell, in each relation it belongs to; where
+    every cell of those relations is hidden already, in a relation of one of its hidden partners
+    (the sum of the partners is what gives it away: two hidden cells that add up to it, whose sum
+    a third relation states)."""
     changed = False
     for exp in exposures:
         cell = cells.offset[exp.figure] + exp.row
-        for rel in rels:
-            if exp.column not in rel.columns or cell not in rel.cells:
-                continue
+        mine = [rel for rel in rels if exp.column in rel.columns and cell in rel.cells]
+        widened = False
+        for rel in mine:
             free = np.flatnonzero(~hidden[rel.cells])
             if len(free):
                 v = _magnitudes(cells, rel, exp.column)
                 _hide(
                     units, hidden, int(rel.cells[_pick(v, free, p * abs(exp.value), units.size[rel.cells])])
                 )
-                changed = True
+                changed = widened = True
+        if not widened:
+            changed |= _widen_through_partners(cells, rels, units, hidden, exp, cell, mine, p)
     return changed
+
+
+def _widen_through_partners(
+    cells: Cells,
+    rels: list[Relation],
+    units: _Units,
+    hidden: np.ndarray,
+    exp: Exposure,
+    cell: int,
+    mine: list[Relation],
+    p: float,
+) -> bool:
+    """Hide one more cell in the first relation of a hidden partner of ``cell`` that has a free one."""
+    partners = {int(c) for rel in mine for c in rel.cells if c != cell}
+    for rel in rels:
+        if exp.column not in rel.columns or cell in rel.cells or not partners & set(rel.cells.tolist()):
+            continue
+        free = np.flatnonzero(~hidden[rel.cells])
+        if len(free):
+            v = _magnitudes(cells, rel, exp.column)
+            _hide(units, hidden, int(rel.cells[_pick(v, free, p * abs(exp.value), units.size[rel.cells])]))
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- the attack
