@@ -155,13 +155,7 @@ def test_the_relations_between_figures_hold_on_computed_frames(results: dict[str
                 column,
             )
     linked = {cells.where(a)[0] for a, _ in built.links} | {cells.where(b)[0] for _, b in built.links}
-    assert {
-        "reasoning_models",
-        "size_supply",
-        "geo_spend",
-        "retention_cohorts",
-        "categories_chinese_open",
-    } <= linked
+    assert {"reasoning_models", "size_supply", "geo_spend", "retention_cohorts"} <= linked
 
 
 # -- the new figures, by hand ----------------------------------------------------------------------
@@ -182,16 +176,28 @@ def test_category_authors(results: dict[str, pd.DataFrame]) -> None:
     assert cells(got, ["author", "category"], "users")[("us", "programming")] == 3  # u1, u3, u4
 
 
-def test_categories_within_open_and_chinese_open_weights(results: dict[str, pd.DataFrame]) -> None:
+def test_categories_within_open_and_chinese_open_weights(tmp_path: Path) -> None:
+    """The analysis (the report does not publish it: too sparse monthly, see figures/category_mix.py)."""
+    from tokencensus.analyses.categories import share_within
+    from tokencensus.definitions import CHINESE_OPEN, OPEN_WEIGHTS
+
+    tables = open_lake(hand_lake(tmp_path / "lake"), catalog=tiny_catalog_table())
+    assert tables.labels is not None
+
+    def shares(column: str, value: str) -> dict[tuple, float]:
+        return cells(
+            tidy(share_within(tables.events, tables.labels, column, value).to_pandas()), ["month", "category"]
+        )
+
     # open weights (cn + eu): June programming 100 + 100 of 500, roleplay 300; July 200 and 200
-    assert cells(results["categories_open"], ["month", "category"]) == {
+    assert shares("open_segment", OPEN_WEIGHTS) == {
         (JUNE, "programming"): 0.4,
         (JUNE, "roleplay"): 0.6,
         (JULY, "programming"): 0.5,
         (JULY, "roleplay"): 0.5,
     }
     # Chinese open (cn): June programming 100, roleplay 300; July programming 200 only
-    assert cells(results["categories_chinese_open"], ["month", "category"]) == {
+    assert shares("origin_segment", CHINESE_OPEN) == {
         (JUNE, "programming"): 0.25,
         (JUNE, "roleplay"): 0.75,
         (JULY, "programming"): 1.0,

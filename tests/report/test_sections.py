@@ -385,29 +385,7 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
             ("tiny", "legal", PLANT_INT, 1, LOW, 1.0),
         ],
     )
-    # categories_open: its months sum to category_segments' open weights (roleplay 600, programming
-    # 300, other 100). July: programming 200 and roleplay 200 of 500 tie; the later name leads.
     monthly = ["month", "segment", "tokens", "share", "users"]
-    out["categories_open"] = _rows(
-        ["month", "category", "tokens", "share", "users"],
-        [
-            (MONTHS[0], "programming", 100, 0.2, 90),
-            (MONTHS[0], "roleplay", 400, 0.8, 90),
-            (MONTHS[1], "other", 100, 0.2, 90),
-            (MONTHS[1], "programming", 200, 0.4, 90),
-            (MONTHS[1], "roleplay", 200, 0.4, 90),
-        ],
-    )
-    # categories_chinese_open: the Chinese open cells of programming_origin and roleplay_origin below
-    out["categories_chinese_open"] = _rows(
-        ["month", "category", "tokens", "share", "users"],
-        [
-            (MONTHS[0], "programming", 20, 20 / 340, 90),
-            (MONTHS[0], "roleplay", 320, 320 / 340, 90),
-            (MONTHS[1], "programming", 150, 0.6, 90),
-            (MONTHS[1], "roleplay", 100, 0.4, 90),
-        ],
-    )
     # by origin: the months sum to share_category's (programming 200 then 600, roleplay 800 then
     # 400), proprietary's months to category_segments' (programming 500, roleplay 300).
     out["programming_origin"] = _rows(
@@ -421,8 +399,8 @@ def new_figures(geo: pd.DataFrame) -> dict[str, pd.DataFrame]:
             (MONTHS[1], "Rest-of-world open", 50, 50 / 600, 90),
         ],
     )
-    # roleplay: Chinese + rest-of-world open = categories_open's (400, then 200); the unknown
-    # segment holds what proprietary (300 in all) leaves of share_category's 800 and 400
+    # roleplay: the unknown segment holds what proprietary (300 in all) leaves of share_category's
+    # 800 and 400
     out["roleplay_origin"] = _rows(
         monthly,
         [
@@ -502,7 +480,7 @@ def specs_of(page: str) -> dict[str, dict]:
 
 def test_the_fixture_covers_every_figure() -> None:
     assert set(full_results()) == {fig.id for fig in FIGURES}
-    assert len(FIGURES) == 38
+    assert len(FIGURES) == 36
     assert {fig.section for fig in FIGURES} == {s.id for s in SECTIONS}
 
 
@@ -684,10 +662,6 @@ HEADLINES = {
     "four.",
     "category_authors": "Programming led openai's classified tokens (56%); programming weighed most in "
     "anthropic's mix (100%).",
-    "categories_open": "Roleplay carried 40% of open-weights models' classified tokens in July 2025, down "
-    "from 80% in June 2025.",
-    "categories_chinese_open": "Programming carried 60% of Chinese open models' classified tokens in July "
-    "2025, up from 5.9% in June 2025.",
     "programming_origin": "Chinese open-weights models carried 25% of programming tokens in July 2025, up "
     "from 10% in June 2025.",
     "roleplay_origin": "Chinese open-weights models carried 25% of roleplay tokens in July 2025, down from "

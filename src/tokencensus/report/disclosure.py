@@ -502,22 +502,8 @@ def _programming_models(b: _Builder) -> None:
 
 
 def _within_segments(b: _Builder) -> None:
-    """The monthly category mixes within a segment sum over the months to the segment's mix; the
-    monthly origin split of a category sums over its segments to the category's month, and over the
-    months to the category's segments; a category's Chinese open month is one cell in two figures,
-    and its open-weights month is its Chinese plus its rest-of-world open month."""
-    pairs = (("categories_open", OPEN_WEIGHTS), ("categories_chinese_open", CHINESE_OPEN))
-    if b.has("category_segments"):
-        mix = b.index("category_segments", ["segment", "category"])
-        for fid, segment in pairs:
-            if b.has(fid):
-                for (cat,), _ in b.groups(fid, ["category"]):
-                    b.balance(
-                        _period(b, fid, "category", cat),
-                        [b.cell("category_segments", mix, (segment, cat))],
-                        ("tokens",),
-                        f"{fid} {cat}: its months sum to the segment's {cat}",
-                    )
+    """The monthly origin split of a category sums over its segments to the category's month, and
+    over the months to the category's segments."""
     for fid, cat in (("programming_origin", "programming"), ("roleplay_origin", "roleplay")):
         if not b.has(fid):
             continue
@@ -538,23 +524,6 @@ def _within_segments(b: _Builder) -> None:
                     [b.cell("category_segments", mix, (segment, cat))],
                     ("tokens",),
                     f"{fid} {segment}: its months sum to the segment's {cat}",
-                )
-        origin = b.index(fid, ["month", "segment"])
-        if b.has("categories_chinese_open"):
-            chinese = b.index("categories_chinese_open", ["month", "category"])
-            for (month,), _ in b.groups(fid, ["month"]):
-                b.link(
-                    b.cell(fid, origin, (month, CHINESE_OPEN)),
-                    b.cell("categories_chinese_open", chinese, (month, cat)),
-                )
-        if b.has("categories_open"):
-            opened = b.index("categories_open", ["month", "category"])
-            for (month,), _ in b.groups(fid, ["month"]):
-                b.balance(
-                    [b.cell(fid, origin, (month, s)) for s in (CHINESE_OPEN, REST_OF_WORLD_OPEN)],
-                    [b.cell("categories_open", opened, (month, cat))],
-                    ("tokens",),
-                    f"{fid} {month}: Chinese + rest-of-world open = open weights' {cat}",
                 )
 
 
@@ -821,17 +790,27 @@ def _widen_through_partners(
     mine: list[Relation],
     p: float,
 ) -> bool:
-    """Hide one more cell in the first relation of a hidden partner of ``cell`` that has a free one."""
-    partners = {int(c) for rel in mine for c in rel.cells if c != cell}
+    """Hide the cheapest free cell (its value times the cells hidden with it) that is large enough,
+    in the relations of ``cell``'s hidden partners; False when they have none left."""
+    partners = {int(c) for rel in mine for c in rel.cells if c != cell and hidden[c]}
+    values = np.nan_to_num(np.abs(cells.values(exp.column)))
+    candidates: set[int] = set()
     for rel in rels:
-        if exp.column not in rel.columns or cell in rel.cells or not partners & set(rel.cells.tolist()):
-            continue
-        free = np.flatnonzero(~hidden[rel.cells])
-        if len(free):
-            v = _magnitudes(cells, rel, exp.column)
-            _hide(units, hidden, int(rel.cells[_pick(v, free, p * abs(exp.value), units.size[rel.cells])]))
-            return True
-    return False
+        if exp.column in rel.columns and cell not in rel.cells and partners & set(rel.cells.tolist()):
+            candidates |= {int(c) for c in rel.cells[~hidden[rel.cells]]}
+    if not candidates:
+        return False
+    free = np.fromiter(sorted(candidates), dtype=np.int64)
+    _hide(units, hidden, _cheapest(values[free], units.size[free], free, p * abs(exp.value)))
+    return True
+
+
+def _cheapest(v: np.ndarray, size: np.ndarray, ids: np.ndarray, need: float) -> int:
+    """The cell of ``ids`` that protects enough (value ≥ need) at the least cost, else the largest."""
+    enough = np.flatnonzero(v >= need)
+    if len(enough):
+        return int(ids[enough[np.argmin(v[enough] * size[enough])]])
+    return int(ids[np.argmax(v)])
 
 
 # ---------------------------------------------------------------- the attack

@@ -292,25 +292,24 @@ def headline_month_share(
     subject: str,
     of: str,
     period: Period | None = None,
-    column: str = "segment",
 ) -> str:
     """E.g. "Programming carried 41% of classified tokens in May 2025, up from 12% in June 2024":
-    ``value``'s share (of the ``column`` column) in the last month against the first
+    ``value``'s share (of the ``segment`` column) in the last month against the first
     (:func:`compared_months`), or against the first month whose share is published when the first
     is below the privacy floor."""
     if frame.empty:
         return Caveat(f"No {of} in this period.")
     months = compared_months(frame, period)
     first, last = months[0], months[-1]
-    now = window_share(frame, column, value, [last], key="month")
+    now = window_share(frame, "segment", value, [last], key="month")
     if now is None:
         return Caveat(f"Too few users in {month_name(last)} to report these shares.")
     said = f"{subject} carried {fmt_pct(now)} of {of} in {month_name(last)}"
     if len(months) == 1:
         return f"{said}, the only month of data."
-    then = window_share(frame, column, value, [first], key="month")
+    then = window_share(frame, "segment", value, [first], key="month")
     if then is None:
-        shares = ((m, window_share(frame, column, value, [m], key="month")) for m in months[1:-1])
+        shares = ((m, window_share(frame, "segment", value, [m], key="month")) for m in months[1:-1])
         first, then = next(((m, s) for m, s in shares if s is not None), (first, None))
     if then is None:
         return f"{said} (earlier months are below the privacy floor)."
@@ -319,22 +318,20 @@ def headline_month_share(
     return f"{said}, {'up' if now > then else 'down'} from {fmt_pct(then)} in {month_name(first)}."
 
 
-def headline_top_category(
-    frame: pd.DataFrame, period: Period | None, of: str, column: str = "segment"
-) -> str:
+def headline_top_category(frame: pd.DataFrame, period: Period | None, of: str) -> str:
     """The category with the largest share of the last month (``other`` only when alone), against
     the first month."""
     if frame.empty:
         return Caveat("No classified prompts in this period.")
     last = compared_months(frame, period)[-1]
-    known = sorted(set(frame[column]) - {"other"}) or ["other"]
+    known = sorted(set(frame["segment"]) - {"other"}) or ["other"]
     top = max(  # ties: the later name
         sorted(known, reverse=True),
-        key=lambda c: window_share(frame, column, c, [last], key="month") or 0.0,
+        key=lambda c: window_share(frame, "segment", c, [last], key="month") or 0.0,
     )
-    if window_share(frame, column, top, [last], key="month") is None:
+    if window_share(frame, "segment", top, [last], key="month") is None:
         return Caveat(f"Too few users in {month_name(last)} to report its category shares.")
-    return headline_month_share(frame, top, words(top).capitalize(), of, period, column)
+    return headline_month_share(frame, top, words(top).capitalize(), of, period)
 
 
 # ---------------------------------------------------------------- words

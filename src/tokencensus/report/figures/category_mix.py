@@ -1,5 +1,11 @@
-"""Use cases within the market's cuts: categories by author, within open weights and Chinese open
-weights over time, programming and roleplay by origin, and the top models within programming."""
+"""Use cases within the market's cuts: categories by author, programming and roleplay by origin,
+prompt length by category, and the top models within programming.
+
+The use cases within open weights and within Chinese open weights month by month
+(:func:`tokencensus.analyses.categories.share_within`) are not figures: on the 1M-request demo 207
+of their 287 monthly cells fall under the privacy floor, and publishing the rest made complementary
+suppression hide nearly all of them and ~40 cells of the category figures besides. The mix within
+each segment over the whole period is the category_segments figure."""
 
 from __future__ import annotations
 
@@ -10,14 +16,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from tokencensus import analyses
-from tokencensus.definitions import CHINESE_OPEN, OPEN_WEIGHTS, PROPRIETARY, REST_OF_WORLD_OPEN
+from tokencensus.definitions import CHINESE_OPEN, PROPRIETARY, REST_OF_WORLD_OPEN
 from tokencensus.report.figure import Figure, Options, Partition, Period, on_frame, on_period
 from tokencensus.report.figures.categories import labelled
 from tokencensus.report.headlines import (
     Caveat,
     compared_months,
     headline_month_share,
-    headline_top_category,
     published_rows,
     window_share,
     words,
@@ -37,15 +42,6 @@ _WEIGHTED += "inverse sampling rate; labels below the confidence floor count as 
 
 def category_authors(s: Sources, _: Options) -> ir.Table:
     return analyses.mix_by_author(*labelled(s), population=s.cells)
-
-
-def within(column: str, value: str) -> Callable[[Sources, Options], ir.Table]:
-    """The monthly category shares among the labelled requests whose ``column`` is ``value``."""
-
-    def data(s: Sources, _: Options) -> ir.Table:
-        return analyses.categories.share_within(*labelled(s), column, value, population=s.cells)
-
-    return data
 
 
 def by_origin(category: str) -> Callable[[Sources, Options], ir.Table]:
@@ -114,13 +110,6 @@ def headline_authors(frame: pd.DataFrame) -> str:
     return text + "."
 
 
-def in_segment(phrase: str) -> Callable[[pd.DataFrame, Period | None], str]:
-    def headline(frame: pd.DataFrame, period: Period | None) -> str:
-        return headline_top_category(frame, period, f"{phrase}' classified tokens", column="category")
-
-    return headline
-
-
 ORIGIN_SUBJECTS = {
     CHINESE_OPEN: "Chinese open-weights models",
     REST_OF_WORLD_OPEN: "Rest-of-world open-weights models",
@@ -176,33 +165,6 @@ FIGURES = (
         bars="author",
         trailing=("other",),
         top=TOP_AUTHORS,
-    ),
-    Figure(
-        "categories_open",
-        "Use cases of open-weights models",
-        "categories",
-        "share",
-        f"Each category's share of the month's classified tokens on open-weights models, {_WEIGHTED}.",
-        data=within("open_segment", OPEN_WEIGHTS),
-        headline=on_period(in_segment("open-weights models")),
-        labels=True,
-        partitions=(MONTHLY,),
-        category="category",
-        trailing=("other",),
-    ),
-    Figure(
-        "categories_chinese_open",
-        "Use cases of Chinese open-weights models",
-        "categories",
-        "share",
-        "Each category's share of the month's classified tokens on Chinese open-weights models, "
-        f"{_WEIGHTED}.",
-        data=within("origin_segment", CHINESE_OPEN),
-        headline=on_period(in_segment("Chinese open models")),
-        labels=True,
-        partitions=(MONTHLY,),
-        category="category",
-        trailing=("other",),
     ),
     Figure(
         "programming_origin",
