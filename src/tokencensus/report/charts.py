@@ -857,17 +857,7 @@ def heatmap_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
         )
         .properties(width=FACET_WIDTH, height=max(len(cohorts), 1) * 18)
     )
-    values = [
-        {
-            "model": str(r["model"]),
-            "cohort": r["cohort"].isoformat()[:7],
-            "k": int(r["k"]),
-            "retention": float(r["retention"]),
-            "cohort_users_label": fmt_count(r["cohort_users"]),
-        }
-        for r in rows
-        if pd.notna(r["retention"])
-    ]
+    values = _cohort_cells(rows, "model", {m: m for m in models})
     chart = cell.facet(
         facet=alt.Facet("model:N", title=None, sort=models, header=alt.Header(labelLimit=FACET_WIDTH)),
         columns=max(len(models), 1),
@@ -906,17 +896,7 @@ def cohorts_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
         .properties(width=FACET_WIDTH, height=180)
     )
     panels = {m: _panel_title(view.chart_rows, m) for m in models}
-    values = [
-        {
-            "panel": panels[str(r["model"])],
-            "cohort": r["cohort"].isoformat()[:7],
-            "k": int(r["k"]),
-            "retention": float(r["retention"]),
-            "cohort_users_label": fmt_count(r["cohort_users"]),
-        }
-        for r in rows
-        if pd.notna(r["retention"])
-    ]
+    values = _cohort_cells(rows, "panel", panels)
     chart = line.facet(
         facet=alt.Facet(
             "panel:N", title=None, sort=[panels[m] for m in models], header=alt.Header(labelLimit=FACET_WIDTH)
@@ -925,6 +905,22 @@ def cohorts_chart(view: FigureView) -> tuple[alt.FacetChart, Values]:
         data=alt.InlineData(values=values),
     )
     return chart, values
+
+
+def _cohort_cells(rows: list[dict[str, Any]], field: str, names: dict[str, str]) -> Values:
+    """A retention chart's cells: the model under ``field`` (named by ``names``), cohort month, k,
+    retention and cohort users; cells without a retention left out."""
+    return [
+        {
+            field: names[str(r["model"])],
+            "cohort": r["cohort"].isoformat()[:7],
+            "k": int(r["k"]),
+            "retention": float(r["retention"]),
+            "cohort_users_label": fmt_count(r["cohort_users"]),
+        }
+        for r in rows
+        if pd.notna(r["retention"])
+    ]
 
 
 def _panel_title(rows: pd.DataFrame, model: str) -> str:

@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from tokencensus import analyses
-from tokencensus.definitions import CHINESE_OPEN, PROPRIETARY, REST_OF_WORLD_OPEN
+from tokencensus.definitions import CHINESE_OPEN, PROPRIETARY, REST_OF_WORLD_OPEN, UNKNOWN_SEGMENT
 from tokencensus.report.figure import Figure, Options, Partition, Period, on_frame, on_period
 from tokencensus.report.figures.categories import labelled
 from tokencensus.report.headlines import (
@@ -114,7 +114,7 @@ ORIGIN_SUBJECTS = {
     CHINESE_OPEN: "Chinese open-weights models",
     REST_OF_WORLD_OPEN: "Rest-of-world open-weights models",
     PROPRIETARY: "Proprietary models",
-    "Unknown": "Models missing from the catalog",
+    UNKNOWN_SEGMENT: "Models missing from the catalog",
 }
 
 
@@ -148,6 +148,25 @@ def headline_programming_models(frame: pd.DataFrame) -> str:
 
 MONTHLY = Partition(("month",), ("tokens",), "segments sum to the month's total (through shares)")
 
+
+def origin_figure(category: str, note: str) -> Figure:
+    """The split of one category's classified tokens by model origin, month by month."""
+    return Figure(
+        f"{category}_origin",
+        f"{words(category).capitalize()} by model origin",
+        "categories",
+        "share",
+        note,
+        data=by_origin(category),
+        headline=on_period(origin_of(category)),
+        labels=True,
+        partitions=(MONTHLY,),
+        category="segment",
+        order=(CHINESE_OPEN, REST_OF_WORLD_OPEN, PROPRIETARY),
+        trailing=(UNKNOWN_SEGMENT,),
+    )
+
+
 FIGURES = (
     Figure(
         "category_authors",
@@ -166,36 +185,13 @@ FIGURES = (
         trailing=("other",),
         top=TOP_AUTHORS,
     ),
-    Figure(
-        "programming_origin",
-        "Programming by model origin",
-        "categories",
-        "share",
+    origin_figure(
+        PROGRAMMING,
         "Each segment's share of the month's classified programming tokens: open-weights models by "
         "their author's origin (China, rest of the world), proprietary models and unknown ones, "
         f"{_WEIGHTED}.",
-        data=by_origin(PROGRAMMING),
-        headline=on_period(origin_of(PROGRAMMING)),
-        labels=True,
-        partitions=(MONTHLY,),
-        category="segment",
-        order=(CHINESE_OPEN, REST_OF_WORLD_OPEN, PROPRIETARY),
-        trailing=("Unknown",),
     ),
-    Figure(
-        "roleplay_origin",
-        "Roleplay by model origin",
-        "categories",
-        "share",
-        f"The same split for the month's classified roleplay tokens, {_WEIGHTED}.",
-        data=by_origin(ROLEPLAY),
-        headline=on_period(origin_of(ROLEPLAY)),
-        labels=True,
-        partitions=(MONTHLY,),
-        category="segment",
-        order=(CHINESE_OPEN, REST_OF_WORLD_OPEN, PROPRIETARY),
-        trailing=("Unknown",),
-    ),
+    origin_figure(ROLEPLAY, f"The same split for the month's classified roleplay tokens, {_WEIGHTED}."),
     Figure(
         "category_lengths",
         "Prompt length by category",

@@ -22,6 +22,23 @@ def geo_continent(s: Sources, _: Options) -> ir.Table:
     return with_users(share, s.users["geo_continent"], ["week", "continent"])
 
 
+def continent_figure(fid: str, title: str, note: str, amount: str) -> Figure:
+    """Each continent's weekly share of the tokens or of the spend: the same cells, two charts."""
+    return Figure(
+        fid,
+        title,
+        "geography",
+        "share",
+        note,
+        data=geo_continent,
+        headline=on_period(continent_headline(amount)),
+        partitions=(SEGMENTS_OF_WEEK,),
+        category="continent",
+        value="spend_share" if amount == "spend" else "token_share",
+        trailing=(UNKNOWN_SEGMENT,),
+    )
+
+
 def geo_country(s: Sources, _: Options) -> ir.Table:
     share = analyses.region_share(s.geo, "country", "month")
     return with_users(share, s.users["geo_country"], ["month", "country"])
@@ -89,33 +106,19 @@ def headline_language(frame: pd.DataFrame) -> str:
 
 
 FIGURES = (
-    Figure(
+    continent_figure(
         "geo_continent",
         "Tokens by continent",
-        "geography",
-        "share",
         "Each continent's share of the week's tokens, by the account's country (ISO 3166-1; Unknown "
         "when the log has no country).",
-        data=geo_continent,
-        headline=on_period(continent_headline("tokens")),
-        partitions=(SEGMENTS_OF_WEEK,),
-        category="continent",
-        value="token_share",
-        trailing=("Unknown",),
+        "tokens",
     ),
-    Figure(
+    continent_figure(
         "geo_spend",
         "Spend by continent",
-        "geography",
-        "share",
         "Each continent's share of the week's spend (USD, over requests with a known cost), by the "
         "account's country; beside the token shares above, it shows where the money comes from.",
-        data=geo_continent,
-        headline=on_period(continent_headline("spend")),
-        partitions=(SEGMENTS_OF_WEEK,),
-        category="continent",
-        value="spend_share",
-        trailing=("Unknown",),
+        "spend",
     ),
     Figure(
         "geo_country",
